@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { authenticate, type Authentication } from './auth/principal.ts';
+import type { Config } from './config.ts';
+import { connectDatabase, db, disconnectDatabase } from './db/client.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
+import { migrate, migrationNames } from './db/migrate.ts';
+import { bootstrapDefaultTenant } from './domain/tenants.ts';
+import type { Context } from './graphql/context.ts';
+import { maskError } from './graphql/errors.ts';
+import { schema } from './graphql/schema/index.ts';
+import type { Logger } from './logger.ts';
+import { startQueue, type PgBoss } from './queue/boss.ts';
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /** The database Herald uses (the embedded one's URL when DATABASE_URL is unset). */
+  databaseUrl: string;
+  /** A key created by the first start on an empty database, to be shown once. */
+  bootstrapKey: string | undefined;
+  start(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+  readiness(): Promise<Readiness>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<'database' | 'migrations' | 'queue', string>;
+}
+
+/**
+ * Builds everything Herald's process runs: the database (embedded when no
+ * DATABASE_URL), migrations, the queue and the GraphQL server. `start` listens;
+ * `stop` drains and closes everything in reverse order.
+ */
+export async function buildApp(config: Config, log: Logger): Promise<App> {
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, 'pg'),
+      port: config.embeddedPgPort,
+      persistent: true,
+      log,
+    });
+    await embedded.createDatabase('herald');
+    databaseUrl = embedded.urlFor('herald');
+  }
+  try {
+    await migrate(databaseUrl, log);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  connectDatabase(databaseUrl, config.dbPoolSize);
+  const bootstrap = await bootstrapDefaultTenant(config.bootstrapKey);
+  if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
+  const boss: PgBoss = await startQueue(databaseUrl, log);
+  const shipped = await migrationNames();
+  let stopping = false;
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    healthCheckEndpoint: '/healthz',
+    graphiql: { subscriptionsProtocol: 'WS', title: 'Herald' },
+    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.error(a) },
+    maskedErrors: { maskError: maskError(log) },
+    context: async ({ request, auth }: { request: Request; auth?: Authentication }) => ({
+      auth: auth ?? (await authenticate(request.headers.get('authorization'), config.operatorKey)),
+    }),
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.maxQueryDepth },
+        maxTokens: { n: config.maxQueryTokens },
+        maxAliases: { n: 30 },
+        maxDirectives: { n: 50 },
+        costLimit: { maxCost: 20_000 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
+  });
+
+  const readiness = async (): Promise<Readiness> => {
+    const checks = { database: 'ok', migrations: 'ok', queue: stopping ? 'stopping' : 'ok' };
+    try {
+      const rows = await db().$queryRaw<{ migration_name: string }[]>`
+        SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+      const applied = new Set(rows.map((r) => r.migration_name));
+      const pending = shipped.filter((name) => !applied.has(name));
+      if (pending.length > 0) checks.migrations = `pending: ${pending.join(', ')}`;
+    } catch (error) {
+      checks.database = `unreachable: ${(error as Error).message}`;
+      checks.migrations = 'unknown';
+    }
+    return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+  };
+
+  let server: Server | undefined;
+  let wsServer: WebSocketServer | undefined;
+  const sockets = new Set<Socket>();
+  let inFlight = 0;
+  const idle: Array<() => void> = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) idle.splice(0).forEach((resolve) => resolve());
+    });
+    if (req.url === '/readyz') {
+      const state = await readiness();
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(state));
+      return;
+    }
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > config.maxRequestBytes) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: `request body over ${config.maxRequestBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+      return;
+    }
+    if (stopping) res.setHeader('connection', 'close');
+    await yoga.requestListener(req, res);
+  };
+
+  return {
+    yoga,
+    databaseUrl,
+    bootstrapKey: bootstrap.key,
+    readiness,
+    async start(port = config.port, host = config.host) {
+      server = createServer((req, res) => {
+        handle(req, res).catch((error) => {
+          log.error({ err: error }, 'request failed');
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      });
+      server.on('connection', (socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+      useServer<Record<string, unknown>, { auth?: Authentication }>(
+        {
+          execute: (args: any) => args.rootValue.execute(args),
+          subscribe: (args: any) => args.rootValue.subscribe(args),
+          onConnect: async (ctx) => {
+            const header = ctx.connectionParams?.authorization;
+            const auth = await authenticate(typeof header === 'string' ? header : undefined, config.operatorKey);
+            if (!auth.principal) {
+              ctx.extra.socket.close(4401, `Unauthorized: ${auth.problem}`);
+              return false;
+            }
+            ctx.extra.auth = auth;
+            return true;
+          },
+          onSubscribe: async (ctx, _id, params) => {
+            const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+              ...ctx,
+              req: ctx.extra.request,
+              socket: ctx.extra.socket,
+              params,
+            });
+            const args = {
+              schema,
+              operationName: params.operationName,
+              document: parse(params.query),
+              variableValues: params.variables,
+              contextValue: await contextFactory({ auth: ctx.extra.auth } as never),
+              rootValue: { execute, subscribe },
+            };
+            const errors = validate(args.schema, args.document);
+            if (errors.length) return errors;
+            return args;
+          },
+        },
+        wsServer,
+      );
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { url: `http://${shownHost}:${address.port}/graphql`, port: address.port };
+    },
+    async stop() {
+      stopping = true;
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        for (const client of wsServer?.clients ?? []) client.close(1001, 'server shutting down');
+        server.closeIdleConnections();
+        const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+        await Promise.race([drained, delay(deadline - Date.now())]);
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      }
+      await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
+      await yoga.dispose();
+      await disconnectDatabase();
+      await embedded?.stop();
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
+}

@@ -1,0 +1,124 @@
+import path from 'node:path';
+
+/** Every setting Herald reads from the environment, validated in one place. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: start an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  logLevel: LogLevel;
+  role: ProcessRole;
+  operatorKey: string | undefined;
+  bootstrapKey: string | undefined;
+  dbPoolSize: number;
+  shutdownTimeoutMs: number;
+  maxQueryDepth: number;
+  maxQueryTokens: number;
+  maxRequestBytes: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const PROCESS_ROLES = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+  const config: Config = {
+    port: read.int('PORT', 4000, { min: 0, max: 65535 }),
+    host: read.string('HOST', '127.0.0.1'),
+    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: path.resolve(read.string('HERALD_DATA_DIR', '.data')),
+    embeddedPgPort: read.int('HERALD_EMBEDDED_PG_PORT', 0, { min: 0, max: 65535 }),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    role: read.oneOf('HERALD_ROLE', PROCESS_ROLES, 'all'),
+    operatorKey: read.secret('HERALD_OPERATOR_KEY'),
+    bootstrapKey: read.secret('HERALD_BOOTSTRAP_KEY'),
+    dbPoolSize: read.int('HERALD_DB_POOL_SIZE', 10, { min: 1, max: 200 }),
+    shutdownTimeoutMs: read.int('HERALD_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+    maxQueryDepth: read.int('HERALD_MAX_QUERY_DEPTH', 12, { min: 2, max: 100 }),
+    maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),
+    maxRequestBytes: read.int('HERALD_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Minimum length of a key given through the environment (operator and bootstrap keys). */
+export const MIN_SECRET_LENGTH = 24;
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, { min, max }: { min: number; max: number }): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name}="${value}" is not allowed: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) {
+      this.problems.push(`${name}="${value}" is not allowed: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (!protocol || !protocols.includes(protocol)) {
+      this.problems.push(`${name} is not a valid URL: expected ${protocols.map((p) => `${p}//…`).join(' or ')}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  secret(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (value.length < MIN_SECRET_LENGTH || /\s/.test(value)) {
+      this.problems.push(`${name} is too weak: expected at least ${MIN_SECRET_LENGTH} characters without spaces`);
+      return undefined;
+    }
+    return value;
+  }
+}

@@ -1,0 +1,77 @@
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { can, rolesWith, type Permission } from '../auth/roles.ts';
+import { db } from '../db/client.ts';
+import { forbidden, unauthenticated } from '../errors.ts';
+import type PrismaTypes from '../generated/pothos-types.ts';
+import { getDatamodel } from '../generated/pothos-types.ts';
+import type { Context } from './context.ts';
+
+type Scopes = Record<Permission, boolean> & { operator: boolean; tenant: boolean };
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: Scopes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, SimpleObjectsPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    client: () => db(),
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+  scopeAuth: {
+    authScopes: (ctx) => {
+      const principal = ctx.auth.principal;
+      const role = principal?.kind === 'key' ? principal.role : undefined;
+      const has = (p: Permission) => role !== undefined && can(role, p);
+      return {
+        read: has('read'),
+        manage: has('manage'),
+        publish: has('publish'),
+        operate: has('operate'),
+        admin: has('admin'),
+        tenant: role !== undefined,
+        operator: principal?.kind === 'operator',
+      };
+    },
+    unauthorizedError: (_parent, ctx, info, result) => {
+      if (!ctx.auth.principal) return unauthenticated(ctx.auth.problem);
+      const needed = neededRoles(result.failure);
+      const who = ctx.auth.principal.kind === 'operator' ? 'the operator key' : `a ${ctx.auth.principal.role} key`;
+      return forbidden(`${info.parentType.name}.${info.fieldName} is not allowed for ${who}; it needs ${needed}`);
+    },
+  },
+});
+
+function neededRoles(failure: AuthFailure): string {
+  if (failure.kind === AuthScopeFailureType.AuthScope) {
+    if (failure.scope === 'operator') return 'the operator key (HERALD_OPERATOR_KEY)';
+    if (failure.scope === 'tenant') return 'a tenant API key';
+    return `a key with role ${rolesWith(failure.scope as Permission).join(' or ')}`;
+  }
+  return 'a different role';
+}
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONResolver);
+builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,17 @@
+import type { Authentication, Principal } from '../auth/principal.ts';
+import { unauthenticated } from '../errors.ts';
+
+export interface Context {
+  auth: Authentication;
+}
+
+/** The caller's tenant; fields that use it are guarded by a tenant permission. */
+export function tenantOf(ctx: Context): string {
+  const principal = ctx.auth.principal;
+  if (principal?.kind !== 'key') throw unauthenticated('this field needs a tenant API key');
+  return principal.tenantId;
+}
+
+export function principalOf(ctx: Context): Principal | null {
+  return ctx.auth.principal;
+}

@@ -1,0 +1,9 @@
+import { Environment, FieldType, Role } from '../../generated/prisma/enums.ts';
+import { builder } from '../builder.ts';
+
+export const RoleEnum = builder.enumType(Role, {
+  name: 'Role',
+  description: 'ADMIN: everything. DEVELOPER: webhooks, topics, publish, replay. PUBLISHER: publish only. VIEWER: read only.',
+});
+export const EnvironmentEnum = builder.enumType(Environment, { name: 'Environment' });
+export const FieldTypeEnum = builder.enumType(FieldType, { name: 'FieldType' });

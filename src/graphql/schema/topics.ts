@@ -1,0 +1,157 @@
+import { db } from '../../db/client.ts';
+import { createTopic, deleteTopic, findTopic, topicActions, updateTopic, type TopicRef } from '../../domain/topics.ts';
+import { InputError } from '../../errors.ts';
+import { builder } from '../builder.ts';
+import { tenantOf } from '../context.ts';
+import { FieldTypeEnum } from './enums.ts';
+
+builder.prismaObject('TopicField', {
+  description: "One entry of a topic's field catalog: used by selected fields, conditions and templates.",
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'Path inside the event data, e.g. `status` or `session.id`.' }),
+    label: t.exposeString('label'),
+    type: t.expose('type', { type: FieldTypeEnum }),
+    mergeTag: t.exposeString('mergeTag', { nullable: true, description: 'e.g. `@@CandidateForename`' }),
+    values: t.exposeStringList('values', { description: 'Allowed values, for ENUM fields.' }),
+  }),
+});
+
+builder.prismaObject('Topic', {
+  description: 'A category of events, usually one entity type (`user`, `course`, `delegate`).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    key: t.exposeString('key'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    resourceUrlTemplate: t.exposeString('resourceUrlTemplate', { nullable: true }),
+    customActions: t.exposeStringList('customActions'),
+    actions: t.stringList({
+      description: 'Every action: created, updated, deleted and the custom ones.',
+      resolve: (topic) => topicActions(topic),
+    }),
+    eventTypes: t.stringList({
+      description: 'Every event type of this topic, `topic.action`.',
+      resolve: (topic) => topicActions(topic).map((action) => `${topic.key}.${action}`),
+    }),
+    fields: t.relation('fields', { query: { orderBy: { position: 'asc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const TopicFieldInput = builder.inputType('TopicFieldInput', {
+  fields: (t) => ({
+    path: t.string({ required: true }),
+    label: t.string({ required: true }),
+    type: t.field({ type: FieldTypeEnum, required: true }),
+    mergeTag: t.string(),
+    values: t.stringList(),
+  }),
+});
+
+const topicInputFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0]) => ({
+  description: t.string(),
+  resourceUrlTemplate: t.string({ description: 'URL of the entity in the host application, with `{id}`.' }),
+  customActions: t.stringList({ description: 'Actions beyond created/updated/deleted, e.g. `completed`.' }),
+  fields: t.field({ type: [TopicFieldInput], description: 'The field catalog; on update it replaces the whole catalog.' }),
+});
+
+const CreateTopicInput = builder.inputType('CreateTopicInput', {
+  fields: (t) => ({
+    key: t.string({ required: true, description: 'Lower-case identifier, unique in the tenant, e.g. `delegate`.' }),
+    name: t.string({ required: true }),
+    ...topicInputFields(t),
+  }),
+});
+
+const UpdateTopicInput = builder.inputType('UpdateTopicInput', {
+  fields: (t) => ({ name: t.string(), ...topicInputFields(t) }),
+});
+
+const refArgs = builder.args((t) => ({
+  id: t.id({ description: 'The topic id; give this or `key`.' }),
+  key: t.string({ description: 'The topic key; give this or `id`.' }),
+}));
+
+function ref(args: { id?: string | number | null; key?: string | null }): TopicRef {
+  const given = [args.id, args.key].filter((v) => v !== null && v !== undefined);
+  if (given.length !== 1) throw new InputError([{ field: 'id', message: 'give exactly one of `id` or `key`' }]);
+  return { id: args.id === null || args.id === undefined ? undefined : String(args.id), key: args.key };
+}
+
+builder.queryField('topics', (t) =>
+  t.prismaConnection({
+    description: "The tenant's topics, by key.",
+    type: 'Topic',
+    cursor: 'id',
+    authScopes: { read: true },
+    args: { search: t.arg.string({ description: 'Text in the key, name or description.' }) },
+    resolve: (query, _root, { search }, ctx) =>
+      db().topic.findMany({
+        ...query,
+        where: {
+          tenantId: tenantOf(ctx),
+          ...(search
+            ? {
+                OR: ['key', 'name', 'description'].map((field) => ({
+                  [field]: { contains: search, mode: 'insensitive' as const },
+                })),
+              }
+            : {}),
+        },
+        orderBy: { id: 'asc' },
+      }),
+  }),
+);
+
+builder.queryField('topic', (t) =>
+  t.prismaField({
+    type: 'Topic',
+    authScopes: { read: true },
+    args: refArgs,
+    resolve: async (query, _root, args, ctx) => {
+      const topic = await findTopic(tenantOf(ctx), ref(args));
+      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+    },
+  }),
+);
+
+builder.mutationField('createTopic', (t) =>
+  t.prismaField({
+    type: 'Topic',
+    authScopes: { manage: true },
+    args: { input: t.arg({ type: CreateTopicInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const topic = await createTopic(tenantOf(ctx), input);
+      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+    },
+  }),
+);
+
+builder.mutationField('updateTopic', (t) =>
+  t.prismaField({
+    type: 'Topic',
+    authScopes: { manage: true },
+    args: { ...refArgs, input: t.arg({ type: UpdateTopicInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const topic = await updateTopic(tenantOf(ctx), ref(args), args.input);
+      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+    },
+  }),
+);
+
+const DeletedTopic = builder.simpleObject('DeletedTopic', {
+  fields: (t) => ({ id: t.id(), key: t.string() }),
+});
+
+builder.mutationField('deleteTopic', (t) =>
+  t.field({
+    type: DeletedTopic,
+    authScopes: { manage: true },
+    args: refArgs,
+    resolve: async (_root, args, ctx) => {
+      const topic = await deleteTopic(tenantOf(ctx), ref(args));
+      return { id: topic.id, key: topic.key };
+    },
+  }),
+);

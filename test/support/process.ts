@@ -1,0 +1,47 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+export interface ServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the GraphQL URL once the server prints where it listens. */
+  listening: Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Runs `src/index.ts` (what `npm start` runs) as a real process. */
+export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Herald listening on (http:\/\/\S+?\/graphql)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${output}`));
+    });
+  });
+  listening.catch(() => undefined);
+  return { child, output: () => output, listening, exited };
+}
+
+export async function graphqlAt(url: string, key: string, query: string, variables?: object) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data?: any; errors?: any[] };
+}

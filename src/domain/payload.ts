@@ -1,0 +1,156 @@
+import { changedPaths, eventType, readPath, writePath, type EventShape } from './event.ts';
+import {
+  compileTemplate,
+  isTemplateError,
+  renderTemplate,
+  type MergeTag,
+  type TemplateFormat,
+  type TemplateVariables,
+} from './template.ts';
+
+export type PayloadMode = 'ID_ONLY' | 'ID_AND_MODIFIED_FIELDS' | 'SELECTED_FIELDS' | 'FULL' | 'CUSTOM';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a webhook says about its payload. */
+export interface PayloadSpec {
+  url: string;
+  method: HttpMethod;
+  mode: PayloadMode;
+  selectedFields: string[];
+  template: string | null;
+  templateFormat: TemplateFormat | null;
+}
+
+/** What a topic contributes: its resource URL and merge tags. */
+export interface TopicShape {
+  key: string;
+  resourceUrlTemplate: string | null;
+  mergeTags: MergeTag[];
+}
+
+export interface RenderedPayload {
+  method: HttpMethod;
+  url: string;
+  /** null when there is no body (GET). */
+  contentType: string | null;
+  body: string;
+}
+
+export class RenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RenderError';
+  }
+}
+
+export const CONTENT_TYPES: Record<TemplateFormat, string> = {
+  JSON: 'application/json',
+  XML: 'application/xml; charset=utf-8',
+  FORM: 'application/x-www-form-urlencoded',
+  TEXT: 'text/plain; charset=utf-8',
+};
+
+export function resourceUrl(topic: Pick<TopicShape, 'resourceUrlTemplate'>, entityId: string): string | null {
+  return topic.resourceUrlTemplate ? topic.resourceUrlTemplate.replaceAll('{id}', encodeURIComponent(entityId)) : null;
+}
+
+/** The fields of `data` that changed: the host's list, else the difference from `previous`. */
+export function modifiedFields(event: EventShape): string[] {
+  if (event.changedFields) return event.changedFields;
+  if (event.previous && event.data) return changedPaths(event.previous, event.data);
+  return [];
+}
+
+/**
+ * The default body: the event's lean envelope (Absorb's event name, ids, client and
+ * correlation ids) and, by mode, the entity's data. Delete events carry only the id.
+ */
+export function envelope(event: EventShape, topic: TopicShape, spec: Pick<PayloadSpec, 'mode' | 'selectedFields'>) {
+  const body: Record<string, unknown> = {
+    id: event.id,
+    type: eventType(event),
+    topic: event.topic,
+    action: event.action,
+    entityId: event.entityId,
+    occurredAt: event.occurredAt.toISOString(),
+    actor: event.actor,
+    clientId: event.clientId,
+    correlationId: event.correlationId,
+    resourceUrl: resourceUrl(topic, event.entityId),
+  };
+  if (!event.data || spec.mode === 'ID_ONLY' || spec.mode === 'CUSTOM') return body;
+  if (spec.mode === 'FULL') return { ...body, data: event.data };
+  const paths = spec.mode === 'SELECTED_FIELDS' ? spec.selectedFields : modifiedFields(event);
+  const data: Record<string, unknown> = {};
+  for (const path of paths) {
+    const value = readPath(event.data, path);
+    writePath(data, path, value === undefined ? null : value);
+  }
+  return spec.mode === 'ID_AND_MODIFIED_FIELDS' ? { ...body, changedFields: paths, data } : { ...body, data };
+}
+
+/**
+ * The method, URL, content type and body a webhook sends for an event. GET puts the
+ * payload in the query string; DELETE adds the entity id to it (`?id=`); `{id}` in
+ * the webhook's URL is the entity id.
+ */
+export function renderPayload(spec: PayloadSpec, event: EventShape, topic: TopicShape): RenderedPayload {
+  const url = new URL(spec.url.replaceAll('{id}', encodeURIComponent(event.entityId)));
+  let body: string;
+  let contentType: string;
+  if (spec.mode === 'CUSTOM') {
+    const format = spec.templateFormat ?? 'JSON';
+    body = renderCustom(spec.template ?? '', format, event, topic);
+    contentType = CONTENT_TYPES[format];
+  } else {
+    body = JSON.stringify(envelope(event, topic, spec));
+    contentType = CONTENT_TYPES.JSON;
+  }
+  if (spec.method === 'DELETE') url.searchParams.set('id', event.entityId);
+  if (spec.method !== 'GET') return { method: spec.method, url: url.toString(), contentType, body };
+  if (contentType === CONTENT_TYPES.FORM) {
+    for (const [name, value] of new URLSearchParams(body)) url.searchParams.append(name, value);
+  } else if (contentType === CONTENT_TYPES.JSON && spec.mode !== 'CUSTOM') {
+    for (const [name, value] of flatten(JSON.parse(body))) url.searchParams.append(name, value);
+  } else {
+    url.searchParams.set('payload', body);
+  }
+  return { method: 'GET', url: url.toString(), contentType: null, body: '' };
+}
+
+function renderCustom(template: string, format: TemplateFormat, event: EventShape, topic: TopicShape): string {
+  const compiled = compileTemplate(template, format, topic.mergeTags);
+  if (isTemplateError(compiled)) {
+    throw new RenderError(`template error at line ${compiled.line}, column ${compiled.column}: ${compiled.message}`);
+  }
+  const vars: TemplateVariables = {
+    event: envelope(event, topic, { mode: 'ID_ONLY', selectedFields: [] }) as TemplateVariables['event'],
+    data: event.data,
+    previous: event.previous,
+    changedFields: modifiedFields(event),
+    actor: event.actor,
+  };
+  let body: string;
+  try {
+    body = renderTemplate(compiled, format, vars, topic.mergeTags, (path) => readPath(event.data, path));
+  } catch (error) {
+    throw new RenderError(`template could not be rendered: ${(error as Error).message}`);
+  }
+  if (format === 'JSON') {
+    try {
+      JSON.parse(body);
+    } catch (error) {
+      throw new RenderError(`the template rendered invalid JSON (${(error as Error).message}); check the quotes around merge fields`);
+    }
+  }
+  return body;
+}
+
+/** Flattens a JSON value into query parameters: `data.status=Booked`; arrays as JSON. */
+function flatten(value: unknown, prefix = ''): Array<[string, string]> {
+  if (value === null || value === undefined) return prefix ? [[prefix, '']] : [];
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return [[prefix, typeof value === 'string' ? value : JSON.stringify(value)]];
+  }
+  return Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix ? `${prefix}.${key}` : key));
+}

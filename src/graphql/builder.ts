@@ -63,12 +63,16 @@ export const builder = new SchemaBuilder<{
 });
 
 function neededRoles(failure: AuthFailure): string {
-  if (failure.kind === AuthScopeFailureType.AuthScope) {
-    if (failure.scope === 'operator') return 'the operator key (HERALD_OPERATOR_KEY)';
-    if (failure.scope === 'tenant') return 'a tenant API key';
-    return `a key with role ${rolesWith(failure.scope as Permission).join(' or ')}`;
-  }
-  return 'a different role';
+  const scopes = scopesOf(failure);
+  if (scopes.includes('operator') && scopes.length === 1) return 'the operator key (HERALD_OPERATOR_KEY)';
+  const roles = [...new Set(scopes.flatMap((s) => (s === 'tenant' ? ['any tenant'] : s === 'operator' ? [] : rolesWith(s as Permission))))];
+  return roles.length ? `a key with role ${roles.join(' or ')}` : 'a different key';
+}
+
+function scopesOf(failure: AuthFailure): string[] {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return [failure.scope];
+  if ('failures' in failure) return (failure.failures as AuthFailure[]).flatMap(scopesOf);
+  return [];
 }
 
 builder.addScalarType('DateTime', DateTimeResolver);

@@ -17,6 +17,8 @@ export interface Config {
   maxQueryDepth: number;
   maxQueryTokens: number;
   maxRequestBytes: number;
+  /** Smallest retry backoff a webhook may set (tests lower it). */
+  minBackoffMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -52,6 +54,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryDepth: read.int('HERALD_MAX_QUERY_DEPTH', 12, { min: 2, max: 100 }),
     maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),
     maxRequestBytes: read.int('HERALD_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
+    minBackoffMs: read.int('HERALD_MIN_BACKOFF_MS', 1000, { min: 1, max: 3_600_000 }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

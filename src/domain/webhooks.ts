@@ -1,0 +1,470 @@
+import { generateSecret } from '../delivery/signing.ts';
+import { db, type Tx } from '../db/client.ts';
+import { notFound } from '../errors.ts';
+import type { Combinator, HttpMethod, PayloadMode, Prisma, TemplateFormat, Webhook } from '../generated/prisma/client.ts';
+import { expandEventTypes, loadTopics, type TopicInfo } from './catalog.ts';
+import { OPERATORS, type ConditionNode, type Operator } from './conditions.ts';
+import { checkRule, type RuleContext } from './conditionRules.ts';
+import { isUuid } from './topics.ts';
+import { IDENTIFIER, Problems, text } from './problems.ts';
+import { compileTemplate, isTemplateError } from './template.ts';
+
+export type Trigger = 'CREATE' | 'UPDATE' | 'CREATE_OR_UPDATE' | 'DELETE';
+export const TRIGGER_ACTIONS: Record<Trigger, string[]> = {
+  CREATE: ['created'],
+  UPDATE: ['updated'],
+  CREATE_OR_UPDATE: ['created', 'updated'],
+  DELETE: ['deleted'],
+};
+
+export interface HeaderInput {
+  name: string;
+  value: string;
+  /** Secret values are never shown again (Authorization and API-key headers always are). */
+  secret?: boolean | null;
+}
+export interface StoredHeader {
+  name: string;
+  value: string;
+  secret: boolean;
+}
+
+export type ConditionInput =
+  | { rule: { path: string; operator: Operator; values?: unknown[] | null }; group?: null }
+  | { group: { match: Combinator; conditions: ConditionInput[] }; rule?: null };
+
+export interface WebhookInput {
+  label?: string | null;
+  description?: string | null;
+  active?: boolean | null;
+  events?: string[] | null;
+  triggers?: Array<{ topic: string; trigger: Trigger }> | null;
+  url?: string | null;
+  method?: HttpMethod | null;
+  headers?: HeaderInput[] | null;
+  payloadMode?: PayloadMode | null;
+  selectedFields?: string[] | null;
+  template?: string | null;
+  templateFormat?: TemplateFormat | null;
+  conditionMatch?: Combinator | null;
+  conditions?: ConditionInput[] | null;
+  timeoutMs?: number | null;
+  maxAttempts?: number | null;
+  backoffBaseMs?: number | null;
+  backoffCapMs?: number | null;
+}
+
+export interface WebhookLimits {
+  minBackoffMs: number;
+}
+
+const LIMITS = { url: 2048, headers: 30, headerValue: 4096, eventTypes: 100, conditions: 100, depth: 5, selected: 200, template: 100_000 };
+const FORBIDDEN_HEADERS = [
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'user-agent',
+  'webhook-id', 'webhook-timestamp', 'webhook-signature',
+];
+const SECRET_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The settings a webhook ends up with: everything the rules look at, validated together. */
+type Resolved = Omit<Prisma.WebhookUncheckedCreateInput, 'tenantId' | 'secret' | 'conditions' | 'headers'> & {
+  eventTypes: string[];
+  topics: string[];
+  headers: StoredHeader[];
+};
+
+export async function createWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits) {
+  const topics = await loadTopics(tenantId);
+  const problems = new Problems();
+  const resolved = resolve(problems, input, undefined, topics, limits);
+  const conditions = input.conditions ?? [];
+  checkConditionTree(problems, 'input.conditions', conditions, contextOf(resolved, topics), 1, { count: 0 });
+  problems.throwIfAny();
+  const secret = generateSecret();
+  const webhook = await db().$transaction(async (tx) => {
+    const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret, headers: resolved.headers as never } });
+    await insertConditions(tx, created.id, null, conditions);
+    return created;
+  });
+  return { webhook, secret };
+}
+
+/** Changes what is given and checks the result as a whole, conditions included. */
+export async function updateWebhook(tenantId: string, id: string, input: WebhookInput, limits: WebhookLimits) {
+  const current = await findWebhook(tenantId, id, { includeDeleted: false });
+  const topics = await loadTopics(tenantId);
+  const problems = new Problems();
+  const resolved = resolve(problems, input, current, topics, limits);
+  const replacing = input.conditions !== undefined && input.conditions !== null;
+  const ctx = contextOf(resolved, topics);
+  if (replacing) {
+    checkConditionTree(problems, 'input.conditions', input.conditions!, ctx, 1, { count: 0 });
+  } else {
+    const tree = await conditionTree(id, current.conditionMatch);
+    recheckStoredTree(problems, tree, ctx);
+  }
+  problems.throwIfAny();
+  return db().$transaction(async (tx) => {
+    if (replacing) {
+      await tx.condition.deleteMany({ where: { webhookId: id } });
+      await insertConditions(tx, id, null, input.conditions!);
+    }
+    const reactivated = resolved.active && !current.active;
+    return tx.webhook.update({
+      where: { id },
+      data: { ...resolved, headers: resolved.headers as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
+    });
+  });
+}
+
+export async function setWebhookActive(tenantId: string, id: string, active: boolean) {
+  await findWebhook(tenantId, id, { includeDeleted: false });
+  return db().webhook.update({
+    where: { id },
+    data: active ? { active, deactivatedReason: null, deactivatedAt: null } : { active },
+  });
+}
+
+/** Deletes a webhook: it stops receiving events; its history stays readable. */
+export async function deleteWebhook(tenantId: string, id: string) {
+  await findWebhook(tenantId, id, { includeDeleted: false });
+  return db().webhook.update({ where: { id }, data: { deletedAt: new Date(), active: false } });
+}
+
+/** A new signing secret; the old one keeps signing alongside it for `keepPreviousSeconds`. */
+export async function rotateWebhookSecret(tenantId: string, id: string, keepPreviousSeconds: number) {
+  const current = await findWebhook(tenantId, id, { includeDeleted: false });
+  const problems = new Problems();
+  problems.check(
+    Number.isInteger(keepPreviousSeconds) && keepPreviousSeconds >= 0 && keepPreviousSeconds <= 7 * 86_400,
+    'keepPreviousSeconds',
+    'must be a whole number of seconds from 0 to 604800 (7 days)',
+  );
+  problems.throwIfAny();
+  const secret = generateSecret();
+  const webhook = await db().webhook.update({
+    where: { id },
+    data: {
+      secret,
+      previousSecret: keepPreviousSeconds > 0 ? current.secret : null,
+      previousSecretUntil: keepPreviousSeconds > 0 ? new Date(Date.now() + keepPreviousSeconds * 1000) : null,
+    },
+  });
+  return { webhook, secret };
+}
+
+export async function findWebhook(tenantId: string, id: string, { includeDeleted = true } = {}): Promise<Webhook> {
+  const webhook = isUuid(id)
+    ? await db().webhook.findFirst({ where: { id, tenantId, ...(includeDeleted ? {} : { deletedAt: null }) } })
+    : null;
+  if (!webhook) throw notFound('webhook', id);
+  return webhook;
+}
+
+// ---- conditions ---------------------------------------------------------------
+
+export async function addCondition(tenantId: string, webhookId: string, parentId: string | null, condition: ConditionInput) {
+  const webhook = await findWebhook(tenantId, webhookId, { includeDeleted: false });
+  const topics = await loadTopics(tenantId);
+  const problems = new Problems();
+  const existing = await db().condition.findMany({ where: { webhookId } });
+  let depth = 1;
+  if (parentId) {
+    const parent = existing.find((c) => c.id === parentId);
+    if (!parent) throw notFound('condition', parentId);
+    if (parent.kind !== 'GROUP') problems.add('parentId', 'conditions can only be added to a group; this condition is a rule');
+    depth = depthOf(existing, parentId) + 1;
+  }
+  checkConditionTree(problems, 'condition', [condition], contextOf(webhook, topics), depth, { count: existing.length });
+  problems.throwIfAny();
+  return db().$transaction(async (tx) => (await insertConditions(tx, webhookId, parentId, [condition]))[0]!);
+}
+
+export async function updateCondition(
+  tenantId: string,
+  id: string,
+  input: { path?: string | null; operator?: Operator | null; values?: unknown[] | null; match?: Combinator | null },
+) {
+  const condition = await findCondition(tenantId, id);
+  const problems = new Problems();
+  if (condition.kind === 'GROUP') {
+    if (input.path || input.operator || input.values) problems.add('input', 'this condition is a group: only `match` can change');
+    problems.throwIfAny();
+    return db().condition.update({ where: { id }, data: { combinator: input.match ?? undefined } });
+  }
+  if (input.match) problems.add('input.match', 'this condition is a rule: `match` applies to groups');
+  const rule = {
+    path: input.path ?? condition.path!,
+    operator: input.operator ?? (condition.operator as Operator),
+    values: input.values ?? (input.operator ? [] : (condition.values as unknown[])),
+  };
+  const topics = await loadTopics(tenantId);
+  checkRule(problems, 'input', rule, contextOf(condition.webhook, topics));
+  problems.throwIfAny();
+  return db().condition.update({
+    where: { id },
+    data: { path: rule.path, operator: rule.operator, values: rule.values as never },
+  });
+}
+
+/** Removes a condition, and everything inside it when it is a group. */
+export async function removeCondition(tenantId: string, id: string) {
+  const condition = await findCondition(tenantId, id);
+  await db().condition.delete({ where: { id } });
+  return condition;
+}
+
+async function findCondition(tenantId: string, id: string) {
+  const condition = isUuid(id)
+    ? await db().condition.findFirst({ where: { id, webhook: { tenantId, deletedAt: null } }, include: { webhook: true } })
+    : null;
+  if (!condition) throw notFound('condition', id);
+  return condition;
+}
+
+/** A webhook's conditions as one tree: its top level combined by `conditionMatch`. */
+export async function conditionTree(webhookId: string, match: Combinator): Promise<ConditionNode> {
+  const rows = await db().condition.findMany({ where: { webhookId }, orderBy: { position: 'asc' } });
+  return treeOf(rows, match);
+}
+
+type ConditionRow = { id: string; parentId: string | null; kind: 'GROUP' | 'RULE'; combinator: Combinator | null; path: string | null; operator: string | null; values: unknown; position: number };
+
+export function treeOf(rows: ConditionRow[], match: Combinator): ConditionNode {
+  const byParent = new Map<string | null, ConditionRow[]>();
+  for (const row of [...rows].sort((a, b) => a.position - b.position)) {
+    byParent.set(row.parentId, [...(byParent.get(row.parentId) ?? []), row]);
+  }
+  const build = (row: ConditionRow): ConditionNode =>
+    row.kind === 'GROUP'
+      ? { kind: 'GROUP', combinator: row.combinator ?? 'ALL', children: (byParent.get(row.id) ?? []).map(build) }
+      : { kind: 'RULE', path: row.path!, operator: row.operator as Operator, values: (row.values as unknown[]) ?? [] };
+  return { kind: 'GROUP', combinator: match, children: (byParent.get(null) ?? []).map(build) };
+}
+
+function depthOf(rows: Array<{ id: string; parentId: string | null }>, id: string): number {
+  let depth = 1;
+  let current = rows.find((r) => r.id === id);
+  while (current?.parentId) {
+    depth += 1;
+    current = rows.find((r) => r.id === current!.parentId);
+  }
+  return depth;
+}
+
+async function insertConditions(tx: Tx, webhookId: string, parentId: string | null, conditions: ConditionInput[]) {
+  const siblings = await tx.condition.count({ where: { webhookId, parentId } });
+  const created = [];
+  for (const [i, condition] of conditions.entries()) {
+    const position = siblings + i;
+    if (condition.group) {
+      const group = await tx.condition.create({
+        data: { webhookId, parentId, position, kind: 'GROUP', combinator: condition.group.match },
+      });
+      await insertConditions(tx, webhookId, group.id, condition.group.conditions);
+      created.push(group);
+    } else {
+      const rule = condition.rule!;
+      created.push(
+        await tx.condition.create({
+          data: { webhookId, parentId, position, kind: 'RULE', path: rule.path.trim(), operator: rule.operator, values: (rule.values ?? []) as never },
+        }),
+      );
+    }
+  }
+  return created;
+}
+
+function checkConditionTree(
+  problems: Problems,
+  at: string,
+  conditions: ConditionInput[],
+  ctx: RuleContext,
+  depth: number,
+  counter: { count: number },
+): void {
+  conditions.forEach((condition, i) => {
+    const here = `${at}[${i}]`;
+    counter.count += 1;
+    if (counter.count === LIMITS.conditions + 1) problems.add(here, `a webhook may have at most ${LIMITS.conditions} conditions`);
+    const given = [condition.rule, condition.group].filter((c) => c !== null && c !== undefined).length;
+    if (given !== 1) {
+      problems.add(here, 'give exactly one of `rule` or `group`');
+      return;
+    }
+    if (condition.group) {
+      if (depth >= LIMITS.depth) problems.add(`${here}.group`, `groups nest at most ${LIMITS.depth} levels deep`);
+      checkConditionTree(problems, `${here}.group.conditions`, condition.group.conditions, ctx, depth + 1, counter);
+    } else {
+      const rule = condition.rule!;
+      if (!OPERATORS.includes(rule.operator)) problems.add(`${here}.rule.operator`, `must be one of ${OPERATORS.join(', ')}`);
+      else checkRule(problems, `${here}.rule`, { path: rule.path.trim(), operator: rule.operator, values: rule.values ?? [] }, ctx);
+    }
+  });
+}
+
+/** Stored conditions must still make sense after the events or catalog change. */
+function recheckStoredTree(problems: Problems, tree: ConditionNode, ctx: RuleContext, at = 'conditions'): void {
+  if (tree.kind === 'RULE') {
+    const local = new Problems();
+    checkRule(local, at, tree, ctx);
+    for (const p of local.list) problems.add('input', `the existing condition "${tree.path} ${tree.operator}" would no longer work: ${p.message}`);
+    return;
+  }
+  tree.children.forEach((child, i) => recheckStoredTree(problems, child, ctx, `${at}[${i}]`));
+}
+
+function contextOf(webhook: { eventTypes: string[] }, topics: Map<string, TopicInfo>): RuleContext {
+  return { events: expandEventTypes(webhook.eventTypes, topics), topics };
+}
+
+// ---- settings -----------------------------------------------------------------
+
+function resolve(problems: Problems, input: WebhookInput, current: Webhook | undefined, topics: Map<string, TopicInfo>, limits: WebhookLimits): Resolved {
+  const creating = !current;
+  const pick = <K extends keyof WebhookInput>(key: K, fallback: NonNullable<WebhookInput[K]>) =>
+    (input[key] ?? (current as unknown as WebhookInput)?.[key] ?? fallback) as NonNullable<WebhookInput[K]>;
+
+  const label = text(problems, 'input.label', input.label, { required: creating, max: 200 });
+  if (!creating && input.label === null) problems.add('input.label', 'cannot be cleared: a webhook needs a label');
+  const description = text(problems, 'input.description', input.description, { max: 5000 });
+  const eventTypes =
+    input.events != null || input.triggers != null || creating
+      ? resolveEventTypes(problems, input.events ?? [], input.triggers ?? [], topics)
+      : current!.eventTypes;
+  const url = input.url != null || creating ? checkUrl(problems, input.url) : current!.url;
+  const method = pick('method', 'POST');
+  const headers = input.headers != null ? checkHeaders(problems, input.headers) : ((current?.headers as unknown as StoredHeader[]) ?? []);
+  const payloadMode = pick('payloadMode', 'FULL');
+  const selectedFields = pick('selectedFields', []).map((f) => f.trim());
+  const template = input.template !== undefined ? input.template : (current?.template ?? null);
+  const templateFormat = input.templateFormat !== undefined ? input.templateFormat : (current?.templateFormat ?? null);
+  const wanted = [...new Set(eventTypes.map((t) => t.split('.')[0]!))].map((k) => topics.get(k)).filter(Boolean) as TopicInfo[];
+  checkPayload(problems, { payloadMode, selectedFields, template, templateFormat }, wanted);
+
+  const timeoutMs = pick('timeoutMs', 10_000);
+  const maxAttempts = pick('maxAttempts', 5);
+  const backoffBaseMs = pick('backoffBaseMs', 30_000);
+  const backoffCapMs = pick('backoffCapMs', 3_600_000);
+  const range = (field: string, value: number, min: number, max: number, unit: string) =>
+    problems.check(Number.isInteger(value) && value >= min && value <= max, `input.${field}`, `must be a whole number from ${min} to ${max} ${unit} (got ${value})`);
+  range('timeoutMs', timeoutMs, 1000, 30_000, 'milliseconds');
+  range('maxAttempts', maxAttempts, 1, 100, 'attempts');
+  range('backoffBaseMs', backoffBaseMs, limits.minBackoffMs, 3_600_000, 'milliseconds');
+  range('backoffCapMs', backoffCapMs, Math.max(backoffBaseMs, limits.minBackoffMs), 86_400_000, 'milliseconds');
+
+  return {
+    label: label ?? current!.label,
+    description: description ?? (input.description === null ? '' : (current?.description ?? '')),
+    active: input.active ?? current?.active ?? false,
+    eventTypes,
+    topics: [...new Set(eventTypes.map((t) => t.split('.')[0]!))],
+    url: url ?? current?.url ?? '',
+    method,
+    headers,
+    payloadMode,
+    selectedFields: payloadMode === 'SELECTED_FIELDS' ? selectedFields : [],
+    template: payloadMode === 'CUSTOM' ? template : null,
+    templateFormat: payloadMode === 'CUSTOM' ? (templateFormat ?? 'JSON') : null,
+    conditionMatch: pick('conditionMatch', 'ALL'),
+    timeoutMs,
+    maxAttempts,
+    backoffBaseMs,
+    backoffCapMs,
+  };
+}
+
+function resolveEventTypes(problems: Problems, events: string[], triggers: Array<{ topic: string; trigger: Trigger }>, topics: Map<string, TopicInfo>): string[] {
+  const known = [...topics.keys()].sort();
+  const knownList = known.length ? known.join(', ') : 'none yet: create a topic first';
+  const types: string[] = [];
+  events.forEach((raw, i) => {
+    const at = `input.events[${i}]`;
+    const type = raw.trim();
+    const [topic, action, extra] = type.split('.');
+    if (!topic || !action || extra !== undefined || !IDENTIFIER.test(topic) || !(action === '*' || IDENTIFIER.test(action))) {
+      problems.add(at, `"${raw}" is not an event type: expected topic.action such as delegate.created, or topic.* for every action`);
+      return;
+    }
+    const info = topics.get(topic);
+    if (!info) return problems.add(at, `unknown topic "${topic}"; topics: ${knownList}`);
+    if (action !== '*' && !info.actions.includes(action)) {
+      return problems.add(at, `topic ${topic} has no action "${action}"; its actions: ${info.actions.join(', ')} (or * for all)`);
+    }
+    types.push(`${topic}.${action}`);
+  });
+  triggers.forEach(({ topic, trigger }, i) => {
+    const info = topics.get(topic.trim());
+    if (!info) return problems.add(`input.triggers[${i}].topic`, `unknown topic "${topic}"; topics: ${knownList}`);
+    types.push(...TRIGGER_ACTIONS[trigger].map((a) => `${info.key}.${a}`));
+  });
+  if (events.length + triggers.length === 0) {
+    problems.add('input.events', 'a webhook needs at least one event type (e.g. delegate.created) or trigger');
+  }
+  if (types.length > LIMITS.eventTypes) problems.add('input.events', `at most ${LIMITS.eventTypes} event types`);
+  // `topic.*` covers every action of its topic: keep it and drop the single ones.
+  const wildcards = new Set(types.filter((t) => t.endsWith('.*')).map((t) => t.split('.')[0]));
+  return [...new Set(types.filter((t) => t.endsWith('.*') || !wildcards.has(t.split('.')[0])))].sort();
+}
+
+function checkUrl(problems: Problems, raw: string | null | undefined): string | undefined {
+  const field = 'input.url';
+  if (!raw || !raw.trim()) return void problems.add(field, 'is required: the endpoint that receives the requests');
+  const value = raw.trim();
+  if (value.length > LIMITS.url) return void problems.add(field, `must be at most ${LIMITS.url} characters`);
+  let url: URL;
+  try {
+    url = new URL(value.replaceAll('{id}', 'id'));
+  } catch {
+    return void problems.add(field, `"${value}" is not an absolute URL: expected http://… or https://…`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return void problems.add(field, `must use http or https (got ${url.protocol.slice(0, -1)})`);
+  if (url.username || url.password) return void problems.add(field, 'must not contain a user name or password; send credentials in a secret header instead');
+  if (url.hash) return void problems.add(field, 'must not contain a #fragment');
+  return value;
+}
+
+function checkHeaders(problems: Problems, headers: HeaderInput[]): StoredHeader[] {
+  if (headers.length > LIMITS.headers) problems.add('input.headers', `at most ${LIMITS.headers} headers`);
+  const seen = new Set<string>();
+  return headers.map((h, i) => {
+    const at = `input.headers[${i}]`;
+    const name = h.name.trim();
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME.test(name)) problems.add(`${at}.name`, `"${h.name}" is not a valid header name`);
+    else if (FORBIDDEN_HEADERS.includes(lower) || lower.startsWith('proxy-')) {
+      problems.add(`${at}.name`, `${name} is set by Herald or by HTTP itself and cannot be overridden (not allowed: ${FORBIDDEN_HEADERS.join(', ')})`);
+    } else if (seen.has(lower)) problems.add(`${at}.name`, `${name} is given twice`);
+    seen.add(lower);
+    if (/[\r\n\0]/.test(h.value)) problems.add(`${at}.value`, 'must not contain line breaks or NUL');
+    if (h.value.length > LIMITS.headerValue) problems.add(`${at}.value`, `must be at most ${LIMITS.headerValue} characters`);
+    return { name, value: h.value, secret: h.secret ?? SECRET_HEADERS.includes(lower) };
+  });
+}
+
+function checkPayload(
+  problems: Problems,
+  p: { payloadMode: PayloadMode; selectedFields: string[]; template: string | null; templateFormat: TemplateFormat | null },
+  topics: TopicInfo[],
+): void {
+  if (p.payloadMode === 'SELECTED_FIELDS') {
+    const catalog = new Set(topics.flatMap((t) => t.fields.map((f) => f.path)));
+    if (p.selectedFields.length === 0) problems.add('input.selectedFields', 'SELECTED_FIELDS needs at least one field from the topic catalog');
+    if (catalog.size === 0 && topics.length > 0) {
+      problems.add('input.selectedFields', `the topics ${topics.map((t) => t.key).join(', ')} have no field catalog to select from; add fields to the topic first`);
+    }
+    if (p.selectedFields.length > LIMITS.selected) problems.add('input.selectedFields', `at most ${LIMITS.selected} fields`);
+    p.selectedFields.forEach((f, i) => {
+      if (catalog.size > 0 && !catalog.has(f)) {
+        problems.add(`input.selectedFields[${i}]`, `"${f}" is not in the field catalog; fields: ${[...catalog].join(', ')}`);
+      }
+    });
+  }
+  if (p.payloadMode === 'CUSTOM') {
+    if (!p.template?.trim()) return void problems.add('input.template', 'CUSTOM needs a template');
+    if (p.template.length > LIMITS.template) return void problems.add('input.template', `must be at most ${LIMITS.template} characters`);
+    const result = compileTemplate(p.template, p.templateFormat ?? 'JSON', topics.flatMap((t) => t.mergeTags));
+    if (isTemplateError(result)) problems.add('input.template', `line ${result.line}, column ${result.column}: ${result.message}`);
+  }
+}

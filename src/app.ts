@@ -74,6 +74,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     maskedErrors: { maskError: maskError(log) },
     context: async ({ request, auth }: { request: Request; auth?: Authentication }) => ({
       auth: auth ?? (await authenticate(request.headers.get('authorization'), config.operatorKey)),
+      config,
     }),
     plugins: [
       EnvelopArmorPlugin({

@@ -29,9 +29,11 @@ export interface StoredHeader {
   secret: boolean;
 }
 
-export type ConditionInput =
-  | { rule: { path: string; operator: Operator; values?: unknown[] | null }; group?: null }
-  | { group: { match: Combinator; conditions: ConditionInput[] }; rule?: null };
+/** Exactly one of `rule` or `group` (checked). */
+export interface ConditionInput {
+  rule?: { path: string; operator: Operator; values?: unknown[] | null } | null;
+  group?: { match: Combinator; conditions: ConditionInput[] } | null;
+}
 
 export interface WebhookInput {
   label?: string | null;
@@ -74,13 +76,20 @@ type Resolved = Omit<Prisma.WebhookUncheckedCreateInput, 'tenantId' | 'secret' |
   headers: StoredHeader[];
 };
 
-export async function createWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits) {
+/** Checks a new webhook's settings and conditions without saving anything. */
+export async function checkNewWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits, at = 'input') {
   const topics = await loadTopics(tenantId);
   const problems = new Problems();
   const resolved = resolve(problems, input, undefined, topics, limits);
   const conditions = input.conditions ?? [];
   checkConditionTree(problems, 'input.conditions', conditions, contextOf(resolved, topics), 1, { count: 0 });
+  if (at !== 'input') problems.list.forEach((p) => (p.field = p.field.replace(/^input/, at)));
   problems.throwIfAny();
+  return { resolved, conditions, topics };
+}
+
+export async function createWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits) {
+  const { resolved, conditions } = await checkNewWebhook(tenantId, input, limits);
   const secret = generateSecret();
   const webhook = await db().$transaction(async (tx) => {
     const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret, headers: resolved.headers as never } });
@@ -274,6 +283,15 @@ async function insertConditions(tx: Tx, webhookId: string, parentId: string | nu
     }
   }
   return created;
+}
+
+/** The tree of conditions given as input (not yet saved). */
+export function inputTree(conditions: ConditionInput[], match: Combinator): ConditionNode {
+  const build = (c: ConditionInput): ConditionNode =>
+    c.group
+      ? { kind: 'GROUP', combinator: c.group.match, children: c.group.conditions.map(build) }
+      : { kind: 'RULE', path: c.rule!.path.trim(), operator: c.rule!.operator, values: c.rule!.values ?? [] };
+  return { kind: 'GROUP', combinator: match, children: conditions.map(build) };
 }
 
 function checkConditionTree(

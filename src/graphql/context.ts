@@ -1,8 +1,10 @@
 import type { Authentication, Principal } from '../auth/principal.ts';
+import type { Config } from '../config.ts';
 import { unauthenticated } from '../errors.ts';
 
 export interface Context {
   auth: Authentication;
+  config: Config;
 }
 
 /** The caller's tenant; fields that use it are guarded by a tenant permission. */

@@ -5,6 +5,8 @@ import './tenants.ts';
 import './apiKeys.ts';
 import './viewer.ts';
 import './topics.ts';
+import './events.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema();
 

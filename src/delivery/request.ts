@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { RenderedPayload } from '../domain/payload.ts';
+import type { StoredHeader } from '../domain/webhooks.ts';
+import { signatureHeader } from './signing.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+export const USER_AGENT = `Herald/${version}`;
+
+export interface OutgoingRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Signer {
+  headers: StoredHeader[];
+  secret: string;
+  previousSecret: string | null;
+  previousSecretUntil: Date | null;
+}
+
+/**
+ * The request exactly as it goes out: Herald's headers (content type, user agent,
+ * Standard Webhooks id, timestamp and signature) and then the webhook's own.
+ */
+export function buildRequest(payload: RenderedPayload, webhook: Signer, messageId: string, at: Date): OutgoingRequest {
+  const timestamp = Math.floor(at.getTime() / 1000);
+  const secrets = [webhook.secret];
+  if (webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > at) secrets.push(webhook.previousSecret);
+  const headers: Record<string, string> = {};
+  if (payload.contentType) headers['content-type'] = payload.contentType;
+  headers['user-agent'] = USER_AGENT;
+  headers['webhook-id'] = messageId;
+  headers['webhook-timestamp'] = String(timestamp);
+  headers['webhook-signature'] = signatureHeader(secrets, messageId, timestamp, payload.body);
+  for (const header of webhook.headers) headers[header.name.toLowerCase()] = header.value;
+  return { method: payload.method, url: payload.url, headers, body: payload.body };
+}
+
+/** The same headers for showing to a person: secret header values hidden. */
+export function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Array<{ name: string; value: string }> {
+  const secret = new Set(own.filter((h) => h.secret).map((h) => h.name.toLowerCase()));
+  return Object.entries(request.headers).map(([name, value]) => ({ name, value: secret.has(name) ? '[secret]' : value }));
+}

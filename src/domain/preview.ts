@@ -1,0 +1,84 @@
+import { buildRequest, shownHeaders } from '../delivery/request.ts';
+import { generateSecret } from '../delivery/signing.ts';
+import { InputError } from '../errors.ts';
+import { loadTopics } from './catalog.ts';
+import { evaluate } from './conditions.ts';
+import { checkEvent, wants, type EventInput } from './events.ts';
+import { renderPayload, RenderError, type PayloadSpec } from './payload.ts';
+import { Problems } from './problems.ts';
+import { checkNewWebhook, conditionTree, findWebhook, inputTree, type StoredHeader, type WebhookInput, type WebhookLimits } from './webhooks.ts';
+
+export interface Preview {
+  eventType: string;
+  /** Whether the webhook subscribes to this event type. */
+  subscribed: boolean;
+  /** Whether its conditions hold for this event. */
+  conditionsMatch: boolean;
+  /** Why it would not be sent (empty when it would). */
+  reasons: string[];
+  wouldSend: boolean;
+  method: string | null;
+  url: string | null;
+  headers: Array<{ name: string; value: string }>;
+  body: string | null;
+  /** Set when the payload cannot be rendered for this event. */
+  renderError: string | null;
+  /** True when the webhook has no secret yet and an example secret signed the preview. */
+  exampleSecret: boolean;
+}
+
+/**
+ * What a webhook (saved, or not yet saved) would send for an event: the request
+ * exactly as delivery builds it, and whether and why not it would fire.
+ */
+export async function previewWebhook(
+  tenantId: string,
+  target: { webhookId?: string | null; webhook?: WebhookInput | null },
+  sample: EventInput,
+  limits: WebhookLimits,
+): Promise<Preview> {
+  if (!!target.webhookId === !!target.webhook) {
+    throw new InputError([{ field: 'webhookId', message: 'give exactly one of `webhookId` (a saved webhook) or `webhook` (unsaved settings)' }]);
+  }
+  let settings: PayloadSpec & { eventTypes: string[]; headers: StoredHeader[]; secret: string; previousSecret: string | null; previousSecretUntil: Date | null };
+  let tree;
+  if (target.webhookId) {
+    const webhook = await findWebhook(tenantId, target.webhookId, { includeDeleted: false });
+    settings = { ...webhook, mode: webhook.payloadMode, headers: webhook.headers as unknown as StoredHeader[] };
+    tree = await conditionTree(webhook.id, webhook.conditionMatch);
+  } else {
+    const { resolved, conditions } = await checkNewWebhook(tenantId, target.webhook!, limits, 'webhook');
+    settings = {
+      ...resolved,
+      url: resolved.url,
+      method: resolved.method!,
+      mode: resolved.payloadMode!,
+      selectedFields: resolved.selectedFields as string[],
+      template: resolved.template ?? null,
+      templateFormat: resolved.templateFormat ?? null,
+      secret: generateSecret(),
+      previousSecret: null,
+      previousSecretUntil: null,
+    };
+    tree = inputTree(conditions, resolved.conditionMatch ?? 'ALL');
+  }
+  const topics = await loadTopics(tenantId);
+  const problems = new Problems();
+  const event = checkEvent(problems, 'event', sample, topics);
+  problems.throwIfAny();
+
+  const now = new Date();
+  const eventType = `${event.topic}.${event.action}`;
+  const subscribed = wants(settings.eventTypes, event.topic, event.action);
+  const evaluation = evaluate(tree, event, now);
+  const reasons = [...(subscribed ? [] : [`the webhook does not subscribe to ${eventType} (it takes ${settings.eventTypes.join(', ')})`]), ...evaluation.reasons];
+  const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId };
+  try {
+    const payload = renderPayload(settings, event, topics.get(event.topic)!);
+    const request = buildRequest(payload, settings, `msg_preview_${event.id}`, now);
+    return { ...base, method: request.method, url: request.url, headers: shownHeaders(request, settings.headers), body: request.body, renderError: null };
+  } catch (error) {
+    if (!(error instanceof RenderError)) throw error;
+    return { ...base, wouldSend: false, method: null, url: null, headers: [], body: null, renderError: error.message };
+  }
+}

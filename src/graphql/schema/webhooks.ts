@@ -1,0 +1,349 @@
+import { db } from '../../db/client.ts';
+import { OPERATORS } from '../../domain/conditions.ts';
+import { previewWebhook } from '../../domain/preview.ts';
+import { secretHint } from '../../delivery/signing.ts';
+import {
+  addCondition,
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  removeCondition,
+  rotateWebhookSecret,
+  setWebhookActive,
+  TRIGGER_ACTIONS,
+  updateCondition,
+  updateWebhook,
+  type ConditionInput as DomainConditionInput,
+  type StoredHeader,
+  type WebhookInput as DomainWebhookInput,
+} from '../../domain/webhooks.ts';
+import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
+import { builder } from '../builder.ts';
+import { tenantOf } from '../context.ts';
+import { EventInputRef } from './events.ts';
+
+const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
+const PayloadModeEnum = builder.enumType(PayloadMode, {
+  name: 'PayloadMode',
+  description: 'ID_ONLY: the event envelope only. ID_AND_MODIFIED_FIELDS: plus the fields that changed. SELECTED_FIELDS: plus chosen catalog fields. FULL: plus all data. CUSTOM: a template.',
+});
+const TemplateFormatEnum = builder.enumType(TemplateFormat, { name: 'TemplateFormat' });
+const MatchEnum = builder.enumType(Combinator, { name: 'ConditionMatch', description: 'ALL: every condition must hold. ANY: one is enough.' });
+const TriggerEnum = builder.enumType(Object.fromEntries(Object.keys(TRIGGER_ACTIONS).map((k) => [k, k])) as Record<keyof typeof TRIGGER_ACTIONS, keyof typeof TRIGGER_ACTIONS>, {
+  name: 'Trigger',
+  description: 'Shorthand for event types: CREATE = created, UPDATE = updated, CREATE_OR_UPDATE = both, DELETE = deleted.',
+});
+const OperatorEnum = builder.enumType(Object.fromEntries(OPERATORS.map((o) => [o, o])) as Record<(typeof OPERATORS)[number], (typeof OPERATORS)[number]>, {
+  name: 'ConditionOperator',
+});
+
+const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    secret: t.exposeBoolean('secret', { description: 'Secret values are never shown after they are saved.' }),
+    value: t.string({ nullable: true, resolve: (h) => (h.secret ? null : h.value) }),
+  }),
+});
+
+const ConditionRef = builder.prismaObject('Condition', {
+  description: 'A rule on the event (`data.status IN [Completed]`), or a group of conditions combined by ALL or ANY.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind', { description: 'RULE or GROUP' }),
+    match: t.field({ type: MatchEnum, nullable: true, resolve: (c) => c.combinator }),
+    path: t.exposeString('path', { nullable: true }),
+    operator: t.field({ type: OperatorEnum, nullable: true, resolve: (c) => c.operator as never }),
+    values: t.field({ type: ['JSON'], resolve: (c) => (c.values as unknown[]) ?? [] }),
+    children: t.relation('children', { query: { orderBy: { position: 'asc' } } }),
+  }),
+});
+
+const WebhookRef = builder.prismaObject('Webhook', {
+  description: 'A subscription to event types, delivered to one URL.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    label: t.exposeString('label'),
+    description: t.exposeString('description'),
+    active: t.exposeBoolean('active'),
+    events: t.exposeStringList('eventTypes', { description: 'Event types, `topic.action` or `topic.*`.' }),
+    topics: t.exposeStringList('topics'),
+    url: t.exposeString('url'),
+    method: t.expose('method', { type: HttpMethodEnum }),
+    headers: t.field({ type: [WebhookHeader], resolve: (w) => w.headers as unknown as StoredHeader[] }),
+    payloadMode: t.expose('payloadMode', { type: PayloadModeEnum }),
+    selectedFields: t.exposeStringList('selectedFields'),
+    template: t.exposeString('template', { nullable: true }),
+    templateFormat: t.expose('templateFormat', { type: TemplateFormatEnum, nullable: true }),
+    conditionMatch: t.expose('conditionMatch', { type: MatchEnum }),
+    conditions: t.relation('conditions', {
+      description: 'The top level of the condition tree; groups hold their own children.',
+      query: { where: { parentId: null }, orderBy: { position: 'asc' } },
+    }),
+    secretHint: t.string({ description: 'The end of the signing secret; the secret itself is shown only when created or rotated.', resolve: (w) => secretHint(w.secret) }),
+    previousSecretExpiresAt: t.expose('previousSecretUntil', { type: 'DateTime', nullable: true }),
+    timeoutMs: t.exposeInt('timeoutMs'),
+    maxAttempts: t.exposeInt('maxAttempts'),
+    backoffBaseMs: t.exposeInt('backoffBaseMs'),
+    backoffCapMs: t.exposeInt('backoffCapMs'),
+    deactivatedReason: t.exposeString('deactivatedReason', { nullable: true }),
+    deactivatedAt: t.expose('deactivatedAt', { type: 'DateTime', nullable: true }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const RuleInput = builder.inputType('RuleInput', {
+  fields: (t) => ({
+    path: t.string({ required: true, description: '`data.status`, `previous.status`, `actor.type`, `entityId`, `action`, `clientId`, …' }),
+    operator: t.field({ type: OperatorEnum, required: true }),
+    values: t.field({ type: ['JSON'], description: 'Typed by the catalog field: text, numbers, true/false, ISO dates.' }),
+  }),
+});
+const ConditionInput = builder.inputRef<DomainConditionInput>('ConditionInput');
+const GroupInput = builder.inputType('GroupInput', {
+  fields: (t) => ({
+    match: t.field({ type: MatchEnum, required: true }),
+    conditions: t.field({ type: [ConditionInput], required: true }),
+  }),
+});
+ConditionInput.implement({
+  description: 'Exactly one of `rule` or `group`.',
+  fields: (t) => ({ rule: t.field({ type: RuleInput }), group: t.field({ type: GroupInput }) }),
+});
+
+const HeaderInput = builder.inputType('WebhookHeaderInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    value: t.string({ required: true }),
+    secret: t.boolean({ description: 'Hide the value after saving (always for Authorization, Cookie and API-key headers).' }),
+  }),
+});
+const TriggerInput = builder.inputType('TriggerInput', {
+  fields: (t) => ({ topic: t.string({ required: true }), trigger: t.field({ type: TriggerEnum, required: true }) }),
+});
+
+function webhookInputFields(required: boolean) {
+  return (t: any) => ({
+    label: t.string({ required }),
+    description: t.string(),
+    active: t.boolean({ description: 'A new webhook starts inactive unless this is true.' }),
+    events: t.stringList({ description: 'Event types: `delegate.created`, `course.*`.' }),
+    triggers: t.field({ type: [TriggerInput], description: 'A topic and trigger, as shorthand for event types.' }),
+    url: t.string({ required, description: 'http(s) endpoint; `{id}` is replaced by the entity id.' }),
+    method: t.field({ type: HttpMethodEnum }),
+    headers: t.field({ type: [HeaderInput] }),
+    payloadMode: t.field({ type: PayloadModeEnum }),
+    selectedFields: t.stringList({ description: 'Catalog paths, for SELECTED_FIELDS.' }),
+    template: t.string({ description: 'For CUSTOM: Liquid with the catalog merge tags (`@@CandidateForename`).' }),
+    templateFormat: t.field({ type: TemplateFormatEnum }),
+    conditionMatch: t.field({ type: MatchEnum }),
+    conditions: t.field({ type: [ConditionInput], description: 'On update, replaces every condition.' }),
+    timeoutMs: t.int({ description: '1000–30000, default 10000.' }),
+    maxAttempts: t.int({ description: '1–100, default 5.' }),
+    backoffBaseMs: t.int({ description: 'First retry delay; doubles each attempt (with jitter). Default 30000.' }),
+    backoffCapMs: t.int({ description: 'Longest retry delay. Default 3600000.' }),
+  });
+}
+
+export const CreateWebhookInput = builder.inputType('CreateWebhookInput', { fields: webhookInputFields(true) });
+const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', { fields: webhookInputFields(false) });
+
+const WebhookFilter = builder.inputType('WebhookFilter', {
+  fields: (t) => ({
+    active: t.boolean(),
+    topic: t.string(),
+    eventType: t.string({ description: 'Webhooks that receive this event type (directly or through `topic.*`).' }),
+    search: t.string({ description: 'Text in the label or description.' }),
+    includeDeleted: t.boolean({ defaultValue: false }),
+  }),
+});
+
+const WebhookWithSecret = builder.simpleObject('WebhookWithSecret', {
+  fields: (t) => ({
+    webhook: t.field({ type: WebhookRef }),
+    secret: t.string({ description: 'The signing secret (`whsec_…`). Shown now only.' }),
+  }),
+});
+
+builder.queryField('webhooks', (t) =>
+  t.prismaConnection({
+    type: 'Webhook',
+    cursor: 'id',
+    authScopes: { read: true },
+    args: { filter: t.arg({ type: WebhookFilter }) },
+    resolve: (query, _root, { filter }, ctx) => {
+      const f = filter ?? {};
+      return db().webhook.findMany({
+        ...query,
+        where: {
+          tenantId: tenantOf(ctx),
+          ...(f.includeDeleted ? {} : { deletedAt: null }),
+          ...(f.active == null ? {} : { active: f.active }),
+          ...(f.topic ? { topics: { has: f.topic } } : {}),
+          ...(f.eventType ? { eventTypes: { hasSome: [f.eventType, `${f.eventType.split('.')[0]}.*`] } } : {}),
+          ...(f.search
+            ? { OR: [{ label: { contains: f.search, mode: 'insensitive' } }, { description: { contains: f.search, mode: 'insensitive' } }] }
+            : {}),
+        },
+        orderBy: { id: 'desc' },
+      });
+    },
+  }),
+);
+
+builder.queryField('webhook', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const webhook = await findWebhook(tenantOf(ctx), String(id));
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('createWebhook', (t) =>
+  t.field({
+    type: WebhookWithSecret,
+    authScopes: { manage: true },
+    args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createWebhook(tenantOf(ctx), input as DomainWebhookInput, ctx.config),
+  }),
+);
+
+builder.mutationField('updateWebhook', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    description: 'Changes what is given; the result is checked as a whole, existing conditions included.',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const webhook = await updateWebhook(tenantOf(ctx), String(id), input as DomainWebhookInput, ctx.config);
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('setWebhookActive', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }), active: t.arg.boolean({ required: true }) },
+    resolve: async (query, _root, { id, active }, ctx) => {
+      const webhook = await setWebhookActive(tenantOf(ctx), String(id), active);
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('deleteWebhook', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    description: 'Stops the webhook for good; its delivery history stays readable.',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const webhook = await deleteWebhook(tenantOf(ctx), String(id));
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('rotateWebhookSecret', (t) =>
+  t.field({
+    type: WebhookWithSecret,
+    description: 'A new signing secret. The previous one keeps signing alongside it for `keepPreviousSeconds` (default one day).',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }), keepPreviousSeconds: t.arg.int({ defaultValue: 86_400 }) },
+    resolve: (_root, { id, keepPreviousSeconds }, ctx) => rotateWebhookSecret(tenantOf(ctx), String(id), keepPreviousSeconds ?? 86_400),
+  }),
+);
+
+builder.mutationField('addCondition', (t) =>
+  t.prismaField({
+    type: 'Condition',
+    authScopes: { manage: true },
+    args: {
+      webhookId: t.arg.id({ required: true }),
+      parentId: t.arg.id({ description: 'A group to add to; the top level when left out.' }),
+      condition: t.arg({ type: ConditionInput, required: true }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const condition = await addCondition(tenantOf(ctx), String(args.webhookId), args.parentId ? String(args.parentId) : null, args.condition);
+      return db().condition.findUniqueOrThrow({ ...query, where: { id: condition.id } });
+    },
+  }),
+);
+
+const UpdateConditionInput = builder.inputType('UpdateConditionInput', {
+  fields: (t) => ({
+    path: t.string(),
+    operator: t.field({ type: OperatorEnum }),
+    values: t.field({ type: ['JSON'] }),
+    match: t.field({ type: MatchEnum, description: 'For groups.' }),
+  }),
+});
+
+builder.mutationField('updateCondition', (t) =>
+  t.prismaField({
+    type: 'Condition',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateConditionInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const condition = await updateCondition(tenantOf(ctx), String(id), input);
+      return db().condition.findUniqueOrThrow({ ...query, where: { id: condition.id } });
+    },
+  }),
+);
+
+const RemovedCondition = builder.simpleObject('RemovedCondition', {
+  fields: (t) => ({ id: t.id(), webhookId: t.id() }),
+});
+
+builder.mutationField('removeCondition', (t) =>
+  t.field({
+    type: RemovedCondition,
+    description: 'Removes a condition; removing a group removes what it holds.',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const removed = await removeCondition(tenantOf(ctx), String(id));
+      return { id: removed.id, webhookId: removed.webhookId };
+    },
+  }),
+);
+
+const PreviewHeader = builder.simpleObject('PreviewHeader', { fields: (t) => ({ name: t.string(), value: t.string() }) });
+const PayloadPreview = builder.simpleObject('PayloadPreview', {
+  description: 'The request exactly as delivery would send it (secret header values hidden), and whether it would be sent.',
+  fields: (t) => ({
+    eventType: t.string(),
+    subscribed: t.boolean({ description: 'The webhook takes this event type.' }),
+    conditionsMatch: t.boolean(),
+    wouldSend: t.boolean(),
+    reasons: t.stringList({ description: 'Why it would not be sent.' }),
+    method: t.string({ nullable: true }),
+    url: t.string({ nullable: true }),
+    headers: t.field({ type: [PreviewHeader] }),
+    body: t.string({ nullable: true }),
+    renderError: t.string({ nullable: true }),
+    exampleSecret: t.boolean({ description: 'An unsaved webhook has no secret: an example one signed this preview.' }),
+  }),
+});
+
+builder.queryField('previewWebhookPayload', (t) =>
+  t.field({
+    type: PayloadPreview,
+    description: 'What a saved webhook (`webhookId`) or unsaved settings (`webhook`) would send for a sample event. Sends nothing.',
+    authScopes: { read: true },
+    args: {
+      webhookId: t.arg.id(),
+      webhook: t.arg({ type: CreateWebhookInput }),
+      event: t.arg({ type: EventInputRef, required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      previewWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as DomainWebhookInput | null }, args.event, ctx.config),
+  }),
+);

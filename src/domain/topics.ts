@@ -72,8 +72,15 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
   const data = validateTopic(problems, input, false);
   problems.throwIfAny();
   return db().$transaction(async (tx) => {
-    const topic = await tx.topic.findFirst({ where: { tenantId, ...topicWhere(ref) }, select: { id: true } });
+    const topic = await tx.topic.findFirst({ where: { tenantId, ...topicWhere(ref) }, select: { id: true, key: true, customActions: true } });
     if (!topic) throw notFound('topic', ref.key ?? ref.id ?? '');
+    const dropped = data.customActions ? topic.customActions.filter((a) => !data.customActions!.includes(a)) : [];
+    for (const action of dropped) {
+      const users = await webhooksUsing(tenantId, topic.key, (types) => types.includes(`${topic.key}.${action}`));
+      if (users.length > 0) {
+        throw conflict(`action "${action}" is used by the webhooks ${users.join(', ')}; change them before removing it`, 'input.customActions');
+      }
+    }
     if (data.fields) await tx.topicField.deleteMany({ where: { topicId: topic.id } });
     return tx.topic.update({
       where: { id: topic.id },
@@ -88,10 +95,23 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
   });
 }
 
+/** Deletes a topic no webhook uses. */
 export async function deleteTopic(tenantId: string, ref: TopicRef): Promise<Topic> {
   const topic = await findTopic(tenantId, ref);
+  const users = await webhooksUsing(tenantId, topic.key, (types) => types.some((t) => t.startsWith(`${topic.key}.`)));
+  if (users.length > 0) {
+    throw conflict(`topic "${topic.key}" is used by the webhooks ${users.join(', ')}; change or delete them first`, 'key');
+  }
   await db().topic.delete({ where: { id: topic.id } });
   return topic;
+}
+
+async function webhooksUsing(tenantId: string, key: string, uses: (eventTypes: string[]) => boolean): Promise<string[]> {
+  const webhooks = await db().webhook.findMany({
+    where: { tenantId, deletedAt: null, topics: { has: key } },
+    select: { label: true, eventTypes: true },
+  });
+  return webhooks.filter((w) => uses(w.eventTypes)).map((w) => JSON.stringify(w.label));
 }
 
 function topicWhere(ref: TopicRef): Prisma.TopicWhereInput {

@@ -1,38 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
+import { setUpTopics } from './support/fixtures.ts';
 
 const WEBHOOK = `id label description active events topics url method headers { name value secret } payloadMode selectedFields
   template templateFormat conditionMatch secretHint timeoutMs maxAttempts backoffBaseMs backoffCapMs deletedAt
   conditions { id kind match path operator values children { id kind match path operator values children { id kind path operator values } } }`;
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { ${WEBHOOK} } } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { ${WEBHOOK} } }`;
-
-const delegateTopic = {
-  key: 'delegate',
-  name: 'Delegate (UserCourseDate)',
-  resourceUrlTemplate: 'https://lms.example/api/delegates/{id}',
-  fields: [
-    { path: 'forename', label: 'Delegate First Name', type: 'STRING', mergeTag: '@@CandidateForename' },
-    { path: 'surname', label: 'Delegate Surname', type: 'STRING', mergeTag: '@@CandidateSurname' },
-    { path: 'type', label: 'Type', type: 'ENUM', values: ['Delegate', 'Trainer'] },
-    { path: 'status', label: 'Status', type: 'ENUM', values: ['Booked', 'Provisional', 'In Progress', 'Completed', 'No Attend', 'Cancelled'] },
-    { path: 'sessionId', label: 'Session', type: 'STRING' },
-    { path: 'score', label: 'Score', type: 'NUMBER' },
-    { path: 'startDate', label: 'Start date', type: 'DATE' },
-  ],
-};
-
-/** Absorb's events: users created by admins, enrollments completed by learners. */
-const absorbTopics = [
-  { key: 'user', name: 'User' },
-  { key: 'enrollment', name: 'Enrollment', customActions: ['completed'] },
-];
-
-export async function setUpTopics(t: TestApp, key?: string) {
-  for (const input of [delegateTopic, ...absorbTopics]) {
-    await t.ok('mutation($input: CreateTopicInput!) { createTopic(input: $input) { key } }', { input }, key);
-  }
-}
 
 const newDelegateHook = {
   label: 'HR - New Delegate',

@@ -154,6 +154,18 @@ describe('webhooks', () => {
       expect(tree.map((c: any) => c.path)).toEqual(['data.status']);
     });
 
+    it('refuses an update that breaks a rule, naming the field, and keeps the rule as it was', async () => {
+      const rule = (await t.ok(ADD, { w: id, c: { rule: { path: 'data.type', operator: 'EQUALS', values: ['Delegate'] } } })).addCondition;
+      const error = errorOf(await t.gql('mutation($id: ID!) { updateCondition(id: $id, input: { values: ["Manager"] }) { id } }', { id: rule.id }), 'BAD_USER_INPUT');
+      expect(error.extensions?.field).toBe('input.values[0]');
+      expect(error.message).toContain('data.type takes one of Delegate, Trainer; got "Manager"');
+      const match = errorOf(await t.gql('mutation($id: ID!) { updateCondition(id: $id, input: { match: ANY }) { id } }', { id: rule.id }), 'BAD_USER_INPUT');
+      expect(match.extensions?.field).toBe('input.match');
+      const tree = (await t.ok(`query($id: ID!) { webhook(id: $id) { ${WEBHOOK} } }`, { id })).webhook.conditions;
+      expect(tree.find((c: any) => c.id === rule.id).values).toEqual(['Delegate']);
+      await t.ok('mutation($id: ID!) { removeCondition(id: $id) { id } }', { id: rule.id });
+    });
+
     it('refuses a rule added to a rule', async () => {
       const rule = (await t.ok(ADD, { w: id, c: { rule: { path: 'entityId', operator: 'IS_NOT_NULL' } } })).addCondition;
       const error = errorOf(await t.gql(ADD, { w: id, p: rule.id, c: { rule: { path: 'entityId', operator: 'IS_NOT_NULL' } } }), 'BAD_USER_INPUT');

@@ -15,7 +15,8 @@ import type { Context } from './graphql/context.ts';
 import { maskError } from './graphql/errors.ts';
 import { schema } from './graphql/schema/index.ts';
 import type { Logger } from './logger.ts';
-import { startQueue, type PgBoss } from './queue/boss.ts';
+import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
+import { startDeliveryWorker } from './delivery/worker.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const bootstrap = await bootstrapDefaultTenant(config.bootstrapKey);
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);
+  const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log);
   const shipped = await migrationNames();
   let stopping = false;
 
@@ -206,7 +208,9 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         for (const socket of sockets) socket.destroy();
         await closed;
       }
+      await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
+      forgetQueue();
       await yoga.dispose();
       await disconnectDatabase();
       await embedded?.stop();

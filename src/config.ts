@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isValidCidr } from './delivery/guard.ts';
 
 /** Every setting Herald reads from the environment, validated in one place. */
 export interface Config {
@@ -19,6 +20,14 @@ export interface Config {
   maxRequestBytes: number;
   /** Smallest retry backoff a webhook may set (tests lower it). */
   minBackoffMs: number;
+  /** CIDRs deliveries may reach although they are loopback, private or otherwise special. */
+  outboundAllow: string[];
+  maxEventBytes: number;
+  /** Failed instances in a row after which a webhook is deactivated. */
+  deactivateAfterFailures: number;
+  retentionDays: number;
+  /** Deliveries one process sends at once. */
+  workerConcurrency: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,6 +64,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),
     maxRequestBytes: read.int('HERALD_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
     minBackoffMs: read.int('HERALD_MIN_BACKOFF_MS', 1000, { min: 1, max: 3_600_000 }),
+    outboundAllow: read.cidrs('HERALD_OUTBOUND_ALLOW'),
+    maxEventBytes: read.int('HERALD_MAX_EVENT_BYTES', 256 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
+    deactivateAfterFailures: read.int('HERALD_DEACTIVATE_AFTER_FAILURES', 25, { min: 1, max: 100_000 }),
+    retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
+    workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 50, { min: 1, max: 1000 }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -113,6 +127,15 @@ class Reader {
       return undefined;
     }
     return value;
+  }
+
+  cidrs(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+    const bad = list.filter((cidr) => !isValidCidr(cidr));
+    if (bad.length > 0) this.problems.push(`${name} has ${bad.map((b) => `"${b}"`).join(', ')}: expected comma-separated CIDRs such as 127.0.0.0/8,::1/128`);
+    return list.filter(isValidCidr);
   }
 
   secret(name: string): string | undefined {

@@ -1,3 +1,4 @@
+import { cancelPending } from '../delivery/instances.ts';
 import { generateSecret } from '../delivery/signing.ts';
 import { db, type Tx } from '../db/client.ts';
 import { notFound } from '../errors.ts';
@@ -120,6 +121,7 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
       await insertConditions(tx, id, null, input.conditions!);
     }
     const reactivated = resolved.active && !current.active;
+    if (!resolved.active && current.active) await cancelPending(tx, id);
     return tx.webhook.update({
       where: { id },
       data: { ...resolved, headers: resolved.headers as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
@@ -127,18 +129,25 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
   });
 }
 
+/** Turns a webhook on or off; turning it off cancels what it has pending. */
 export async function setWebhookActive(tenantId: string, id: string, active: boolean) {
   await findWebhook(tenantId, id, { includeDeleted: false });
-  return db().webhook.update({
-    where: { id },
-    data: active ? { active, deactivatedReason: null, deactivatedAt: null } : { active },
+  return db().$transaction(async (tx) => {
+    if (!active) await cancelPending(tx, id);
+    return tx.webhook.update({
+      where: { id },
+      data: active ? { active, deactivatedReason: null, deactivatedAt: null, consecutiveFailures: 0 } : { active },
+    });
   });
 }
 
-/** Deletes a webhook: it stops receiving events; its history stays readable. */
+/** Deletes a webhook: it stops receiving events and its pending deliveries are cancelled; its history stays readable. */
 export async function deleteWebhook(tenantId: string, id: string) {
   await findWebhook(tenantId, id, { includeDeleted: false });
-  return db().webhook.update({ where: { id }, data: { deletedAt: new Date(), active: false } });
+  return db().$transaction(async (tx) => {
+    await cancelPending(tx, id);
+    return tx.webhook.update({ where: { id }, data: { deletedAt: new Date(), active: false } });
+  });
 }
 
 /** A new signing secret; the old one keeps signing alongside it for `keepPreviousSeconds`. */

@@ -1,7 +1,17 @@
-import { PgBoss } from 'pg-boss';
+import { fromPrisma, PgBoss } from 'pg-boss';
+import type { Tx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 export type { PgBoss };
+
+/** The queue of deliveries: one job per attempt to send an instance. */
+export const DELIVER_QUEUE = 'deliver';
+export interface DeliverJob {
+  instanceId: string;
+  trigger: 'AUTO' | 'MANUAL';
+}
+
+let current: PgBoss | undefined;
 
 /** Starts pg-boss on Herald's database (its tables live in the `pgboss` schema). */
 export async function startQueue(databaseUrl: string, log: Logger, options: { max?: number } = {}): Promise<PgBoss> {
@@ -15,5 +25,27 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
   boss.on('error', (error) => log.error({ err: error }, 'queue error'));
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
+  // A job that crashes its process (or the handler itself) runs again after it expires.
+  await boss.createQueue(DELIVER_QUEUE, { notify: true, expireInSeconds: 120, retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 300 });
+  current = boss;
   return boss;
+}
+
+export function queue(): PgBoss {
+  if (!current) throw new Error('the queue is not started yet');
+  return current;
+}
+
+export function forgetQueue(): void {
+  current = undefined;
+}
+
+/** Enqueues deliveries inside the caller's transaction: they exist if and only if it commits. */
+export async function enqueueDeliveries(tx: Tx, jobs: Array<DeliverJob & { startAfter?: Date }>): Promise<void> {
+  if (jobs.length === 0) return;
+  await queue().insert(
+    DELIVER_QUEUE,
+    jobs.map(({ startAfter, ...data }) => ({ data, ...(startAfter ? { startAfter } : {}) })),
+    { db: fromPrisma(tx) },
+  );
 }

@@ -7,6 +7,7 @@ import './viewer.ts';
 import './topics.ts';
 import './events.ts';
 import './webhooks.ts';
+import './deliveries.ts';
 
 export const schema = builder.toSchema();
 

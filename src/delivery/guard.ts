@@ -1,0 +1,55 @@
+import dns from 'node:dns';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Which addresses deliveries may reach. Loopback, private, link-local (cloud
+ * metadata at 169.254.169.254 included), carrier-grade NAT, multicast and other
+ * special ranges are refused unless an allow-list CIDR covers them. The check runs
+ * on the resolved address, so a host name cannot smuggle a private one in.
+ */
+export class AddressGuard {
+  private readonly allowed: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+
+  constructor(allowList: string[]) {
+    this.allowed = allowList.map((cidr) => ipaddr.parseCIDR(cidr));
+  }
+
+  /** Why an address is refused, or null when it may be reached. */
+  refusal(address: string): string | null {
+    let ip = ipaddr.parse(address);
+    if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+    if (this.allowed.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits))) return null;
+    const range = ip.range();
+    if (range === 'unicast') return null;
+    return `${address} is a ${range} address; deliveries to it are refused (allow it with HERALD_OUTBOUND_ALLOW)`;
+  }
+
+  /** A dns.lookup for got that refuses blocked addresses after resolving. */
+  lookup = ((hostname: string, options: dns.LookupOptions, callback: (...args: any[]) => void) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error);
+      const list = addresses as dns.LookupAddress[];
+      const blocked = list.map((a) => this.refusal(a.address)).find((r) => r !== null);
+      if (blocked) return callback(new BlockedAddressError(blocked));
+      if (options.all) return callback(null, list);
+      callback(null, list[0]!.address, list[0]!.family);
+    });
+  }) as unknown as typeof dns.lookup;
+}
+
+export class BlockedAddressError extends Error {
+  readonly code = 'EBLOCKED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlockedAddressError';
+  }
+}
+
+export function isValidCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

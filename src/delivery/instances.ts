@@ -1,0 +1,131 @@
+import { db, type Tx } from '../db/client.ts';
+import type { AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
+import { enqueueDeliveries } from '../queue/boss.ts';
+import { backoffDelay, retryAfterMs } from './backoff.ts';
+import type { Outcome } from './sender.ts';
+
+/**
+ * The one place that changes an instance's status. Every change goes through
+ * here, so later layers (live subscriptions) have a single place to hook in.
+ */
+
+/** How long a SENDING instance may go without news before another worker may take it over. */
+const STALE_SENDING_SECONDS = 90;
+
+/** Takes an instance for sending: PENDING or RETRYING (or SENDING by a worker that died). */
+export async function claim(instanceId: string): Promise<(Instance & { webhook: Webhook }) | null> {
+  const rows = await db().$queryRaw<Array<{ id: string }>>`
+    UPDATE instance SET status = 'SENDING', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+    WHERE id = ${instanceId}::uuid
+      AND (status IN ('PENDING', 'RETRYING') OR (status = 'SENDING' AND updated_at < now() - make_interval(secs => ${STALE_SENDING_SECONDS})))
+    RETURNING id`;
+  if (rows.length === 0) return null;
+  return db().instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: true } });
+}
+
+export interface Settlement {
+  instance: Instance & { webhook: Webhook };
+  trigger: AttemptTrigger;
+  startedAt: Date;
+  request: unknown;
+  outcome: Outcome;
+  deactivateAfterFailures: number;
+  minBackoffMs: number;
+}
+
+/** Records an attempt and moves the instance on: COMPLETED, RETRYING (with a job for later) or FAILED. */
+export async function settle(s: Settlement): Promise<Instance> {
+  const { instance, outcome } = s;
+  const webhook = instance.webhook;
+  const now = new Date();
+  const gone = outcome.statusCode === 410;
+  const retry = !outcome.ok && !gone && s.trigger === 'AUTO' && instance.attempts < webhook.maxAttempts;
+  let nextAttemptAt: Date | null = null;
+  if (retry) {
+    const asked = outcome.statusCode === 429 || outcome.statusCode === 503 ? retryAfterMs(outcome.retryAfter, now) : null;
+    const delay = asked !== null ? Math.min(Math.max(asked, s.minBackoffMs), 86_400_000) : backoffDelay(instance.attempts, webhook.backoffBaseMs, webhook.backoffCapMs);
+    nextAttemptAt = new Date(now.getTime() + delay);
+  }
+  const status = outcome.ok ? 'COMPLETED' : retry ? 'RETRYING' : 'FAILED';
+  return db().$transaction(async (tx) => {
+    await tx.attempt.create({
+      data: {
+        instanceId: instance.id,
+        number: instance.attempts,
+        trigger: s.trigger,
+        startedAt: s.startedAt,
+        durationMs: outcome.durationMs,
+        statusCode: outcome.statusCode,
+        errorKind: outcome.errorKind,
+        message: outcome.message,
+        responseBody: outcome.responseBody,
+        location: outcome.location,
+      },
+    });
+    const updated = await tx.instance.update({
+      where: { id: instance.id },
+      data: {
+        status,
+        nextAttemptAt,
+        request: s.request as never,
+        lastStatusCode: outcome.statusCode,
+        lastMessage: outcome.message,
+        lastDurationMs: outcome.durationMs,
+        lastErrorKind: outcome.errorKind,
+      },
+    });
+    if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
+    if (gone) {
+      await deactivate(tx, webhook.id, `the receiver answered 410 Gone on ${now.toISOString()}`);
+    } else if (status === 'COMPLETED' && webhook.consecutiveFailures > 0) {
+      await tx.webhook.update({ where: { id: webhook.id }, data: { consecutiveFailures: 0 } });
+    } else if (status === 'FAILED') {
+      const { consecutiveFailures } = await tx.webhook.update({
+        where: { id: webhook.id },
+        data: { consecutiveFailures: { increment: 1 } },
+        select: { consecutiveFailures: true },
+      });
+      if (consecutiveFailures >= s.deactivateAfterFailures && webhook.active) {
+        await deactivate(tx, webhook.id, `${consecutiveFailures} deliveries in a row failed (the last: ${outcome.message.slice(0, 200)})`);
+      }
+    }
+    return updated;
+  });
+}
+
+/** Turns a webhook off with a reason a person can read, and cancels what it has pending. */
+export async function deactivate(tx: Tx, webhookId: string, reason: string): Promise<void> {
+  await tx.webhook.update({ where: { id: webhookId }, data: { active: false, deactivatedReason: reason, deactivatedAt: new Date() } });
+  await cancelPending(tx, webhookId);
+}
+
+export async function cancelPending(tx: Tx, webhookId: string): Promise<number> {
+  const { count } = await tx.instance.updateMany({
+    where: { webhookId, status: { in: ['PENDING', 'RETRYING'] } },
+    data: { status: 'CANCELLED', nextAttemptAt: null, lastMessage: 'cancelled: the webhook was deactivated or deleted' },
+  });
+  return count;
+}
+
+/** Cancels one instance that has not been delivered yet. */
+export async function cancel(instanceId: string): Promise<Instance | null> {
+  const { count } = await db().instance.updateMany({
+    where: { id: instanceId, status: { in: ['PENDING', 'RETRYING'] } },
+    data: { status: 'CANCELLED', nextAttemptAt: null, lastMessage: 'cancelled by a person' },
+  });
+  return count ? db().instance.findUniqueOrThrow({ where: { id: instanceId } }) : null;
+}
+
+/** Sends instances again now, whatever their status and attempts (trigger MANUAL). */
+export async function requeue(instanceIds: string[]): Promise<number> {
+  if (instanceIds.length === 0) return 0;
+  return db().$transaction(async (tx) => {
+    const { count } = await tx.instance.updateMany({
+      where: { id: { in: instanceIds }, status: { not: 'SENDING' } },
+      data: { status: 'PENDING', nextAttemptAt: null },
+    });
+    const ready = await tx.instance.findMany({ where: { id: { in: instanceIds }, status: 'PENDING' }, select: { id: true } });
+    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, trigger: 'MANUAL' as const })));
+    return count;
+  });
+}

@@ -1,0 +1,253 @@
+import { db } from '../../db/client.ts';
+import { cancel, requeue } from '../../delivery/instances.ts';
+import { wakeWorkers } from '../../delivery/worker.ts';
+import { publishEvents, type PublishInput } from '../../domain/publish.ts';
+import { findWebhook } from '../../domain/webhooks.ts';
+import { notFound } from '../../errors.ts';
+import { isUuid } from '../../domain/topics.ts';
+import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
+import { builder } from '../builder.ts';
+import { tenantOf } from '../context.ts';
+import { EventInputRef } from './events.ts';
+
+const StatusEnum = builder.enumType(InstanceStatus, {
+  name: 'InstanceStatus',
+  description: 'PENDING → SENDING → COMPLETED, or RETRYING → … → FAILED; CANCELLED when stopped.',
+});
+const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
+
+const EventRef = builder.prismaObject('Event', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    type: t.string({ resolve: (e) => `${e.topic}.${e.action}` }),
+    topic: t.exposeString('topic'),
+    action: t.exposeString('action'),
+    entityId: t.exposeString('entityId'),
+    data: t.expose('data', { type: 'JSON', nullable: true }),
+    previous: t.expose('previous', { type: 'JSON', nullable: true }),
+    changedFields: t.exposeStringList('changedFields'),
+    actor: t.expose('actor', { type: 'JSON', nullable: true }),
+    clientId: t.exposeString('clientId', { nullable: true }),
+    correlationId: t.exposeString('correlationId', { nullable: true }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    instances: t.relation('instances', { query: { orderBy: { id: 'asc' } } }),
+  }),
+});
+
+builder.prismaObject('Attempt', {
+  description: 'One try at sending an instance.',
+  fields: (t) => ({
+    number: t.exposeInt('number'),
+    trigger: t.expose('trigger', { type: TriggerKindEnum }),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    durationMs: t.exposeInt('durationMs'),
+    statusCode: t.exposeInt('statusCode', { nullable: true }),
+    errorKind: t.exposeString('errorKind', { nullable: true, description: 'HTTP_STATUS, REDIRECT, TIMEOUT, CONNECTION_REFUSED, CONNECTION_RESET, DNS, TLS, BLOCKED, BODY_TOO_LARGE, NETWORK' }),
+    message: t.exposeString('message', { nullable: true }),
+    responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 4 KiB of the answer.' }),
+    location: t.exposeString('location', { nullable: true, description: 'Where a redirect pointed (redirects are not followed).' }),
+  }),
+});
+
+const InstanceRef = builder.prismaObject('Instance', {
+  description: 'One delivery of one event to one webhook, with every attempt.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    webhook: t.relation('webhook'),
+    event: t.relation('event'),
+    entityId: t.exposeString('entityId'),
+    status: t.expose('status', { type: StatusEnum }),
+    attempts: t.exposeInt('attempts'),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
+    lastMessage: t.exposeString('lastMessage', { nullable: true }),
+    lastDurationMs: t.exposeInt('lastDurationMs', { nullable: true }),
+    lastErrorKind: t.exposeString('lastErrorKind', { nullable: true }),
+    request: t.expose('request', { type: 'JSON', nullable: true, description: 'The last request sent: method, url, headers (secret values hidden), body.' }),
+    payload: t.expose('payload', { type: 'JSON', description: 'What is sent: method, url, contentType, body.' }),
+    attemptLog: t.relation('attemptList', { query: { orderBy: { number: 'asc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const PublishInputRef = builder.inputType('PublishEventInput', {
+  fields: (t) => ({
+    event: t.field({ type: EventInputRef, required: true }),
+    idempotencyKey: t.string({ description: 'The same key within the tenant returns the first event and sends nothing again.' }),
+  }),
+});
+
+const Published = builder.simpleObject('PublishResult', {
+  fields: (t) => ({
+    event: t.field({ type: EventRef }),
+    instances: t.field({ type: [InstanceRef] }),
+    duplicate: t.boolean({ description: 'The idempotency key was seen before: this is the first event.' }),
+  }),
+});
+
+async function publish(tenantId: string, inputs: Array<{ event: PublishInput; idempotencyKey?: string | null }>, maxEventBytes: number, at: string) {
+  const results = await publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), { maxEventBytes }, at);
+  wakeWorkers();
+  return results;
+}
+
+builder.mutationField('publishEvent', (t) =>
+  t.field({
+    type: Published,
+    description: 'Publishes one event. Once this answers, every matching delivery is stored and will be sent.',
+    authScopes: { publish: true },
+    args: { input: t.arg({ type: PublishInputRef, required: true }) },
+    resolve: async (_root, { input }, ctx) => (await publish(tenantOf(ctx), [input as never], ctx.config.maxEventBytes, 'input'))[0]!,
+  }),
+);
+
+builder.mutationField('publishEvents', (t) =>
+  t.field({
+    type: [Published],
+    description: 'Publishes up to 1,000 events in one transaction.',
+    authScopes: { publish: true },
+    args: { inputs: t.arg({ type: [PublishInputRef], required: true }) },
+    resolve: (_root, { inputs }, ctx) => publish(tenantOf(ctx), inputs as never, ctx.config.maxEventBytes, 'inputs'),
+  }),
+);
+
+const InstanceFilter = builder.inputType('InstanceFilter', {
+  fields: (t) => ({
+    webhookId: t.id(),
+    statuses: t.field({ type: [StatusEnum] }),
+    eventId: t.id(),
+    entityId: t.string(),
+    since: t.field({ type: 'DateTime', description: 'Created at or after.' }),
+    until: t.field({ type: 'DateTime', description: 'Created before.' }),
+    updatedSince: t.field({ type: 'DateTime', description: 'Changed at or after (to catch up after a reconnect).' }),
+  }),
+});
+
+type Filter = { webhookId?: string | number | null; statuses?: InstanceStatus[] | null; eventId?: string | number | null; entityId?: string | null; since?: Date | null; until?: Date | null; updatedSince?: Date | null };
+
+function instanceWhere(tenantId: string, f: Filter): Prisma.InstanceWhereInput {
+  const uuidOrNone = (v: string | number) => (isUuid(String(v)) ? String(v) : '00000000-0000-0000-0000-000000000000');
+  return {
+    tenantId,
+    ...(f.webhookId ? { webhookId: uuidOrNone(f.webhookId) } : {}),
+    ...(f.statuses?.length ? { status: { in: f.statuses } } : {}),
+    ...(f.eventId ? { eventId: uuidOrNone(f.eventId) } : {}),
+    ...(f.entityId ? { entityId: f.entityId } : {}),
+    ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
+    ...(f.updatedSince ? { updatedAt: { gte: f.updatedSince } } : {}),
+  };
+}
+
+builder.queryField('instances', (t) =>
+  t.prismaConnection({
+    type: 'Instance',
+    cursor: 'id',
+    description: 'Deliveries, newest first.',
+    authScopes: { read: true },
+    args: { filter: t.arg({ type: InstanceFilter }) },
+    resolve: (query, _root, { filter }, ctx) =>
+      db().instance.findMany({ ...query, where: instanceWhere(tenantOf(ctx), filter ?? {}), orderBy: { id: 'desc' } }),
+  }),
+);
+
+async function ownInstance(tenantId: string, id: string) {
+  const instance = isUuid(id) ? await db().instance.findFirst({ where: { id, tenantId } }) : null;
+  if (!instance) throw notFound('instance', id);
+  return instance;
+}
+
+builder.queryField('instance', (t) =>
+  t.prismaField({
+    type: 'Instance',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await ownInstance(tenantOf(ctx), String(id));
+      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+);
+
+const EventFilter = builder.inputType('EventFilter', {
+  fields: (t) => ({ topic: t.string(), entityId: t.string(), since: t.field({ type: 'DateTime' }), until: t.field({ type: 'DateTime' }) }),
+});
+
+builder.queryField('events', (t) =>
+  t.prismaConnection({
+    type: 'Event',
+    cursor: 'id',
+    description: 'Published events, newest first.',
+    authScopes: { read: true },
+    args: { filter: t.arg({ type: EventFilter }) },
+    resolve: (query, _root, { filter }, ctx) => {
+      const f = filter ?? {};
+      return db().event.findMany({
+        ...query,
+        where: {
+          tenantId: tenantOf(ctx),
+          ...(f.topic ? { topic: f.topic } : {}),
+          ...(f.entityId ? { entityId: f.entityId } : {}),
+          ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
+        },
+        orderBy: { id: 'desc' },
+      });
+    },
+  }),
+);
+
+builder.mutationField('retriggerInstance', (t) =>
+  t.prismaField({
+    type: 'Instance',
+    description: 'Sends the instance again now, whatever its status, also past its maximum attempts (trigger MANUAL).',
+    authScopes: { operate: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await ownInstance(tenantOf(ctx), String(id));
+      await requeue([String(id)]);
+      wakeWorkers();
+      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+);
+
+const RetriggerFilter = builder.inputType('RetriggerFilter', {
+  fields: (t) => ({
+    webhookId: t.id({ required: true }),
+    statuses: t.field({ type: [StatusEnum], defaultValue: ['FAILED'] }),
+    since: t.field({ type: 'DateTime' }),
+    until: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.mutationField('retriggerInstances', (t) =>
+  t.int({
+    description: "Sends a webhook's instances again in bulk (by default every FAILED one); answers how many.",
+    authScopes: { operate: true },
+    args: { filter: t.arg({ type: RetriggerFilter, required: true }) },
+    resolve: async (_root, { filter }, ctx) => {
+      const tenantId = tenantOf(ctx);
+      await findWebhook(tenantId, String(filter.webhookId));
+      const ids = await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 });
+      const count = await requeue(ids.map((i) => i.id));
+      wakeWorkers();
+      return count;
+    },
+  }),
+);
+
+builder.mutationField('cancelInstance', (t) =>
+  t.prismaField({
+    type: 'Instance',
+    description: 'Stops an instance that is PENDING or RETRYING; other statuses are left as they are.',
+    authScopes: { operate: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await ownInstance(tenantOf(ctx), String(id));
+      await cancel(String(id));
+      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+);

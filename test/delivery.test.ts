@@ -1,0 +1,229 @@
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorOf, startTestApp, type TestApp } from './support/app.ts';
+import { setUpTopics } from './support/fixtures.ts';
+import { eventually, Receiver } from './support/receiver.ts';
+
+const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`;
+const PUBLISH = `mutation($input: PublishEventInput!) { publishEvent(input: $input) { duplicate event { id } instances { id status webhook { id } } } }`;
+const INSTANCE = `query($id: ID!) { instance(id: $id) { id status attempts lastStatusCode lastMessage lastErrorKind nextAttemptAt request
+  attemptLog { number trigger statusCode errorKind message responseBody location durationMs } } }`;
+
+const delegate = (entityId: string, data: object = { type: 'Delegate', status: 'Booked', forename: 'Ada' }) => ({ topic: 'delegate', action: 'created', entityId, data });
+
+describe('delivering events to webhooks over HTTP', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ HERALD_OUTBOUND_ALLOW: '127.0.0.0/8,::1/128', HERALD_MIN_BACKOFF_MS: '20', HERALD_DEACTIVATE_AFTER_FAILURES: '3' });
+    await setUpTopics(t);
+  });
+
+  async function hook(url: string, extra: object = {}) {
+    return (await t.ok(CREATE, { input: { label: `hook ${Math.random()}`, events: ['delegate.created'], url, active: true, backoffBaseMs: 20, backoffCapMs: 100, ...extra } })).createWebhook;
+  }
+  const publish = async (event: object, idempotencyKey?: string) => (await t.ok(PUBLISH, { input: { event, idempotencyKey } })).publishEvent;
+  /** Publishes and answers the instance of one webhook (others may match the same event). */
+  const publishTo = async (webhookId: string, event: object) =>
+    (await publish(event)).instances.find((i: any) => i.webhook.id === webhookId);
+  const instance = async (id: string) => (await t.ok(INSTANCE, { id })).instance;
+  const settled = async (id: string, statuses = ['COMPLETED', 'FAILED']) => {
+    let last: unknown;
+    try {
+      return await eventually(async () => {
+        const i = (last = await instance(id));
+        return statuses.includes(i.status) ? i : undefined;
+      }, 20_000, `instance ${id} to be ${statuses.join(' or ')}`);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last seen ${JSON.stringify(last)}`);
+    }
+  };
+
+  it('delivers on the first try, signed so that a Standard Webhooks library verifies it', async () => {
+    const receiver = await Receiver.start(() => ({ status: 200, body: 'Your request was successful' }));
+    const { secret, webhook } = await hook(`${receiver.url}/hooks`, { headers: [{ name: 'X-Tenant', value: 'acme' }] });
+    const published = await publish(delegate('1'));
+    expect(published.instances).toHaveLength(1);
+    expect(published.instances[0].status).toBe('PENDING');
+    expect(published.instances[0].webhook.id).toBe(webhook.id);
+    const done = await settled(published.instances[0].id);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 1, lastStatusCode: 200, lastMessage: '200 Your request was successful' });
+    expect(done.attemptLog).toMatchObject([{ number: 1, trigger: 'AUTO', statusCode: 200, errorKind: null, responseBody: 'Your request was successful' }]);
+    const [request] = receiver.received;
+    expect(request!.method).toBe('POST');
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers['user-agent']).toMatch(/^Herald\//);
+    expect(request!.headers['x-tenant']).toBe('acme');
+    expect(request!.headers['webhook-id']).toBe(done.id);
+    const body = new StandardWebhook(secret).verify(request!.body, request!.headers as Record<string, string>);
+    expect(body).toMatchObject({ type: 'delegate.created', entityId: '1', data: { status: 'Booked' } });
+    expect(done.request).toMatchObject({ method: 'POST', url: `${receiver.url}/hooks`, body: request!.body });
+  });
+
+  it('500 then 200: two attempts, COMPLETED, with the same webhook-id', async () => {
+    const receiver = await Receiver.start((_r, i) => (i === 0 ? { status: 500, body: 'boom' } : { status: 200 }));
+    const { webhook } = await hook(receiver.url);
+    const done = await settled((await publishTo(webhook.id, delegate('2'))).id);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    expect(done.attemptLog.map((a: any) => [a.number, a.statusCode, a.errorKind])).toEqual([[1, 500, 'HTTP_STATUS'], [2, 200, null]]);
+    expect(receiver.received[0]!.headers['webhook-id']).toBe(receiver.received[1]!.headers['webhook-id']);
+  });
+
+  it('always 500: FAILED after max attempts; a re-trigger past the limit succeeds as attempt 4 (MANUAL)', async () => {
+    let healthy = false;
+    const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 500, body: 'down' }));
+    const { webhook } = await hook(receiver.url, { maxAttempts: 3 });
+    const failed = await settled((await publishTo(webhook.id, delegate('3'))).id);
+    expect(failed).toMatchObject({ status: 'FAILED', attempts: 3, lastStatusCode: 500, lastMessage: '500 down' });
+    healthy = true;
+    await t.ok('mutation($id: ID!) { retriggerInstance(id: $id) { id } }', { id: failed.id });
+    const done = await settled(failed.id, ['COMPLETED']);
+    expect(done.attempts).toBe(4);
+    expect(done.attemptLog.at(-1)).toMatchObject({ number: 4, trigger: 'MANUAL', statusCode: 200 });
+    expect(receiver.received).toHaveLength(4);
+  });
+
+  it('records a timeout, a refused connection and a redirect, each with its kind', async () => {
+    const slow = await Receiver.start(() => ({ status: 200, delayMs: 3000 }));
+    const redirect = await Receiver.start(() => ({ status: 302, headers: { location: 'https://elsewhere.example/x' } }));
+    const closed = await Receiver.start();
+    const closedUrl = closed.url;
+    await closed.close();
+    const cases: Array<[string, string, object]> = [
+      [slow.url, 'TIMEOUT', { timeoutMs: 1000 }],
+      [closedUrl, 'CONNECTION_REFUSED', {}],
+      [redirect.url, 'REDIRECT', {}],
+    ];
+    for (const [url, kind, extra] of cases) {
+      await hook(url, { maxAttempts: 1, ...extra, events: ['user.created'] });
+      const { instances } = await publish({ topic: 'user', action: 'created', entityId: kind, data: {} });
+      const failed = await settled(instances[0].id);
+      await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: (await t.ok('query($id: ID!) { instance(id: $id) { webhook { id } } }', { id: failed.id })).instance.webhook.id });
+      expect(failed.status).toBe('FAILED');
+      expect(failed.attemptLog[0].errorKind).toBe(kind);
+      if (kind === 'TIMEOUT') expect(failed.lastMessage).toBe('no answer within 1000 ms');
+      if (kind === 'REDIRECT') {
+        expect(failed.attemptLog[0]).toMatchObject({ statusCode: 302, location: 'https://elsewhere.example/x' });
+        expect(failed.lastMessage).toBe('redirect to https://elsewhere.example/x not followed');
+      }
+    }
+  });
+
+  it('GET sends the payload in the query string; DELETE the id', async () => {
+    const receiver = await Receiver.start();
+    await hook(`${receiver.url}/get`, { events: ['enrollment.completed'], method: 'GET' });
+    await hook(`${receiver.url}/delete/{id}`, { events: ['enrollment.deleted'], method: 'DELETE', payloadMode: 'ID_ONLY' });
+    await publish({ topic: 'enrollment', action: 'completed', entityId: 'e1', data: { score: 90 } });
+    await publish({ topic: 'enrollment', action: 'deleted', entityId: 'e1' });
+    await receiver.waitFor(2);
+    const get = receiver.received.find((r) => r.method === 'GET')!;
+    expect(get.body).toBe('');
+    const query = new URL(get.url, receiver.url).searchParams;
+    expect([query.get('type'), query.get('entityId'), query.get('data.score')]).toEqual(['enrollment.completed', 'e1', '90']);
+    const del = receiver.received.find((r) => r.method === 'DELETE')!;
+    expect(del.url).toBe('/delete/e1?id=e1');
+  });
+
+  it('the same idempotency key twice: one event, one delivery per webhook', async () => {
+    const receiver = await Receiver.start();
+    await hook(receiver.url, { events: ['user.updated'] });
+    const first = await publish({ topic: 'user', action: 'updated', entityId: 'u1', data: { name: 'A' } }, 'key-1');
+    const second = await publish({ topic: 'user', action: 'updated', entityId: 'u1', data: { name: 'B' } }, 'key-1');
+    expect(second).toMatchObject({ duplicate: true, event: { id: first.event.id } });
+    expect(second.instances.map((i: any) => i.id)).toEqual(first.instances.map((i: any) => i.id));
+    await settled(first.instances[0].id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('conditions hold over the wire: a Trainer is not sent, a Delegate is', async () => {
+    const receiver = await Receiver.start();
+    await hook(receiver.url, { events: ['delegate.updated'], conditions: [{ rule: { path: 'data.type', operator: 'EQUALS', values: ['Delegate'] } }] });
+    const trainer = await publish({ topic: 'delegate', action: 'updated', entityId: 't', data: { type: 'Trainer' } });
+    expect(trainer.instances).toEqual([]);
+    const person = await publish({ topic: 'delegate', action: 'updated', entityId: 'd', data: { type: 'Delegate' } });
+    await settled(person.instances[0].id);
+    expect(receiver.received.map((r) => JSON.parse(r.body).entityId)).toEqual(['d']);
+  });
+
+  it('410 Gone deactivates the webhook at once, with the reason on it', async () => {
+    const receiver = await Receiver.start(() => ({ status: 410 }));
+    const { webhook } = await hook(receiver.url, { events: ['user.deleted'] });
+    const { instances } = await publish({ topic: 'user', action: 'deleted', entityId: 'gone' });
+    expect((await settled(instances[0].id)).attempts).toBe(1);
+    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active deactivatedReason } }', { id: webhook.id })).webhook;
+    expect(after.active).toBe(false);
+    expect(after.deactivatedReason).toMatch(/^the receiver answered 410 Gone/);
+  });
+
+  it('a webhook whose deliveries keep failing is deactivated after N failed instances in a row', async () => {
+    const receiver = await Receiver.start(() => ({ status: 500, body: 'still broken' }));
+    const { webhook } = await hook(receiver.url, { events: ['enrollment.updated'], maxAttempts: 1 });
+    for (let i = 0; i < 3; i += 1) {
+      const { instances } = await publish({ topic: 'enrollment', action: 'updated', entityId: `f${i}`, data: {} });
+      await settled(instances[0].id);
+    }
+    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active deactivatedReason } }', { id: webhook.id })).webhook;
+    expect(after).toEqual({ active: false, deactivatedReason: '3 deliveries in a row failed (the last: 500 still broken)' });
+    expect((await publish({ topic: 'enrollment', action: 'updated', entityId: 'after', data: {} })).instances).toEqual([]);
+  });
+
+  it('lists instances newest first by webhook and status, and re-triggers failed ones in bulk', async () => {
+    let healthy = false;
+    const receiver = await Receiver.start(() => ({ status: healthy ? 200 : 500 }));
+    const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await publish({ topic: 'user', action: 'created', entityId: `b${i}`, data: {} })).instances[0].id);
+    for (const id of ids) await settled(id);
+    const listed = await t.ok('query($w: ID!) { instances(filter: { webhookId: $w, statuses: [FAILED] }) { edges { node { id entityId } } } }', { w: webhook.id });
+    expect(listed.instances.edges.map((e: any) => e.node.id)).toEqual([...ids].reverse());
+    healthy = true;
+    const count = await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w }) }', { w: webhook.id });
+    expect(count.retriggerInstances).toBe(3);
+    for (const id of ids) expect((await settled(id, ['COMPLETED'])).attempts).toBe(2);
+  });
+
+  it('cancels a RETRYING instance, and deactivating a webhook cancels what it has pending', async () => {
+    const receiver = await Receiver.start(() => ({ status: 503, headers: { 'retry-after': '60' } }));
+    const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 5 });
+    const a = (await publish({ topic: 'user', action: 'created', entityId: 'c1', data: {} })).instances[0].id;
+    const b = (await publish({ topic: 'user', action: 'created', entityId: 'c2', data: {} })).instances[0].id;
+    const retrying = await settled(a, ['RETRYING']);
+    expect(new Date(retrying.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 50_000); // Retry-After: 60 honoured
+    const cancelled = await t.ok('mutation($id: ID!) { cancelInstance(id: $id) { status } }', { id: a });
+    expect(cancelled.cancelInstance.status).toBe('CANCELLED');
+    await settled(b, ['RETRYING']);
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { active } }', { id: webhook.id });
+    expect((await instance(b)).status).toBe('CANCELLED');
+  });
+
+  describe('publishing', () => {
+    it('refuses unknown topics and actions, data that is not an object, and events over the size limit', async () => {
+      const cases: Array<[object, string, RegExp]> = [
+        [{ topic: 'invoice', action: 'created', entityId: '1', data: {} }, 'input.topic', /unknown topic "invoice"/],
+        [{ topic: 'user', action: 'paid', entityId: '1', data: {} }, 'input.action', /no action "paid"/],
+        [{ topic: 'user', action: 'created', entityId: '1', data: 'text' }, 'input.data', /must be a JSON object/],
+        [{ topic: 'user', action: 'created', entityId: '1', data: { blob: 'x'.repeat(300_000) } }, 'input.data', /at most 262144 are allowed/],
+      ];
+      for (const [event, field, message] of cases) {
+        const before = (await t.ok('{ events(first: 1) { edges { node { id } } } }')).events;
+        const error = errorOf(await t.gql(PUBLISH, { input: { event } }), 'BAD_USER_INPUT');
+        expect(error.extensions?.field).toBe(field);
+        expect(error.message).toMatch(message);
+        expect((await t.ok('{ events(first: 1) { edges { node { id } } } }')).events).toEqual(before);
+      }
+    });
+
+    it('a PUBLISHER may publish; a VIEWER may not', async () => {
+      const key = async (role: string) => (await t.ok('mutation($r: Role!) { createApiKey(input: { name: "k", role: $r }) { key } }', { r: role })).createApiKey.key;
+      const event = { topic: 'user', action: 'updated', entityId: 'p', data: {} };
+      expect((await t.ok(PUBLISH, { input: { event } }, await key('PUBLISHER'))).publishEvent.event.id).toBeDefined();
+      errorOf(await t.gql(PUBLISH, { input: { event } }, await key('VIEWER')), 'FORBIDDEN');
+    });
+
+    it('publishEvents takes many at once, in order', async () => {
+      const inputs = Array.from({ length: 25 }, (_, i) => ({ event: { topic: 'user', action: 'updated', entityId: `m${i}`, data: { i } } }));
+      const result = await t.ok('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { event { entityId } } }', { inputs });
+      expect(result.publishEvents.map((r: any) => r.event.entityId)).toEqual(inputs.map((i) => i.event.entityId));
+    });
+  });
+});

@@ -17,6 +17,8 @@ import { schema } from './graphql/schema/index.ts';
 import type { Logger } from './logger.ts';
 import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
 import { startDeliveryWorker } from './delivery/worker.ts';
+import { closeSharedSender } from './delivery/sender.ts';
+import { schedulePurge } from './delivery/retention.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -63,6 +65,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);
   const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log);
+  if (worker) await schedulePurge(config.retentionDays, log);
   const shipped = await migrationNames();
   let stopping = false;
 
@@ -211,6 +214,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
       forgetQueue();
+      closeSharedSender();
       await yoga.dispose();
       await disconnectDatabase();
       await embedded?.stop();

@@ -226,4 +226,60 @@ describe('delivering events to webhooks over HTTP', () => {
       expect(result.publishEvents.map((r: any) => r.event.entityId)).toEqual(inputs.map((i) => i.event.entityId));
     });
   });
+
+  it('a receiver that is down for a while gets everything once it is back', async () => {
+    const receiver = await Receiver.start();
+    const port = new URL(receiver.url).port;
+    await receiver.close();
+    const { webhook } = await hook(receiver.url, { events: ['enrollment.updated'], maxAttempts: 30, backoffBaseMs: 50, backoffCapMs: 400 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push((await publishTo(webhook.id, { topic: 'enrollment', action: 'updated', entityId: `down${i}`, data: { i } })).id);
+    await eventually(async () => (await instance(ids[0]!)).attempts >= 2, 10_000, 'a failed attempt while down');
+    const back = await Receiver.startOn(Number(port));
+    for (const id of ids) expect((await settled(id, ['COMPLETED'])).lastErrorKind).toBeNull();
+    expect(new Set(back.received.map((r) => JSON.parse(r.body).entityId))).toEqual(new Set(ids.map((_, i) => `down${i}`)));
+    const first = await instance(ids[0]!);
+    expect(first.attemptLog[0].errorKind).toBe('CONNECTION_REFUSED');
+  });
+
+  it('the Test button: one request now with action test and catalog sample data, logged as a TEST attempt', async () => {
+    const receiver = await Receiver.start(() => ({ status: 202, body: 'Thanks, got it' }));
+    const { webhook } = await hook(receiver.url, { payloadMode: 'FULL' });
+    const result = (
+      await t.ok('mutation($id: ID!) { testWebhook(webhookId: $id) { success statusCode response message durationMs instanceId request { method url body headers { name value } } } }', { id: webhook.id })
+    ).testWebhook;
+    expect(result).toMatchObject({ success: true, statusCode: 202, response: 'Thanks, got it', request: { method: 'POST', url: `${receiver.url}/` } });
+    const sent = JSON.parse(receiver.received[0]!.body);
+    expect(sent).toMatchObject({ type: 'delegate.test', action: 'test', data: { type: 'Delegate', status: 'Booked', score: 1.5 } });
+    const logged = await instance(result.instanceId);
+    expect(logged).toMatchObject({ status: 'COMPLETED', attempts: 1, attemptLog: [{ trigger: 'TEST', statusCode: 202 }] });
+    const failing = await Receiver.start(() => ({ status: 400, body: 'Bad payload: missing field x' }));
+    const unsaved = (
+      await t.ok('mutation($w: CreateWebhookInput!) { testWebhook(webhook: $w) { success statusCode response instanceId } }', { w: { label: 'try', events: ['user.created'], url: failing.url } })
+    ).testWebhook;
+    expect(unsaved).toEqual({ success: false, statusCode: 400, response: 'Bad payload: missing field x', instanceId: null });
+  });
+
+  it("a webhook's stats count its instances by status", async () => {
+    const receiver = await Receiver.start((_r, i) => ({ status: i % 2 === 0 ? 200 : 500 }));
+    const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 1 });
+    for (let i = 0; i < 4; i += 1) await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: `s${i}`, data: {} })).id);
+    const stats = (await t.ok('query($id: ID!) { webhook(id: $id) { stats { total successRate lastDeliveryAt byStatus { status count } } } }', { id: webhook.id })).webhook.stats;
+    expect(stats.total).toBe(4);
+    expect(stats.successRate).toBe(0.5);
+    expect(stats.byStatus.filter((s: any) => s.count > 0)).toEqual([{ status: 'COMPLETED', count: 2 }, { status: 'FAILED', count: 2 }]);
+  });
+
+  it('retention purges finished instances and events older than the limit, and keeps the rest', async () => {
+    const { purgeOlderThan } = await import('../src/delivery/retention.ts');
+    const receiver = await Receiver.start();
+    const { webhook } = await hook(receiver.url, { events: ['user.created'] });
+    const done = await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'old', data: {} })).id);
+    const before = (await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length;
+    expect(await purgeOlderThan(30)).toEqual({ instances: 0, events: 0 });
+    const purged = await purgeOlderThan(30, new Date(Date.now() + 31 * 86_400_000));
+    expect(purged.instances).toBeGreaterThan(0);
+    errorOf(await t.gql(INSTANCE, { id: done.id }), 'NOT_FOUND');
+    expect((await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length).toBeLessThan(before);
+  });
 });

@@ -126,3 +126,16 @@ function messageOf(error: Error & { code?: string }, timeoutMs: number): string 
   if (cause?.name === 'BlockedAddressError') return cause.message;
   return error.message;
 }
+
+let shared: Sender | undefined;
+
+/** The process's sender (one pool of kept-alive connections), made on first use. */
+export function sharedSender(guard: AddressGuard): Sender {
+  shared ??= new Sender(guard);
+  return shared;
+}
+
+export function closeSharedSender(): void {
+  shared?.close();
+  shared = undefined;
+}

@@ -7,7 +7,7 @@ import { DELIVER_QUEUE, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
 import { claim, settle } from './instances.ts';
 import { buildRequest, shownHeaders } from './request.ts';
-import { Sender } from './sender.ts';
+import { sharedSender, type Sender } from './sender.ts';
 
 let workerIds: string[] = [];
 
@@ -23,7 +23,7 @@ export interface DeliveryWorker {
 
 /** Takes delivery jobs from the queue and sends them, a batch at a time. */
 export async function startDeliveryWorker(config: Config, log: Logger): Promise<DeliveryWorker> {
-  const sender = new Sender(new AddressGuard(config.outboundAllow));
+  const sender = sharedSender(new AddressGuard(config.outboundAllow));
   const boss = queue();
   const id = await boss.work<DeliverJob>(
     DELIVER_QUEUE,
@@ -47,7 +47,6 @@ export async function startDeliveryWorker(config: Config, log: Logger): Promise<
     async stop() {
       workerIds = workerIds.filter((w) => w !== id);
       await boss.offWork(DELIVER_QUEUE, { id, wait: true });
-      sender.close();
     },
   };
 }

@@ -20,11 +20,16 @@ export class Receiver {
   url = '';
   reply: Reply = () => ({ status: 200, body: 'ok' });
 
-  static async start(reply?: Reply): Promise<Receiver> {
+  static start(reply?: Reply): Promise<Receiver> {
+    return Receiver.startOn(0, reply);
+  }
+
+  /** A receiver on a given port (to bring one back where it was). */
+  static async startOn(port: number, reply?: Reply): Promise<Receiver> {
     const receiver = new Receiver();
     if (reply) receiver.reply = reply;
     receiver.server = createServer((req, res) => receiver.handle(req, res));
-    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => receiver.server.listen(port, '127.0.0.1', resolve));
     receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
     afterAll(() => receiver.close());
     return receiver;

@@ -9,6 +9,8 @@ import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/pri
 import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
+import { CreateWebhookInput } from './webhooks.ts';
+import { testWebhook } from '../../delivery/testWebhook.ts';
 
 const StatusEnum = builder.enumType(InstanceStatus, {
   name: 'InstanceStatus',
@@ -248,6 +250,73 @@ builder.mutationField('cancelInstance', (t) =>
       await ownInstance(tenantOf(ctx), String(id));
       await cancel(String(id));
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+);
+
+const TestRequest = builder.simpleObject('TestRequest', {
+  fields: (t) => ({
+    method: t.string(),
+    url: t.string(),
+    headers: t.field({ type: [builder.simpleObject('TestRequestHeader', { fields: (h) => ({ name: h.string(), value: h.string() }) })] }),
+    body: t.string(),
+  }),
+});
+
+const TestResultRef = builder.simpleObject('TestResult', {
+  description: "What the listener answered to one test request (the seeds' Test button).",
+  fields: (t) => ({
+    success: t.boolean(),
+    statusCode: t.int({ nullable: true }),
+    errorKind: t.string({ nullable: true }),
+    message: t.string(),
+    response: t.string({ nullable: true, description: 'The first 4 KiB of the answer.' }),
+    durationMs: t.int(),
+    request: t.field({ type: TestRequest, nullable: true }),
+    instanceId: t.id({ nullable: true, description: 'For a saved webhook: the TEST instance in its log.' }),
+  }),
+});
+
+builder.mutationField('testWebhook', (t) =>
+  t.field({
+    type: TestResultRef,
+    description: 'Sends one request now with action `test` and sample data, and answers with the result. A saved webhook (`webhookId`) logs it as a TEST attempt; unsaved settings (`webhook`) can be tried before saving.',
+    authScopes: { operate: true },
+    args: {
+      webhookId: t.arg.id(),
+      webhook: t.arg({ type: CreateWebhookInput }),
+      event: t.arg({ type: EventInputRef, description: 'Sample data; by default values made from the topic catalog.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      testWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as never }, args.event ?? null, ctx.config),
+  }),
+);
+
+const StatusCount = builder.simpleObject('StatusCount', { fields: (t) => ({ status: t.field({ type: StatusEnum }), count: t.int() }) });
+const WebhookStats = builder.simpleObject('WebhookStats', {
+  fields: (t) => ({
+    total: t.int(),
+    byStatus: t.field({ type: [StatusCount] }),
+    successRate: t.float({ nullable: true, description: 'COMPLETED / (COMPLETED + FAILED); null before any finished.' }),
+    lastDeliveryAt: t.field({ type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaObjectField('Webhook', 'stats', (t) =>
+  t.field({
+    type: WebhookStats,
+    description: 'Counts of its instances by status, and its success rate.',
+    resolve: async (webhook) => {
+      const groups = await db().instance.groupBy({ by: ['status'], where: { webhookId: webhook.id }, _count: { _all: true }, _max: { updatedAt: true } });
+      const count = (s: string) => groups.find((g) => g.status === s)?._count._all ?? 0;
+      const finished = count('COMPLETED') + count('FAILED');
+      const last = groups.map((g) => g._max.updatedAt).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
+      return {
+        total: groups.reduce((n, g) => n + g._count._all, 0),
+        byStatus: Object.values(InstanceStatus).map((status) => ({ status, count: count(status) })),
+        successRate: finished ? count('COMPLETED') / finished : null,
+        lastDeliveryAt: last ?? null,
+      };
     },
   }),
 );

@@ -1,0 +1,171 @@
+import type { Config } from '../config.ts';
+import { db } from '../db/client.ts';
+import { uuidv7 } from '../db/ids.ts';
+import { loadTopics, type TopicInfo } from '../domain/catalog.ts';
+import { writePath, type EventShape } from '../domain/event.ts';
+import { checkEvent, type EventInput } from '../domain/events.ts';
+import { renderPayload, RenderError } from '../domain/payload.ts';
+import { Problems } from '../domain/problems.ts';
+import { checkNewWebhook, findWebhook, type StoredHeader, type WebhookInput } from '../domain/webhooks.ts';
+import { AddressGuard } from './guard.ts';
+import { buildRequest, shownHeaders } from './request.ts';
+import { sharedSender, type Outcome } from './sender.ts';
+import { generateSecret } from './signing.ts';
+
+export interface TestResult {
+  success: boolean;
+  statusCode: number | null;
+  errorKind: string | null;
+  message: string;
+  response: string | null;
+  durationMs: number;
+  request: { method: string; url: string; headers: Array<{ name: string; value: string }>; body: string } | null;
+  /** For a saved webhook, the TEST instance in its log. */
+  instanceId: string | null;
+}
+
+/**
+ * The seeds' Test button: sends one request now, with action `test` and sample data
+ * (the event given, or values made from the topic's catalog), waits for the answer
+ * and returns it. For a saved webhook it is logged as a TEST attempt.
+ */
+export async function testWebhook(
+  tenantId: string,
+  target: { webhookId?: string | null; webhook?: WebhookInput | null },
+  sample: EventInput | null,
+  config: Config,
+): Promise<TestResult> {
+  const problems = new Problems();
+  if (!!target.webhookId === !!target.webhook) problems.add('webhookId', 'give exactly one of `webhookId` (a saved webhook) or `webhook` (unsaved settings)');
+  problems.throwIfAny();
+  const saved = target.webhookId ? await findWebhook(tenantId, target.webhookId, { includeDeleted: false }) : null;
+  const settings = saved
+    ? { ...saved, mode: saved.payloadMode, headers: saved.headers as unknown as StoredHeader[] }
+    : await unsaved(tenantId, target.webhook!, config);
+  const topics = await loadTopics(tenantId);
+  const topicKey = sample?.topic ?? settings.eventTypes[0]!.split('.')[0]!;
+  const event: EventShape = sample
+    ? { ...checkEvent(problems, 'event', sample, topics), action: 'test' }
+    : sampleEvent(topics.get(topicKey)!);
+  problems.throwIfAny();
+  event.id = uuidv7();
+
+  const startedAt = new Date();
+  const messageId = saved ? uuidv7() : `msg_test_${event.id}`;
+  let outcome: Outcome;
+  let request: TestResult['request'] = null;
+  let payload;
+  try {
+    payload = renderPayload(settings, event, topics.get(event.topic)!);
+    const built = buildRequest(payload, settings, messageId, startedAt);
+    request = { ...built, headers: shownHeaders(built, settings.headers) };
+    outcome = await sharedSender(new AddressGuard(config.outboundAllow)).send(built, settings.timeoutMs);
+  } catch (error) {
+    if (!(error instanceof RenderError)) throw error;
+    outcome = { ok: false, statusCode: null, errorKind: 'NETWORK', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };
+  }
+  if (saved) await record(tenantId, saved.id, messageId, event, payload ?? {}, request, startedAt, outcome);
+  return {
+    success: outcome.ok,
+    statusCode: outcome.statusCode,
+    errorKind: outcome.errorKind,
+    message: outcome.message,
+    response: outcome.responseBody,
+    durationMs: outcome.durationMs,
+    request,
+    instanceId: saved ? messageId : null,
+  };
+}
+
+async function unsaved(tenantId: string, input: WebhookInput, config: Config) {
+  const { resolved } = await checkNewWebhook(tenantId, input, config, 'webhook');
+  return {
+    ...resolved,
+    url: resolved.url,
+    method: resolved.method!,
+    mode: resolved.payloadMode!,
+    selectedFields: resolved.selectedFields as string[],
+    template: resolved.template ?? null,
+    templateFormat: resolved.templateFormat ?? null,
+    timeoutMs: resolved.timeoutMs!,
+    secret: generateSecret(),
+    previousSecret: null,
+    previousSecretUntil: null,
+  };
+}
+
+/** An event of the topic with a value of the right type for every catalog field. */
+export function sampleEvent(topic: TopicInfo): EventShape {
+  const data: Record<string, unknown> = {};
+  const sample = { STRING: 'sample', NUMBER: 1.5, INTEGER: 1, BOOLEAN: true, DATE: '2026-01-01', DATETIME: '2026-01-01T09:00:00.000Z', OBJECT: {}, ARRAY: [] };
+  for (const field of topic.fields) writePath(data, field.path, field.type === 'ENUM' ? (field.values[0] ?? 'sample') : sample[field.type]);
+  return {
+    id: uuidv7(),
+    topic: topic.key,
+    action: 'test',
+    entityId: 'test',
+    data,
+    previous: null,
+    changedFields: null,
+    actor: { type: 'system', id: null },
+    clientId: null,
+    correlationId: null,
+    occurredAt: new Date(),
+  };
+}
+
+async function record(
+  tenantId: string,
+  webhookId: string,
+  instanceId: string,
+  event: EventShape,
+  payload: object,
+  request: TestResult['request'],
+  startedAt: Date,
+  outcome: Outcome,
+) {
+  await db().$transaction(async (tx) => {
+    await tx.event.create({
+      data: {
+        id: event.id,
+        tenantId,
+        topic: event.topic,
+        action: 'test',
+        entityId: event.entityId,
+        data: (event.data ?? undefined) as never,
+        actor: (event.actor ?? undefined) as never,
+        occurredAt: event.occurredAt,
+      },
+    });
+    await tx.instance.create({
+      data: {
+        id: instanceId,
+        tenantId,
+        webhookId,
+        eventId: event.id,
+        entityId: event.entityId,
+        status: outcome.ok ? 'COMPLETED' : 'FAILED',
+        attempts: 1,
+        payload: payload as never,
+        request: (request ?? undefined) as never,
+        lastStatusCode: outcome.statusCode,
+        lastMessage: outcome.message,
+        lastDurationMs: outcome.durationMs,
+        lastErrorKind: outcome.errorKind,
+        attemptList: {
+          create: {
+            number: 1,
+            trigger: 'TEST',
+            startedAt,
+            durationMs: outcome.durationMs,
+            statusCode: outcome.statusCode,
+            errorKind: outcome.errorKind,
+            message: outcome.message,
+            responseBody: outcome.responseBody,
+            location: outcome.location,
+          },
+        },
+      },
+    });
+  });
+}

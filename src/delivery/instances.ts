@@ -9,15 +9,16 @@ import type { Outcome } from './sender.ts';
  * here, so later layers (live subscriptions) have a single place to hook in.
  */
 
-/** How long a SENDING instance may go without news before another worker may take it over. */
-const STALE_SENDING_SECONDS = 90;
-
-/** Takes an instance for sending: PENDING or RETRYING (or SENDING by a worker that died). */
-export async function claim(instanceId: string): Promise<(Instance & { webhook: Webhook }) | null> {
+/**
+ * Takes an instance for sending: PENDING or RETRYING. A job that runs again
+ * (`takeOver`: its worker died or failed before recording) may also take an
+ * instance left SENDING, which is how a crash mid-send is recovered.
+ */
+export async function claim(instanceId: string, takeOver = false): Promise<(Instance & { webhook: Webhook }) | null> {
   const rows = await db().$queryRaw<Array<{ id: string }>>`
     UPDATE instance SET status = 'SENDING', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
     WHERE id = ${instanceId}::uuid
-      AND (status IN ('PENDING', 'RETRYING') OR (status = 'SENDING' AND updated_at < now() - make_interval(secs => ${STALE_SENDING_SECONDS})))
+      AND (status IN ('PENDING', 'RETRYING') OR (${takeOver} AND status = 'SENDING'))
     RETURNING id`;
   if (rows.length === 0) return null;
   return db().instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: true } });

@@ -1,4 +1,4 @@
-import type { Job } from 'pg-boss';
+import type { Job, JobWithMetadata } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { StoredHeader } from '../domain/webhooks.ts';
 import type { RenderedPayload } from '../domain/payload.ts';
@@ -27,12 +27,13 @@ export async function startDeliveryWorker(config: Config, log: Logger): Promise<
   const boss = queue();
   const id = await boss.work<DeliverJob>(
     DELIVER_QUEUE,
-    { batchSize: config.workerConcurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, perJobResults: true },
+    { batchSize: config.workerConcurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, perJobResults: true, includeMetadata: true },
     async (jobs: Job<DeliverJob>[]) =>
       Promise.all(
         jobs.map(async (job) => {
           try {
-            await deliver(job.data, sender, config);
+            // includeMetadata: a job that runs again may take over an instance its dead worker left SENDING.
+            await deliver(job.data, sender, config, (job as JobWithMetadata<DeliverJob>).retryCount > 0);
             return { id: job.id, status: 'completed' as const };
           } catch (error) {
             log.error({ err: error, instanceId: job.data.instanceId }, 'delivery failed before it could be recorded; the job will run again');
@@ -52,8 +53,8 @@ export async function startDeliveryWorker(config: Config, log: Logger): Promise<
 }
 
 /** One delivery attempt of one instance. */
-export async function deliver(job: DeliverJob, sender: Sender, config: Config): Promise<void> {
-  const instance = await claim(job.instanceId);
+export async function deliver(job: DeliverJob, sender: Sender, config: Config, takeOver = false): Promise<void> {
+  const instance = await claim(job.instanceId, takeOver);
   if (!instance) return; // delivered, cancelled, or being sent by someone else
   const payload = instance.payload as unknown as RenderedPayload;
   const webhook = instance.webhook;

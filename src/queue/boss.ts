@@ -21,12 +21,23 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
     application_name: 'herald-queue',
     max: options.max ?? 10,
     useListenNotify: true,
+    // Notice a dead worker's jobs (missed heartbeats) within seconds, not minutes.
+    superviseIntervalSeconds: 5,
+    monitorIntervalSeconds: 5,
   });
   boss.on('error', (error) => log.error({ err: error }, 'queue error'));
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
-  // A job that crashes its process (or the handler itself) runs again after it expires.
-  await boss.createQueue(DELIVER_QUEUE, { notify: true, expireInSeconds: 120, retryLimit: 20, retryDelay: 5, retryBackoff: true, retryDelayMax: 300 });
+  // A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again.
+  await boss.createQueue(DELIVER_QUEUE, {
+    notify: true,
+    heartbeatSeconds: 10,
+    expireInSeconds: 120,
+    retryLimit: 20,
+    retryDelay: 1,
+    retryBackoff: true,
+    retryDelayMax: 300,
+  });
   current = boss;
   return boss;
 }

@@ -282,4 +282,32 @@ describe('delivering events to webhooks over HTTP', () => {
     errorOf(await t.gql(INSTANCE, { id: done.id }), 'NOT_FOUND');
     expect((await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length).toBeLessThan(before);
   });
+
+  it('payload modes over the wire: an XML custom template, and the id with modified fields', async () => {
+    const receiver = await Receiver.start();
+    await hook(`${receiver.url}/xml`, {
+      events: ['delegate.updated'],
+      payloadMode: 'CUSTOM',
+      templateFormat: 'XML',
+      template: '<Delegate id="@@EntityId"><Name>@@CandidateForename</Name><Status>{{ data.status }}</Status></Delegate>',
+    });
+    await hook(`${receiver.url}/json`, { events: ['delegate.updated'], method: 'PATCH', payloadMode: 'ID_AND_MODIFIED_FIELDS' });
+    await publish({ topic: 'delegate', action: 'updated', entityId: 'x1', previous: { forename: 'A & B', status: 'Booked' }, data: { forename: 'A & B', status: 'Completed' } });
+    await receiver.waitFor(2);
+    const xml = receiver.received.find((r) => r.url === '/xml')!;
+    expect(xml.headers['content-type']).toBe('application/xml; charset=utf-8');
+    expect(xml.body).toBe('<Delegate id="x1"><Name>A &amp; B</Name><Status>Completed</Status></Delegate>');
+    const patch = receiver.received.find((r) => r.url === '/json')!;
+    expect(patch.method).toBe('PATCH');
+    expect(JSON.parse(patch.body)).toMatchObject({ entityId: 'x1', changedFields: ['status'], data: { status: 'Completed' } });
+  });
+
+  it('deleting a webhook cancels its pending deliveries and keeps its history readable', async () => {
+    const receiver = await Receiver.start(() => ({ status: 503, headers: { 'retry-after': '60' } }));
+    const { webhook } = await hook(receiver.url, { events: ['user.created'] });
+    const id = (await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'del', data: {} })).id;
+    await settled(id, ['RETRYING']);
+    await t.ok('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: webhook.id });
+    expect(await instance(id)).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+  });
 });

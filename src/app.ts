@@ -19,6 +19,7 @@ import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
 import { startDeliveryWorker } from './delivery/worker.ts';
 import { closeSharedSender } from './delivery/sender.ts';
 import { schedulePurge } from './delivery/retention.ts';
+import { ChangeFeed } from './pubsub/changes.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -65,6 +66,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);
   const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log);
+  const feed = new ChangeFeed(databaseUrl, log);
+  if (config.role !== 'worker') await feed.start();
   if (worker) await schedulePurge(config.retentionDays, log);
   const shipped = await migrationNames();
   let stopping = false;
@@ -80,6 +83,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     context: async ({ request, auth }: { request: Request; auth?: Authentication }) => ({
       auth: auth ?? (await authenticate(request.headers.get('authorization'), config.operatorKey)),
       config,
+      feed,
     }),
     plugins: [
       EnvelopArmorPlugin({
@@ -126,6 +130,12 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       res.end(JSON.stringify(state));
       return;
     }
+    if (config.role === 'worker') {
+      const alive = req.url === '/healthz';
+      res.writeHead(alive ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'this process runs with HERALD_ROLE=worker: it delivers and serves only /healthz and /readyz' }));
+      return;
+    }
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > config.maxRequestBytes) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -154,6 +164,12 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         socket.on('close', () => sockets.delete(socket));
       });
       wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+      // A revoked key's open connections end at once, whichever process revoked it.
+      const byKey = new Map<string, Set<import('ws').WebSocket>>();
+      feed.on('change', (change) => {
+        if (change.k !== 'key') return;
+        for (const socket of byKey.get(change.id) ?? []) socket.close(4403, 'Forbidden: the API key was revoked');
+      });
       useServer<Record<string, unknown>, { auth?: Authentication }>(
         {
           execute: (args: any) => args.rootValue.execute(args),
@@ -166,6 +182,16 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
               return false;
             }
             ctx.extra.auth = auth;
+            if (auth.principal.kind === 'key') {
+              const keyId = auth.principal.keyId;
+              const sockets = byKey.get(keyId) ?? new Set();
+              sockets.add(ctx.extra.socket);
+              byKey.set(keyId, sockets);
+              ctx.extra.socket.once('close', () => {
+                sockets.delete(ctx.extra.socket);
+                if (sockets.size === 0) byKey.delete(keyId);
+              });
+            }
             return true;
           },
           onSubscribe: async (ctx, _id, params) => {
@@ -211,6 +237,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         for (const socket of sockets) socket.destroy();
         await closed;
       }
+      await feed.stop();
       await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
       forgetQueue();

@@ -8,8 +8,8 @@ describe('schema.graphql', () => {
     expect(file).toBe(printedSchema());
   });
 
-  it('guards every query and mutation with a permission', () => {
-    const unguarded = [schema.getQueryType()!, schema.getMutationType()!]
+  it('guards every query, mutation and subscription with a permission', () => {
+    const unguarded = [schema.getQueryType()!, schema.getMutationType()!, schema.getSubscriptionType()!]
       .flatMap((type) => Object.values(type.getFields()).map((field) => ({ type: type.name, field })))
       .filter(({ field }) => {
         const options = (field.extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions;

@@ -1,6 +1,8 @@
 import { db, type Tx } from '../db/client.ts';
 import type { AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
+import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { backoffDelay, retryAfterMs } from './backoff.ts';
 import type { Outcome } from './sender.ts';
 
@@ -16,10 +18,12 @@ import type { Outcome } from './sender.ts';
  */
 export async function claim(instanceId: string, takeOver = false): Promise<(Instance & { webhook: Webhook }) | null> {
   const rows = await db().$queryRaw<Array<{ id: string }>>`
-    UPDATE instance SET status = 'SENDING', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
-    WHERE id = ${instanceId}::uuid
-      AND (status IN ('PENDING', 'RETRYING') OR (${takeOver} AND status = 'SENDING'))
-    RETURNING id`;
+    WITH changed AS (
+      UPDATE instance SET status = 'SENDING', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+      WHERE id = ${instanceId}::uuid
+        AND (status IN ('PENDING', 'RETRYING') OR (${takeOver} AND status = 'SENDING'))
+      RETURNING id, tenant_id, webhook_id, status)
+    ${NOTIFY_CHANGED_INSTANCES}`;
   if (rows.length === 0) return null;
   return db().instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: true } });
 }
@@ -75,6 +79,7 @@ export async function settle(s: Settlement): Promise<Instance> {
         lastErrorKind: outcome.errorKind,
       },
     });
+    await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status }]);
     if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
     if (gone) {
       await deactivate(tx, webhook.id, `the receiver answered 410 Gone on ${now.toISOString()}`);
@@ -96,37 +101,42 @@ export async function settle(s: Settlement): Promise<Instance> {
 
 /** Turns a webhook off with a reason a person can read, and cancels what it has pending. */
 export async function deactivate(tx: Tx, webhookId: string, reason: string): Promise<void> {
-  await tx.webhook.update({ where: { id: webhookId }, data: { active: false, deactivatedReason: reason, deactivatedAt: new Date() } });
+  const webhook = await tx.webhook.update({ where: { id: webhookId }, data: { active: false, deactivatedReason: reason, deactivatedAt: new Date() } });
   await cancelPending(tx, webhookId);
+  await notify(tx, [{ k: 'webhook', t: webhook.tenantId, id: webhookId }]);
 }
 
 export async function cancelPending(tx: Tx, webhookId: string): Promise<number> {
-  const { count } = await tx.instance.updateMany({
-    where: { webhookId, status: { in: ['PENDING', 'RETRYING'] } },
-    data: { status: 'CANCELLED', nextAttemptAt: null, lastMessage: 'cancelled: the webhook was deactivated or deleted' },
-  });
-  return count;
+  return cancelWhere(tx, Prisma.sql`webhook_id = ${webhookId}::uuid`, 'cancelled: the webhook was deactivated or deleted');
 }
 
 /** Cancels one instance that has not been delivered yet. */
 export async function cancel(instanceId: string): Promise<Instance | null> {
-  const { count } = await db().instance.updateMany({
-    where: { id: instanceId, status: { in: ['PENDING', 'RETRYING'] } },
-    data: { status: 'CANCELLED', nextAttemptAt: null, lastMessage: 'cancelled by a person' },
-  });
+  const count = await cancelWhere(db(), Prisma.sql`id = ${instanceId}::uuid`, 'cancelled by a person');
   return count ? db().instance.findUniqueOrThrow({ where: { id: instanceId } }) : null;
+}
+
+async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Promise<number> {
+  const rows = await client.$queryRaw<unknown[]>`
+    WITH changed AS (
+      UPDATE instance SET status = 'CANCELLED', next_attempt_at = NULL, last_message = ${message}, updated_at = now()
+      WHERE ${where} AND status IN ('PENDING', 'RETRYING')
+      RETURNING id, tenant_id, webhook_id, status)
+    ${NOTIFY_CHANGED_INSTANCES}`;
+  return rows.length;
 }
 
 /** Sends instances again now, whatever their status and attempts (trigger MANUAL). */
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
-    const { count } = await tx.instance.updateMany({
-      where: { id: { in: instanceIds }, status: { not: 'SENDING' } },
-      data: { status: 'PENDING', nextAttemptAt: null },
-    });
-    const ready = await tx.instance.findMany({ where: { id: { in: instanceIds }, status: 'PENDING' }, select: { id: true } });
+    const ready = await tx.$queryRaw<Array<{ id: string }>>`
+      WITH changed AS (
+        UPDATE instance SET status = 'PENDING', next_attempt_at = NULL, updated_at = now()
+        WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING'
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
     await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, trigger: 'MANUAL' as const })));
-    return count;
+    return ready.length;
   });
 }

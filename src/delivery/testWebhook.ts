@@ -11,6 +11,7 @@ import { AddressGuard } from './guard.ts';
 import { buildRequest, shownHeaders } from './request.ts';
 import { sharedSender, type Outcome } from './sender.ts';
 import { generateSecret } from './signing.ts';
+import { notify } from '../pubsub/changes.ts';
 
 export interface TestResult {
   success: boolean;
@@ -167,5 +168,6 @@ async function record(
         },
       },
     });
+    await notify(tx, [{ k: 'instance', t: tenantId, id: instanceId, w: webhookId, s: outcome.ok ? 'COMPLETED' : 'FAILED' }]);
   });
 }

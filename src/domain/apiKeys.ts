@@ -3,6 +3,7 @@ import { db } from '../db/client.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { Role } from '../generated/prisma/client.ts';
 import { Problems, text } from './problems.ts';
+import { notify } from '../pubsub/changes.ts';
 
 export async function createApiKey(tenantId: string, input: { name: string; role: Role }) {
   const problems = new Problems();
@@ -28,6 +29,7 @@ export async function revokeApiKey(tenantId: string, id: string) {
         throw conflict('this is the last active ADMIN key of the tenant; create another ADMIN key before revoking it', 'id');
       }
     }
+    await notify(tx, [{ k: 'key', t: tenantId, id }]);
     return tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
   });
 }

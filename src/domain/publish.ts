@@ -2,6 +2,7 @@ import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
+import { notify } from '../pubsub/changes.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
@@ -74,6 +75,10 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
           tx,
           instances.filter((i) => i.status !== 'FAILED').map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),
         );
+        await notify(tx, [
+          ...rows.map((r) => ({ k: 'event' as const, t: tenantId, id: r.id!, topic: r.topic })),
+          ...instances.map((i) => ({ k: 'instance' as const, t: tenantId, id: i.id!, w: i.webhookId, s: i.status! })),
+        ]);
         const created = new Map<string, Instance[]>();
         const stored = await tx.instance.findMany({ where: { eventId: { in: rows.map((r) => r.id!) } } });
         for (const instance of stored) created.set(instance.eventId, [...(created.get(instance.eventId) ?? []), instance]);

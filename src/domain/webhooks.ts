@@ -1,5 +1,6 @@
 import { cancelPending } from '../delivery/instances.ts';
 import { generateSecret } from '../delivery/signing.ts';
+import { notify } from '../pubsub/changes.ts';
 import { db, type Tx } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import type { Combinator, HttpMethod, PayloadMode, Prisma, TemplateFormat, Webhook } from '../generated/prisma/client.ts';
@@ -95,6 +96,7 @@ export async function createWebhook(tenantId: string, input: WebhookInput, limit
   const webhook = await db().$transaction(async (tx) => {
     const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret, headers: resolved.headers as never } });
     await insertConditions(tx, created.id, null, conditions);
+    await notify(tx, [{ k: 'webhook', t: tenantId, id: created.id }]);
     return created;
   });
   return { webhook, secret };
@@ -122,6 +124,7 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
     }
     const reactivated = resolved.active && !current.active;
     if (!resolved.active && current.active) await cancelPending(tx, id);
+    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
     return tx.webhook.update({
       where: { id },
       data: { ...resolved, headers: resolved.headers as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
@@ -134,6 +137,7 @@ export async function setWebhookActive(tenantId: string, id: string, active: boo
   await findWebhook(tenantId, id, { includeDeleted: false });
   return db().$transaction(async (tx) => {
     if (!active) await cancelPending(tx, id);
+    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
     return tx.webhook.update({
       where: { id },
       data: active ? { active, deactivatedReason: null, deactivatedAt: null, consecutiveFailures: 0 } : { active },
@@ -146,6 +150,7 @@ export async function deleteWebhook(tenantId: string, id: string) {
   await findWebhook(tenantId, id, { includeDeleted: false });
   return db().$transaction(async (tx) => {
     await cancelPending(tx, id);
+    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
     return tx.webhook.update({ where: { id }, data: { deletedAt: new Date(), active: false } });
   });
 }

@@ -39,6 +39,7 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
   },
   scopeAuth: {
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => {
       const principal = ctx.auth.principal;
       const role = principal?.kind === 'key' ? principal.role : undefined;
@@ -79,3 +80,4 @@ builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

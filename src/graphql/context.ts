@@ -1,10 +1,13 @@
 import type { Authentication, Principal } from '../auth/principal.ts';
 import type { Config } from '../config.ts';
+import type { ChangeFeed } from '../pubsub/changes.ts';
 import { unauthenticated } from '../errors.ts';
 
 export interface Context {
   auth: Authentication;
   config: Config;
+  /** Changes from every process, for subscriptions. */
+  feed: ChangeFeed;
 }
 
 /** The caller's tenant; fields that use it are guarded by a tenant permission. */

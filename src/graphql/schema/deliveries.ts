@@ -12,13 +12,13 @@ import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
 import { testWebhook } from '../../delivery/testWebhook.ts';
 
-const StatusEnum = builder.enumType(InstanceStatus, {
+export const StatusEnum = builder.enumType(InstanceStatus, {
   name: 'InstanceStatus',
   description: 'PENDING → SENDING → COMPLETED, or RETRYING → … → FAILED; CANCELLED when stopped.',
 });
 const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
 
-const EventRef = builder.prismaObject('Event', {
+export const EventRef = builder.prismaObject('Event', {
   fields: (t) => ({
     id: t.exposeID('id'),
     type: t.string({ resolve: (e) => `${e.topic}.${e.action}` }),
@@ -53,7 +53,7 @@ builder.prismaObject('Attempt', {
   }),
 });
 
-const InstanceRef = builder.prismaObject('Instance', {
+export const InstanceRef = builder.prismaObject('Instance', {
   description: 'One delivery of one event to one webhook, with every attempt.',
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -8,6 +8,7 @@ import './topics.ts';
 import './events.ts';
 import './webhooks.ts';
 import './deliveries.ts';
+import './subscriptions.ts';
 
 export const schema = builder.toSchema();
 

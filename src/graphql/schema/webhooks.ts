@@ -58,7 +58,7 @@ const ConditionRef = builder.prismaObject('Condition', {
   }),
 });
 
-const WebhookRef = builder.prismaObject('Webhook', {
+export const WebhookRef = builder.prismaObject('Webhook', {
   description: 'A subscription to event types, delivered to one URL.',
   fields: (t) => ({
     id: t.exposeID('id'),

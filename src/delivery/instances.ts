@@ -79,7 +79,7 @@ export async function settle(s: Settlement): Promise<Instance> {
         lastErrorKind: outcome.errorKind,
       },
     });
-    await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status }]);
+    await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status, ...(nextAttemptAt ? { n: nextAttemptAt.toISOString() } : {}) }]);
     if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
     if (gone) {
       await deactivate(tx, webhook.id, `the receiver answered 410 Gone on ${now.toISOString()}`);

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 export const CHANNEL = 'herald_changes';
 
 export type Change =
-  | { k: 'instance'; t: string; id: string; w: string; s: string }
+  | { k: 'instance'; t: string; id: string; w: string; s: string; /** next attempt, when RETRYING */ n?: string }
   | { k: 'webhook'; t: string; id: string }
   | { k: 'event'; t: string; id: string; topic: string }
   | { k: 'key'; t: string; id: string };

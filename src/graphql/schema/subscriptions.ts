@@ -38,8 +38,8 @@ builder.subscriptionField('instanceUpdated', (t) =>
     },
     resolve: async (change: Extract<Change, { k: 'instance' }>) => {
       const instance = await db().instance.findFirstOrThrow({ where: { id: change.id, tenantId: change.t } });
-      // The status this change was about, even if the instance has moved on since.
-      return { ...instance, status: change.s as typeof instance.status };
+      // The status (and next attempt) this change was about, even if the instance has moved on since.
+      return { ...instance, status: change.s as typeof instance.status, nextAttemptAt: change.n ? new Date(change.n) : change.s === 'RETRYING' ? instance.nextAttemptAt : null };
     },
   }),
 );

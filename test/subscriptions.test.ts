@@ -51,6 +51,28 @@ describe('live delivery status over graphql-ws', () => {
     await Promise.all([all.client.dispose(), some.client.dispose()]);
   });
 
+  it('works over server-sent events too', async () => {
+    const receiver = await Receiver.start();
+    const webhookId = await hook(receiver.url);
+    const controller = new AbortController();
+    const response = await fetch(url, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ query: INSTANCE_UPDATED, variables: { w: webhookId } }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    await new Promise((r) => setTimeout(r, 200));
+    await publish('sse1');
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('COMPLETED') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const statuses = [...text.matchAll(/"status":"(\w+)"/g)].map((m) => m[1]);
+    expect(statuses).toEqual(['PENDING', 'SENDING', 'COMPLETED']);
+  });
+
   it('webhookUpdated tells of an automatic deactivation, with its reason', async () => {
     const receiver = await Receiver.start(() => ({ status: 410 }));
     const webhookId = await hook(receiver.url, { events: ['user.deleted'] });

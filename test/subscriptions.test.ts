@@ -146,6 +146,20 @@ describe('live delivery status over graphql-ws', () => {
     await sub.client.dispose();
   });
 
+  it('a client that reconnects catches up with instances(filter: { updatedSince })', async () => {
+    const receiver = await Receiver.start();
+    const webhookId = await hook(receiver.url);
+    await publish('before');
+    await receiver.waitFor(1);
+    await new Promise((r) => setTimeout(r, 300));
+    const since = new Date().toISOString();
+    await publish('missed');
+    await receiver.waitFor(2);
+    await new Promise((r) => setTimeout(r, 300));
+    const caught = await t.ok('query($w: ID!, $since: DateTime!) { instances(filter: { webhookId: $w, updatedSince: $since }) { edges { node { entityId status } } } }', { w: webhookId, since });
+    expect(caught.instances.edges.map((e: any) => e.node)).toEqual([{ entityId: 'missed', status: 'COMPLETED' }]);
+  });
+
   it('measures the delay from a status change to the subscriber (printed, not asserted)', async () => {
     const receiver = await Receiver.start();
     const webhookId = await hook(receiver.url);

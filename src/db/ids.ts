@@ -1,10 +1,27 @@
 import { randomBytes } from 'node:crypto';
 
-/** A UUID v7: time-ordered, so ids sort by creation (what Prisma's uuid(7) makes). */
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUID v7: time-ordered, and monotonic within this process (a 12-bit counter
+ * orders ids made in the same millisecond), so ids sort in creation order.
+ */
 export function uuidv7(now = Date.now()): string {
+  if (now <= lastMs) {
+    sequence += 1;
+    if (sequence > 0xfff) {
+      lastMs += 1;
+      sequence = 0;
+    }
+  } else {
+    lastMs = now;
+    sequence = 0;
+  }
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -5,6 +5,7 @@ import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { backoffDelay, retryAfterMs } from './backoff.ts';
 import type { Outcome } from './sender.ts';
+import { releaseNext } from './ordering.ts';
 
 /**
  * The one place that changes an instance's status. Every change goes through
@@ -81,6 +82,7 @@ export async function settle(s: Settlement): Promise<Instance> {
     });
     await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status, ...(nextAttemptAt ? { n: nextAttemptAt.toISOString() } : {}) }]);
     if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
+    if (status !== 'RETRYING' && webhook.orderedDelivery) await releaseNext(tx, webhook.id, instance.entityId);
     if (gone) {
       await deactivate(tx, webhook.id, `the receiver answered 410 Gone on ${now.toISOString()}`);
     } else if (status === 'COMPLETED' && webhook.consecutiveFailures > 0) {
@@ -110,10 +112,15 @@ export async function cancelPending(tx: Tx, webhookId: string): Promise<number> 
   return cancelWhere(tx, Prisma.sql`webhook_id = ${webhookId}::uuid`, 'cancelled: the webhook was deactivated or deleted');
 }
 
-/** Cancels one instance that has not been delivered yet. */
+/** Cancels one instance that has not been delivered yet (letting the next of its entity go, when ordered). */
 export async function cancel(instanceId: string): Promise<Instance | null> {
-  const count = await cancelWhere(db(), Prisma.sql`id = ${instanceId}::uuid`, 'cancelled by a person');
-  return count ? db().instance.findUniqueOrThrow({ where: { id: instanceId } }) : null;
+  return db().$transaction(async (tx) => {
+    const count = await cancelWhere(tx, Prisma.sql`id = ${instanceId}::uuid`, 'cancelled by a person');
+    if (!count) return null;
+    const instance = await tx.instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: { select: { orderedDelivery: true } } } });
+    if (instance.webhook.orderedDelivery) await releaseNext(tx, instance.webhookId, instance.entityId);
+    return instance;
+  });
 }
 
 async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Promise<number> {
@@ -132,7 +139,7 @@ export async function requeue(instanceIds: string[]): Promise<number> {
   return db().$transaction(async (tx) => {
     const ready = await tx.$queryRaw<Array<{ id: string }>>`
       WITH changed AS (
-        UPDATE instance SET status = 'PENDING', next_attempt_at = NULL, updated_at = now()
+        UPDATE instance SET status = 'PENDING', held = false, next_attempt_at = NULL, updated_at = now()
         WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING'
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;

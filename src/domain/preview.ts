@@ -25,6 +25,7 @@ export interface Preview {
   renderError: string | null;
   /** True when the webhook has no secret yet and an example secret signed the preview. */
   exampleSecret: boolean;
+  orderedDelivery: boolean;
 }
 
 /**
@@ -40,7 +41,7 @@ export async function previewWebhook(
   if (!!target.webhookId === !!target.webhook) {
     throw new InputError([{ field: 'webhookId', message: 'give exactly one of `webhookId` (a saved webhook) or `webhook` (unsaved settings)' }]);
   }
-  let settings: PayloadSpec & { eventTypes: string[]; headers: StoredHeader[]; secret: string; previousSecret: string | null; previousSecretUntil: Date | null };
+  let settings: PayloadSpec & { eventTypes: string[]; headers: StoredHeader[]; secret: string; previousSecret: string | null; previousSecretUntil: Date | null; orderedDelivery: boolean };
   let tree;
   if (target.webhookId) {
     const webhook = await findWebhook(tenantId, target.webhookId, { includeDeleted: false });
@@ -59,6 +60,7 @@ export async function previewWebhook(
       secret: generateSecret(),
       previousSecret: null,
       previousSecretUntil: null,
+      orderedDelivery: resolved.orderedDelivery ?? false,
     };
     tree = inputTree(conditions, resolved.conditionMatch ?? 'ALL');
   }
@@ -72,7 +74,7 @@ export async function previewWebhook(
   const subscribed = wants(settings.eventTypes, event.topic, event.action);
   const evaluation = evaluate(tree, event, now);
   const reasons = [...(subscribed ? [] : [`the webhook does not subscribe to ${eventType} (it takes ${settings.eventTypes.join(', ')})`]), ...evaluation.reasons];
-  const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId };
+  const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId, orderedDelivery: settings.orderedDelivery };
   try {
     const payload = renderPayload(settings, event, topics.get(event.topic)!);
     const request = buildRequest(payload, settings, `msg_preview_${event.id}`, now);

@@ -1,8 +1,9 @@
-import { db } from '../db/client.ts';
+import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
 import { notify } from '../pubsub/changes.ts';
+import { lockEntity, onItsWay } from '../delivery/ordering.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
@@ -69,11 +70,12 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
             instances.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!));
           }
         }
+        await holdOrdered(tx, instances, webhooks);
         if (rows.length) await tx.event.createMany({ data: rows });
         if (instances.length) await tx.instance.createMany({ data: instances });
         await enqueueDeliveries(
           tx,
-          instances.filter((i) => i.status !== 'FAILED').map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),
+          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),
         );
         await notify(tx, [
           ...rows.map((r) => ({ k: 'event' as const, t: tenantId, id: r.id!, topic: r.topic })),
@@ -94,6 +96,27 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
       if (isUniqueViolation(error) && attempt < 3) continue;
       throw error;
     }
+  }
+}
+
+/**
+ * Ordered webhooks: an instance waits (held, no job) while an earlier one of the same
+ * entity is on its way, including earlier ones in this same publish.
+ */
+async function holdOrdered(tx: Tx, instances: Prisma.InstanceCreateManyInput[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
+  const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
+  const busy = new Map<string, boolean>();
+  const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status !== 'FAILED').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
+  for (const pair of pairs) {
+    const [webhookId, entityId] = pair.split('\u0000') as [string, string];
+    await lockEntity(tx, webhookId, entityId);
+    busy.set(pair, await onItsWay(tx, webhookId, entityId));
+  }
+  for (const instance of instances) {
+    const pair = `${instance.webhookId}\u0000${instance.entityId}`;
+    if (!busy.has(pair) || instance.status === 'FAILED') continue;
+    instance.held = busy.get(pair)!;
+    busy.set(pair, true);
   }
 }
 

@@ -56,6 +56,7 @@ export interface WebhookInput {
   maxAttempts?: number | null;
   backoffBaseMs?: number | null;
   backoffCapMs?: number | null;
+  orderedDelivery?: boolean | null;
 }
 
 export interface WebhookLimits {
@@ -400,6 +401,7 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
     template: payloadMode === 'CUSTOM' ? template : null,
     templateFormat: payloadMode === 'CUSTOM' ? (templateFormat ?? 'JSON') : null,
     conditionMatch: pick('conditionMatch', 'ALL'),
+    orderedDelivery: pick('orderedDelivery', false),
     timeoutMs,
     maxAttempts,
     backoffBaseMs,

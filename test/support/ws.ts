@@ -57,5 +57,5 @@ export function subscribe<T = any>(graphqlUrl: string, key: string, query: strin
 /** Waits until the server has registered the subscription (graphql-ws acknowledges the connection first). */
 export async function ready(sub: Subscription<unknown>): Promise<void> {
   await (sub as unknown as { ready: Promise<void> }).ready;
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 400));
 }

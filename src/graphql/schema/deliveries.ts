@@ -62,6 +62,7 @@ export const InstanceRef = builder.prismaObject('Instance', {
     entityId: t.exposeString('entityId'),
     status: t.expose('status', { type: StatusEnum }),
     attempts: t.exposeInt('attempts'),
+    held: t.exposeBoolean('held', { description: 'Waiting for an earlier delivery of the same entity (ordered webhooks).' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
     lastMessage: t.exposeString('lastMessage', { nullable: true }),

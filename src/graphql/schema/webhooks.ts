@@ -85,6 +85,9 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     maxAttempts: t.exposeInt('maxAttempts'),
     backoffBaseMs: t.exposeInt('backoffBaseMs'),
     backoffCapMs: t.exposeInt('backoffCapMs'),
+    orderedDelivery: t.exposeBoolean('orderedDelivery', {
+      description: 'Per-entity order: a later event for an entity is not sent before the earlier one is COMPLETED or FAILED.',
+    }),
     deactivatedReason: t.exposeString('deactivatedReason', { nullable: true }),
     deactivatedAt: t.expose('deactivatedAt', { type: 'DateTime', nullable: true }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
@@ -143,6 +146,7 @@ function webhookInputFields(required: boolean) {
     maxAttempts: t.int({ description: '1–100, default 5.' }),
     backoffBaseMs: t.int({ description: 'First retry delay; doubles each attempt (with jitter). Default 30000.' }),
     backoffCapMs: t.int({ description: 'Longest retry delay. Default 3600000.' }),
+    orderedDelivery: t.boolean({ description: 'Deliver events of one entity in order (default false); other entities are not held up.' }),
   });
 }
 
@@ -330,6 +334,7 @@ const PayloadPreview = builder.simpleObject('PayloadPreview', {
     body: t.string({ nullable: true }),
     renderError: t.string({ nullable: true }),
     exampleSecret: t.boolean({ description: 'An unsaved webhook has no secret: an example one signed this preview.' }),
+    orderedDelivery: t.boolean({ description: 'Whether this would wait for earlier deliveries of the same entity.' }),
   }),
 });
 

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { DELIVER_QUEUE, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
 import { claim, settle } from './instances.ts';
+import { BATCH_QUEUE, closeBatch } from './batching.ts';
 import { buildRequest, shownHeaders } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
@@ -42,11 +43,19 @@ export async function startDeliveryWorker(config: Config, log: Logger): Promise<
         }),
       ),
   );
-  workerIds.push(id);
+  const batchWorker = await boss.work<{ batchId: string }>(
+    BATCH_QUEUE,
+    { batchSize: 10, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
+    async (jobs) => {
+      for (const job of jobs) await closeBatch(job.data.batchId);
+    },
+  );
+  workerIds.push(id, batchWorker);
   return {
     sender,
     async stop() {
-      workerIds = workerIds.filter((w) => w !== id);
+      workerIds = workerIds.filter((w) => w !== id && w !== batchWorker);
+      await boss.offWork(BATCH_QUEUE, { id: batchWorker, wait: true });
       await boss.offWork(DELIVER_QUEUE, { id, wait: true });
     },
   };

@@ -8,7 +8,7 @@ import {
   type TemplateVariables,
 } from './template.ts';
 
-export type PayloadMode = 'ID_ONLY' | 'ID_AND_MODIFIED_FIELDS' | 'SELECTED_FIELDS' | 'FULL' | 'CUSTOM';
+export type PayloadMode = 'CHANGES' | 'ID_ONLY' | 'ID_AND_MODIFIED_FIELDS' | 'SELECTED_FIELDS' | 'FULL' | 'CUSTOM';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a webhook says about its payload. */
@@ -95,22 +95,64 @@ export function envelope(event: EventShape, topic: TopicShape, spec: Pick<Payloa
  * the webhook's URL is the entity id.
  */
 export function renderPayload(spec: PayloadSpec, event: EventShape, topic: TopicShape): RenderedPayload {
-  const url = new URL(spec.url.replaceAll('{id}', encodeURIComponent(event.entityId)));
+  return renderBatch(spec, [event], new Map([[event.topic, topic]]), event.entityId);
+}
+
+/**
+ * Springest's change: `{action: import|update|destroy, object, id, url}`; no url on destroy.
+ * A custom action named `import` is an import; created, updated and other actions are updates.
+ */
+export function change(event: EventShape, topic: TopicShape) {
+  const action = event.action === 'deleted' ? 'destroy' : event.action === 'import' ? 'import' : 'update';
+  const id = /^\d{1,15}$/.test(event.entityId) ? Number(event.entityId) : event.entityId;
+  const url = action === 'destroy' ? null : resourceUrl(topic, event.entityId);
+  return { action, object: event.topic, id, ...(url ? { url } : {}) };
+}
+
+/**
+ * Collapses a batch so an object appears once: the last event of each (topic, entity)
+ * wins, in the order of those last events (created then deleted leaves the delete).
+ */
+export function collapse(events: EventShape[]): EventShape[] {
+  const last = new Map<string, EventShape>();
+  for (const event of events) {
+    const key = `${event.topic}\u0000${event.entityId}`;
+    last.delete(key);
+    last.set(key, event);
+  }
+  return [...last.values()];
+}
+
+/**
+ * The request for one event, or for a batch of them (batching webhooks): CHANGES
+ * sends `{"changes": [...]}`, the other JSON modes `{"events": [envelope, ...]}`.
+ */
+export function renderBatch(spec: PayloadSpec, events: EventShape[], topics: Map<string, TopicShape>, entityId: string | null = null): RenderedPayload {
+  const single = events.length === 1 && entityId !== null;
+  const event = events[0]!;
+  const url = new URL(spec.url.replaceAll('{id}', encodeURIComponent(entityId ?? '')));
   let body: string;
   let contentType: string;
-  if (spec.mode === 'CUSTOM') {
+  if (spec.mode === 'CHANGES') {
+    body = JSON.stringify({ changes: collapse(events).map((e) => change(e, topics.get(e.topic)!)) });
+    contentType = CONTENT_TYPES.JSON;
+  } else if (!single) {
+    body = JSON.stringify({ events: collapse(events).map((e) => envelope(e, topics.get(e.topic)!, spec)) });
+    contentType = CONTENT_TYPES.JSON;
+  } else if (spec.mode === 'CUSTOM') {
+    const topic = topics.get(event.topic)!;
     const format = spec.templateFormat ?? 'JSON';
     body = renderCustom(spec.template ?? '', format, event, topic);
     contentType = CONTENT_TYPES[format];
   } else {
-    body = JSON.stringify(envelope(event, topic, spec));
+    body = JSON.stringify(envelope(event, topics.get(event.topic)!, spec));
     contentType = CONTENT_TYPES.JSON;
   }
-  if (spec.method === 'DELETE') url.searchParams.set('id', event.entityId);
+  if (spec.method === 'DELETE' && single) url.searchParams.set('id', event.entityId);
   if (spec.method !== 'GET') return { method: spec.method, url: url.toString(), contentType, body };
   if (contentType === CONTENT_TYPES.FORM) {
     for (const [name, value] of new URLSearchParams(body)) url.searchParams.append(name, value);
-  } else if (contentType === CONTENT_TYPES.JSON && spec.mode !== 'CUSTOM') {
+  } else if (contentType === CONTENT_TYPES.JSON && spec.mode !== 'CUSTOM' && spec.mode !== 'CHANGES' && single) {
     for (const [name, value] of flatten(JSON.parse(body))) url.searchParams.append(name, value);
   } else {
     url.searchParams.set('payload', body);

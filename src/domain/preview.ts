@@ -4,7 +4,7 @@ import { InputError } from '../errors.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
-import { renderPayload, RenderError, type PayloadSpec } from './payload.ts';
+import { renderBatch, renderPayload, RenderError, type PayloadSpec } from './payload.ts';
 import { Problems } from './problems.ts';
 import { checkNewWebhook, conditionTree, findWebhook, inputTree, type StoredHeader, type WebhookInput, type WebhookLimits } from './webhooks.ts';
 
@@ -26,6 +26,7 @@ export interface Preview {
   /** True when the webhook has no secret yet and an example secret signed the preview. */
   exampleSecret: boolean;
   orderedDelivery: boolean;
+  batchWindowMs: number | null;
 }
 
 /**
@@ -41,7 +42,7 @@ export async function previewWebhook(
   if (!!target.webhookId === !!target.webhook) {
     throw new InputError([{ field: 'webhookId', message: 'give exactly one of `webhookId` (a saved webhook) or `webhook` (unsaved settings)' }]);
   }
-  let settings: PayloadSpec & { eventTypes: string[]; headers: StoredHeader[]; secret: string; previousSecret: string | null; previousSecretUntil: Date | null; orderedDelivery: boolean };
+  let settings: PayloadSpec & { eventTypes: string[]; headers: StoredHeader[]; secret: string; previousSecret: string | null; previousSecretUntil: Date | null; orderedDelivery: boolean; batchWindowMs: number | null };
   let tree;
   if (target.webhookId) {
     const webhook = await findWebhook(tenantId, target.webhookId, { includeDeleted: false });
@@ -61,6 +62,7 @@ export async function previewWebhook(
       previousSecret: null,
       previousSecretUntil: null,
       orderedDelivery: resolved.orderedDelivery ?? false,
+      batchWindowMs: resolved.batchWindowMs ?? null,
     };
     tree = inputTree(conditions, resolved.conditionMatch ?? 'ALL');
   }
@@ -74,9 +76,11 @@ export async function previewWebhook(
   const subscribed = wants(settings.eventTypes, event.topic, event.action);
   const evaluation = evaluate(tree, event, now);
   const reasons = [...(subscribed ? [] : [`the webhook does not subscribe to ${eventType} (it takes ${settings.eventTypes.join(', ')})`]), ...evaluation.reasons];
-  const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId, orderedDelivery: settings.orderedDelivery };
+  const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId, orderedDelivery: settings.orderedDelivery, batchWindowMs: settings.batchWindowMs };
   try {
-    const payload = renderPayload(settings, event, topics.get(event.topic)!);
+    const payload = settings.batchWindowMs
+      ? renderBatch(settings, [event], new Map([[event.topic, topics.get(event.topic)!]]))
+      : renderPayload(settings, event, topics.get(event.topic)!);
     const request = buildRequest(payload, settings, `msg_preview_${event.id}`, now);
     return { ...base, method: request.method, url: request.url, headers: shownHeaders(request, settings.headers), body: request.body, renderError: null };
   } catch (error) {

@@ -4,6 +4,7 @@ import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
 import { notify } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
+import { addToBatches } from '../delivery/batching.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
@@ -63,16 +64,19 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
         const fresh = events.filter((e) => !e.key || !byKey.has(e.key));
         const rows: Prisma.EventCreateManyInput[] = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key));
         const instances: Prisma.InstanceCreateManyInput[] = [];
+        const batched: Parameters<typeof addToBatches>[1] = [];
         for (const { shape } of fresh) {
           for (const webhook of webhooks) {
             if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
             if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
-            instances.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!));
+            if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
+            else instances.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!));
           }
         }
         await holdOrdered(tx, instances, webhooks);
         if (rows.length) await tx.event.createMany({ data: rows });
         if (instances.length) await tx.instance.createMany({ data: instances });
+        await addToBatches(tx, batched);
         await enqueueDeliveries(
           tx,
           instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),

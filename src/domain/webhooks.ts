@@ -57,6 +57,8 @@ export interface WebhookInput {
   backoffBaseMs?: number | null;
   backoffCapMs?: number | null;
   orderedDelivery?: boolean | null;
+  batchWindowMs?: number | null;
+  batchMaxSize?: number | null;
 }
 
 export interface WebhookLimits {
@@ -386,6 +388,15 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
   range('maxAttempts', maxAttempts, 1, 100, 'attempts');
   range('backoffBaseMs', backoffBaseMs, limits.minBackoffMs, 3_600_000, 'milliseconds');
   range('backoffCapMs', backoffCapMs, Math.max(backoffBaseMs, limits.minBackoffMs), 86_400_000, 'milliseconds');
+  const orderedDelivery = pick('orderedDelivery', false);
+  const batchWindowMs = input.batchWindowMs !== undefined ? input.batchWindowMs : (current?.batchWindowMs ?? null);
+  const batchMaxSize = pick('batchMaxSize', 100);
+  if (batchWindowMs !== null) {
+    range('batchWindowMs', batchWindowMs, 100, 3_600_000, 'milliseconds (or null for no batching)');
+    range('batchMaxSize', batchMaxSize, 1, 1000, 'events');
+    if (payloadMode === 'CUSTOM') problems.add('input.payloadMode', 'a batching webhook sends JSON (CHANGES, or the envelopes of its events); CUSTOM templates render one event each');
+    if (orderedDelivery) problems.add('input.orderedDelivery', 'cannot be combined with batching: a batch already carries each object once, in the order of its last change');
+  }
 
   return {
     label: label ?? current!.label,
@@ -401,7 +412,9 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
     template: payloadMode === 'CUSTOM' ? template : null,
     templateFormat: payloadMode === 'CUSTOM' ? (templateFormat ?? 'JSON') : null,
     conditionMatch: pick('conditionMatch', 'ALL'),
-    orderedDelivery: pick('orderedDelivery', false),
+    orderedDelivery,
+    batchWindowMs,
+    batchMaxSize,
     timeoutMs,
     maxAttempts,
     backoffBaseMs,

@@ -38,6 +38,7 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
     retryBackoff: true,
     retryDelayMax: 300,
   });
+  await boss.createQueue('close-batch', { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true });
   current = boss;
   return boss;
 }

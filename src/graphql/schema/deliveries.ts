@@ -71,6 +71,14 @@ export const InstanceRef = builder.prismaObject('Instance', {
     request: t.expose('request', { type: 'JSON', nullable: true, description: 'The last request sent: method, url, headers (secret values hidden), body.' }),
     payload: t.expose('payload', { type: 'JSON', description: 'What is sent: method, url, contentType, body.' }),
     attemptLog: t.relation('attemptList', { query: { orderBy: { number: 'asc' } } }),
+    events: t.field({
+      type: [EventRef],
+      description: 'The events it carries: one, or every event of its batch (batching webhooks).',
+      resolve: async (instance) => {
+        const batch = await db().batch.findUnique({ where: { instanceId: instance.id }, include: { events: { orderBy: { position: 'asc' }, include: { event: true } } } });
+        return batch ? batch.events.map((e) => e.event) : [await db().event.findUniqueOrThrow({ where: { id: instance.eventId } })];
+      },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

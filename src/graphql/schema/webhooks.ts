@@ -25,7 +25,7 @@ import { EventInputRef } from './events.ts';
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
 const PayloadModeEnum = builder.enumType(PayloadMode, {
   name: 'PayloadMode',
-  description: 'ID_ONLY: the event envelope only. ID_AND_MODIFIED_FIELDS: plus the fields that changed. SELECTED_FIELDS: plus chosen catalog fields. FULL: plus all data. CUSTOM: a template.',
+  description: 'CHANGES: Springest\'s {"changes":[{action,object,id,url}]}. ID_ONLY: the event envelope only. ID_AND_MODIFIED_FIELDS: plus the fields that changed. SELECTED_FIELDS: plus chosen catalog fields. FULL: plus all data. CUSTOM: a template.',
 });
 const TemplateFormatEnum = builder.enumType(TemplateFormat, { name: 'TemplateFormat' });
 const MatchEnum = builder.enumType(Combinator, { name: 'ConditionMatch', description: 'ALL: every condition must hold. ANY: one is enough.' });
@@ -85,6 +85,8 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     maxAttempts: t.exposeInt('maxAttempts'),
     backoffBaseMs: t.exposeInt('backoffBaseMs'),
     backoffCapMs: t.exposeInt('backoffCapMs'),
+    batchWindowMs: t.exposeInt('batchWindowMs', { nullable: true, description: 'Events are collected this long and sent as one request; null: each event alone.' }),
+    batchMaxSize: t.exposeInt('batchMaxSize', { description: 'A batch is sent as soon as it holds this many events.' }),
     orderedDelivery: t.exposeBoolean('orderedDelivery', {
       description: 'Per-entity order: a later event for an entity is not sent before the earlier one is COMPLETED or FAILED.',
     }),
@@ -147,6 +149,8 @@ function webhookInputFields(required: boolean) {
     backoffBaseMs: t.int({ description: 'First retry delay; doubles each attempt (with jitter). Default 30000.' }),
     backoffCapMs: t.int({ description: 'Longest retry delay. Default 3600000.' }),
     orderedDelivery: t.boolean({ description: 'Deliver events of one entity in order (default false); other entities are not held up.' }),
+    batchWindowMs: t.int({ description: 'Batching: collect events this long (100–3600000 ms) and send them as one request; null turns it off.' }),
+    batchMaxSize: t.int({ description: 'Batching: send as soon as this many events are collected (1–1000, default 100).' }),
   });
 }
 
@@ -335,6 +339,7 @@ const PayloadPreview = builder.simpleObject('PayloadPreview', {
     renderError: t.string({ nullable: true }),
     exampleSecret: t.boolean({ description: 'An unsaved webhook has no secret: an example one signed this preview.' }),
     orderedDelivery: t.boolean({ description: 'Whether this would wait for earlier deliveries of the same entity.' }),
+    batchWindowMs: t.int({ nullable: true, description: 'Set when the webhook batches: the body shows this event as a batch of one.' }),
   }),
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { createTestDatabase } from './support/database.ts';
-import { graphqlAt, startServerProcess, type ServerProcess } from './support/process.ts';
+import { clientFor, startServerProcess, type ServerProcess } from './support/process.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
 const TOPICS = [
@@ -110,11 +110,7 @@ describe('a batch whose window is open when the server is killed', () => {
     const receiver = await Receiver.start();
     server = startServerProcess(env);
     let url = await server.listening;
-    const gql = async (query: string, variables?: object) => {
-      const result = await graphqlAt(url, ADMIN_KEY, query, variables);
-      if (result.errors) throw new Error(JSON.stringify(result.errors));
-      return result.data;
-    };
+    const gql = clientFor(() => url, ADMIN_KEY);
     await gql('mutation { createTopic(input: { key: "training", name: "Training" }) { key } }');
     await gql('mutation($url: String!) { createWebhook(input: { label: "s", events: ["training.updated"], url: $url, active: true, payloadMode: CHANGES, batchWindowMs: 3000 }) { secret } }', { url: receiver.url });
     const inputs = ['1', '2', '3'].map((id) => ({ event: { topic: 'training', action: 'updated', entityId: id, data: {} } }));

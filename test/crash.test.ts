@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY } from './support/app.ts';
 import { createTestDatabase } from './support/database.ts';
-import { graphqlAt, startServerProcess, type ServerProcess } from './support/process.ts';
+import { clientFor, startServerProcess, type ServerProcess } from './support/process.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
 /** PRODUCT.md: an event acknowledged by publishEvent is never lost, not by a crash. */
@@ -24,11 +24,7 @@ describe('a server killed with SIGKILL mid-delivery', () => {
     const receiver = await Receiver.start(() => ({ status: 200, delayMs: 20 }));
     server = startServerProcess(env);
     let url = await server.listening;
-    const gql = async (query: string, variables?: object) => {
-      const result = await graphqlAt(url, ADMIN_KEY, query, variables);
-      if (result.errors) throw new Error(JSON.stringify(result.errors));
-      return result.data;
-    };
+    const gql = clientFor(() => url, ADMIN_KEY);
     await gql('mutation { createTopic(input: { key: "order", name: "Order" }) { key } }');
     await gql('mutation($url: String!) { createWebhook(input: { label: "r", events: ["order.created"], url: $url, active: true, backoffBaseMs: 50, backoffCapMs: 500, maxAttempts: 20 }) { secret } }', {
       url: receiver.url,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY } from './support/app.ts';
 import { createTestDatabase } from './support/database.ts';
-import { graphqlAt, startServerProcess, type ServerProcess } from './support/process.ts';
+import { clientFor, startServerProcess, type ServerProcess } from './support/process.ts';
 import { Receiver } from './support/receiver.ts';
 import { ready, subscribe } from './support/ws.ts';
 
@@ -23,11 +23,7 @@ describe('an api process and a worker process on one database', () => {
   });
 
   it("the subscriber on the api process sees the worker process's deliveries", async () => {
-    const gql = async (query: string, variables?: object) => {
-      const result = await graphqlAt(apiUrl, ADMIN_KEY, query, variables);
-      if (result.errors) throw new Error(JSON.stringify(result.errors));
-      return result.data;
-    };
+    const gql = clientFor(() => apiUrl, ADMIN_KEY);
     const receiver = await Receiver.start();
     await gql('mutation { createTopic(input: { key: "course", name: "Course" }) { key } }');
     const webhookId = (

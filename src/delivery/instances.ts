@@ -54,31 +54,10 @@ export async function settle(s: Settlement): Promise<Instance> {
   }
   const status = outcome.ok ? 'COMPLETED' : retry ? 'RETRYING' : 'FAILED';
   return db().$transaction(async (tx) => {
-    await tx.attempt.create({
-      data: {
-        instanceId: instance.id,
-        number: instance.attempts,
-        trigger: s.trigger,
-        startedAt: s.startedAt,
-        durationMs: outcome.durationMs,
-        statusCode: outcome.statusCode,
-        errorKind: outcome.errorKind,
-        message: outcome.message,
-        responseBody: outcome.responseBody,
-        location: outcome.location,
-      },
-    });
+    await tx.attempt.create({ data: { instanceId: instance.id, ...attemptOf(outcome, instance.attempts, s.trigger, s.startedAt) } });
     const updated = await tx.instance.update({
       where: { id: instance.id },
-      data: {
-        status,
-        nextAttemptAt,
-        request: s.request as never,
-        lastStatusCode: outcome.statusCode,
-        lastMessage: outcome.message,
-        lastDurationMs: outcome.durationMs,
-        lastErrorKind: outcome.errorKind,
-      },
+      data: { status, nextAttemptAt, request: s.request as never, ...lastOf(outcome) },
     });
     await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status, ...(nextAttemptAt ? { n: nextAttemptAt.toISOString() } : {}) }]);
     if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
@@ -99,6 +78,17 @@ export async function settle(s: Settlement): Promise<Instance> {
     }
     return updated;
   });
+}
+
+/** An attempt row's fields for an outcome. */
+export function attemptOf(outcome: Outcome, number: number, trigger: AttemptTrigger, startedAt: Date) {
+  const { durationMs, statusCode, errorKind, message, responseBody, location } = outcome;
+  return { number, trigger, startedAt, durationMs, statusCode, errorKind, message, responseBody, location };
+}
+
+/** An instance's "last attempt" fields for an outcome. */
+export function lastOf(outcome: Outcome) {
+  return { lastStatusCode: outcome.statusCode, lastMessage: outcome.message, lastDurationMs: outcome.durationMs, lastErrorKind: outcome.errorKind };
 }
 
 /** Turns a webhook off with a reason a person can read, and cancels what it has pending. */

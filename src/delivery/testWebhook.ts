@@ -6,12 +6,12 @@ import { writePath, type EventShape } from '../domain/event.ts';
 import { checkEvent, type EventInput } from '../domain/events.ts';
 import { renderPayload, RenderError } from '../domain/payload.ts';
 import { Problems } from '../domain/problems.ts';
-import { checkNewWebhook, findWebhook, type StoredHeader, type WebhookInput } from '../domain/webhooks.ts';
+import { checkNewWebhook, findWebhook, unsavedSettings, type StoredHeader, type WebhookInput } from '../domain/webhooks.ts';
 import { AddressGuard } from './guard.ts';
 import { buildRequest, shownHeaders } from './request.ts';
 import { sharedSender, type Outcome } from './sender.ts';
-import { generateSecret } from './signing.ts';
 import { notify } from '../pubsub/changes.ts';
+import { attemptOf, lastOf } from './instances.ts';
 
 export interface TestResult {
   success: boolean;
@@ -79,20 +79,7 @@ export async function testWebhook(
 }
 
 async function unsaved(tenantId: string, input: WebhookInput, config: Config) {
-  const { resolved } = await checkNewWebhook(tenantId, input, config, 'webhook');
-  return {
-    ...resolved,
-    url: resolved.url,
-    method: resolved.method!,
-    mode: resolved.payloadMode!,
-    selectedFields: resolved.selectedFields as string[],
-    template: resolved.template ?? null,
-    templateFormat: resolved.templateFormat ?? null,
-    timeoutMs: resolved.timeoutMs!,
-    secret: generateSecret(),
-    previousSecret: null,
-    previousSecretUntil: null,
-  };
+  return unsavedSettings((await checkNewWebhook(tenantId, input, config, 'webhook')).resolved);
 }
 
 /** An event of the topic with a value of the right type for every catalog field. */
@@ -149,23 +136,8 @@ async function record(
         attempts: 1,
         payload: payload as never,
         request: (request ?? undefined) as never,
-        lastStatusCode: outcome.statusCode,
-        lastMessage: outcome.message,
-        lastDurationMs: outcome.durationMs,
-        lastErrorKind: outcome.errorKind,
-        attemptList: {
-          create: {
-            number: 1,
-            trigger: 'TEST',
-            startedAt,
-            durationMs: outcome.durationMs,
-            statusCode: outcome.statusCode,
-            errorKind: outcome.errorKind,
-            message: outcome.message,
-            responseBody: outcome.responseBody,
-            location: outcome.location,
-          },
-        },
+        ...lastOf(outcome),
+        attemptList: { create: attemptOf(outcome, 1, 'TEST', startedAt) },
       },
     });
     await notify(tx, [{ k: 'instance', t: tenantId, id: instanceId, w: webhookId, s: outcome.ok ? 'COMPLETED' : 'FAILED' }]);

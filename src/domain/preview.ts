@@ -1,12 +1,11 @@
 import { buildRequest, shownHeaders } from '../delivery/request.ts';
-import { generateSecret } from '../delivery/signing.ts';
 import { InputError } from '../errors.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
 import { renderBatch, renderPayload, RenderError, type PayloadSpec } from './payload.ts';
 import { Problems } from './problems.ts';
-import { checkNewWebhook, conditionTree, findWebhook, inputTree, type StoredHeader, type WebhookInput, type WebhookLimits } from './webhooks.ts';
+import { checkNewWebhook, conditionTree, findWebhook, inputTree, unsavedSettings, type StoredHeader, type WebhookInput, type WebhookLimits } from './webhooks.ts';
 
 export interface Preview {
   eventType: string;
@@ -50,20 +49,7 @@ export async function previewWebhook(
     tree = await conditionTree(webhook.id, webhook.conditionMatch);
   } else {
     const { resolved, conditions } = await checkNewWebhook(tenantId, target.webhook!, limits, 'webhook');
-    settings = {
-      ...resolved,
-      url: resolved.url,
-      method: resolved.method!,
-      mode: resolved.payloadMode!,
-      selectedFields: resolved.selectedFields as string[],
-      template: resolved.template ?? null,
-      templateFormat: resolved.templateFormat ?? null,
-      secret: generateSecret(),
-      previousSecret: null,
-      previousSecretUntil: null,
-      orderedDelivery: resolved.orderedDelivery ?? false,
-      batchWindowMs: resolved.batchWindowMs ?? null,
-    };
+    settings = unsavedSettings(resolved);
     tree = inputTree(conditions, resolved.conditionMatch ?? 'ALL');
   }
   const topics = await loadTopics(tenantId);

@@ -93,6 +93,28 @@ export async function checkNewWebhook(tenantId: string, input: WebhookInput, lim
   return { resolved, conditions, topics };
 }
 
+/**
+ * Settings of a webhook that is not saved yet, in the shape a saved one has, signed
+ * with an example secret (for previews and the Test button).
+ */
+export function unsavedSettings(resolved: Resolved) {
+  return {
+    ...resolved,
+    url: resolved.url,
+    method: resolved.method!,
+    mode: resolved.payloadMode!,
+    selectedFields: resolved.selectedFields as string[],
+    template: resolved.template ?? null,
+    templateFormat: resolved.templateFormat ?? null,
+    timeoutMs: resolved.timeoutMs!,
+    orderedDelivery: resolved.orderedDelivery ?? false,
+    batchWindowMs: resolved.batchWindowMs ?? null,
+    secret: generateSecret(),
+    previousSecret: null,
+    previousSecretUntil: null,
+  };
+}
+
 export async function createWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits) {
   const { resolved, conditions } = await checkNewWebhook(tenantId, input, limits);
   const secret = generateSecret();

@@ -45,3 +45,12 @@ export async function graphqlAt(url: string, key: string, query: string, variabl
   });
   return (await response.json()) as { data?: any; errors?: any[] };
 }
+
+/** A GraphQL caller for a server process (whose URL may change across restarts) that fails on errors. */
+export function clientFor(url: () => string, key: string) {
+  return async (query: string, variables?: object) => {
+    const result = await graphqlAt(url(), key, query, variables);
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    return result.data;
+  };
+}

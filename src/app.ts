@@ -20,6 +20,8 @@ import { startDeliveryWorker } from './delivery/worker.ts';
 import { closeSharedSender } from './delivery/sender.ts';
 import { schedulePurge } from './delivery/retention.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
+import { allowOwnInboxes } from './delivery/guard.ts';
+import { capture, INBOX_LIMITS } from './domain/inboxes.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -71,6 +73,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   if (worker) await schedulePurge(config.retentionDays, log);
   const shipped = await migrationNames();
   let stopping = false;
+  let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
@@ -84,6 +87,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       auth: auth ?? (await authenticate(request.headers.get('authorization'), config.operatorKey)),
       config,
       feed,
+      publicOrigin: () => origin,
     }),
     plugins: [
       EnvelopArmorPlugin({
@@ -134,6 +138,10 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       const alive = req.url === '/healthz';
       res.writeHead(alive ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'this process runs with HERALD_ROLE=worker: it delivers and serves only /healthz and /readyz' }));
+      return;
+    }
+    if (req.url?.startsWith('/inbox/')) {
+      await receiveInInbox(req, res);
       return;
     }
     const length = Number(req.headers['content-length'] ?? 0);
@@ -222,6 +230,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       });
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      origin = config.publicUrl ?? `http://${shownHost}:${address.port}`;
+      allowOwnInboxes(origin);
       return { url: `http://${shownHost}:${address.port}/graphql`, port: address.port };
     },
     async stop() {
@@ -247,6 +257,23 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await embedded?.stop();
     },
   };
+}
+
+/** The request inspector's capture endpoint: `/inbox/<token>[/anything]`, any method. */
+async function receiveInInbox(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const room = INBOX_LIMITS.bodyBytes - size;
+    if (room > 0) chunks.push((chunk as Buffer).subarray(0, room));
+    size += (chunk as Buffer).length;
+  }
+  const [, , token = '', ...rest] = (req.url ?? '').split('?')[0]!.split('/');
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+  const body = Buffer.concat(chunks).subarray(0, INBOX_LIMITS.bodyBytes).toString('utf8');
+  const result = await capture(token, { method: req.method ?? 'GET', path: `/${rest.join('/')}${req.url?.includes('?') ? `?${req.url.split('?')[1]}` : ''}`, headers, body, truncated: size > INBOX_LIMITS.bodyBytes });
+  res.writeHead(result?.status ?? 404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(result ? { captured: true } : { error: 'no such inbox, or it has expired' }));
 }
 
 function delay(ms: number): Promise<void> {

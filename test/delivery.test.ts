@@ -276,7 +276,7 @@ describe('delivering events to webhooks over HTTP', () => {
     const { webhook } = await hook(receiver.url, { events: ['user.created'] });
     const done = await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'old', data: {} })).id);
     const before = (await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length;
-    expect(await purgeOlderThan(30)).toEqual({ instances: 0, events: 0 });
+    expect(await purgeOlderThan(30)).toEqual({ instances: 0, events: 0, inboxes: 0 });
     const purged = await purgeOlderThan(30, new Date(Date.now() + 31 * 86_400_000));
     expect(purged.instances).toBeGreaterThan(0);
     errorOf(await t.gql(INSTANCE, { id: done.id }), 'NOT_FOUND');

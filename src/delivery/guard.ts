@@ -53,3 +53,14 @@ export function isValidCidr(value: string): boolean {
     return false;
   }
 }
+
+let selfInbox: string | undefined;
+
+/** Herald's own inbox URLs (`<origin>/inbox/`) may be delivered to without opening the allow-list. */
+export function allowOwnInboxes(origin: string): void {
+  selfInbox = `${origin}/inbox/`;
+}
+
+export function isOwnInbox(url: string): boolean {
+  return selfInbox !== undefined && url.startsWith(selfInbox);
+}

@@ -6,15 +6,16 @@ export const PURGE_QUEUE = 'purge';
 
 /**
  * Deletes finished instances (with their attempts) and events older than `days`.
- * An instance still pending or retrying is kept, and so is its event.
+ * An instance still pending or retrying is kept, and so is its event. Expired inboxes go too.
  */
-export async function purgeOlderThan(days: number, now = new Date()): Promise<{ instances: number; events: number }> {
+export async function purgeOlderThan(days: number, now = new Date()): Promise<{ instances: number; events: number; inboxes: number }> {
   const cutoff = new Date(now.getTime() - days * 86_400_000);
   const instances = await db().instance.deleteMany({
     where: { createdAt: { lt: cutoff }, status: { in: ['COMPLETED', 'FAILED', 'CANCELLED'] } },
   });
   const events = await db().event.deleteMany({ where: { createdAt: { lt: cutoff }, instances: { none: {} } } });
-  return { instances: instances.count, events: events.count };
+  const inboxes = await db().inbox.deleteMany({ where: { expiresAt: { lt: now } } });
+  return { instances: instances.count, events: events.count, inboxes: inboxes.count };
 }
 
 /** Runs the purge every night at 03:17 (pg-boss runs a schedule once across all processes). */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { type Response } from 'got';
-import type { AddressGuard } from './guard.ts';
+import { isOwnInbox, type AddressGuard } from './guard.ts';
 import type { OutgoingRequest } from './request.ts';
 
 export type ErrorKind =
@@ -42,8 +42,9 @@ export class Sender {
   async send(request: OutgoingRequest, timeoutMs: number): Promise<Outcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    const own = isOwnInbox(request.url);
     const host = new URL(request.url).hostname.replace(/^\[|\]$/g, '');
-    if (/^[\d.]+$/.test(host) || host.includes(':')) {
+    if (!own && (/^[\d.]+$/.test(host) || host.includes(':'))) {
       const refusal = this.guard.refusal(host);
       if (refusal) return failure('BLOCKED', refusal, elapsed());
     }
@@ -66,7 +67,7 @@ export class Sender {
         throwHttpErrors: false,
         retry: { limit: 0 },
         timeout: { request: timeoutMs },
-        dnsLookup: this.guard.lookup,
+        dnsLookup: own ? undefined : this.guard.lookup,
         agent: this.agent,
       });
       stream.on('response', (r: Response) => (response = r));

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): the secret is
@@ -23,4 +23,26 @@ export function sign(secret: string, messageId: string, timestampSeconds: number
 /** The signature header: one signature per secret (two while a rotated-out secret is still honoured). */
 export function signatureHeader(secrets: string[], messageId: string, timestampSeconds: number, body: string): string {
   return secrets.map((secret) => sign(secret, messageId, timestampSeconds, body)).join(' ');
+}
+
+/** Checks Standard Webhooks headers against any of the secrets; tolerates 5 minutes of clock skew. */
+export function verifySignature(
+  secrets: string[],
+  headers: { id?: string; timestamp?: string; signature?: string },
+  body: string,
+  now = new Date(),
+): { valid: boolean; message: string } {
+  if (!headers.id || !headers.timestamp || !headers.signature) {
+    return { valid: false, message: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
+  }
+  const timestamp = Number(headers.timestamp);
+  if (!Number.isInteger(timestamp) || Math.abs(now.getTime() / 1000 - timestamp) > 300) {
+    return { valid: false, message: 'webhook-timestamp is more than 5 minutes away from now' };
+  }
+  const given = headers.signature.split(' ').filter((s) => s.startsWith('v1,'));
+  const match = secrets.some((secret) => {
+    const expected = Buffer.from(sign(secret, headers.id!, timestamp, body));
+    return given.some((g) => Buffer.byteLength(g) === expected.length && timingSafeEqual(Buffer.from(g), expected));
+  });
+  return match ? { valid: true, message: 'signature verified' } : { valid: false, message: 'no signature matches the webhook secret' };
 }

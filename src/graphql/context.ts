@@ -8,6 +8,8 @@ export interface Context {
   config: Config;
   /** Changes from every process, for subscriptions. */
   feed: ChangeFeed;
+  /** Where this server is reached (HERALD_PUBLIC_URL, else the address it listens on). */
+  publicOrigin(): string;
 }
 
 /** The caller's tenant; fields that use it are guarded by a tenant permission. */

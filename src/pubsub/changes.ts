@@ -15,7 +15,8 @@ export type Change =
   | { k: 'instance'; t: string; id: string; w: string; s: string; /** next attempt, when RETRYING */ n?: string }
   | { k: 'webhook'; t: string; id: string }
   | { k: 'event'; t: string; id: string; topic: string }
-  | { k: 'key'; t: string; id: string };
+  | { k: 'key'; t: string; id: string }
+  | { k: 'inbox'; t: string; id: string; inbox: string };
 
 /** Publishes changes when the transaction commits (NOTIFY is transactional). */
 export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, changes: Change[]): Promise<void> {

@@ -9,6 +9,7 @@ import './events.ts';
 import './webhooks.ts';
 import './deliveries.ts';
 import './subscriptions.ts';
+import './inboxes.ts';
 
 export const schema = builder.toSchema();
 

@@ -11,7 +11,7 @@ import { WebhookRef } from './webhooks.ts';
  * The caller's tenant's changes that `accept` wants, from every process. A
  * subscription ends when its key is revoked.
  */
-function changes<K extends Change['k']>(ctx: Context, kind: K, accept: (change: Extract<Change, { k: K }>) => boolean) {
+export function changes<K extends Change['k']>(ctx: Context, kind: K, accept: (change: Extract<Change, { k: K }>) => boolean) {
   const tenantId = tenantOf(ctx);
   const keyId = ctx.auth.principal?.kind === 'key' ? ctx.auth.principal.keyId : undefined;
   return new Repeater<Extract<Change, { k: K }>>(async (push, stop) => {

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { db } from '../db/client.ts';
+import { verifySignature } from '../delivery/signing.ts';
+import { conflict, notFound } from '../errors.ts';
+import { notify } from '../pubsub/changes.ts';
+import { Problems, text } from './problems.ts';
+import { isUuid } from './topics.ts';
+import { findWebhook } from './webhooks.ts';
+
+/** Bounds of the request inspector. */
+export const INBOX_LIMITS = { perTenant: 20, requestsKept: 100, bodyBytes: 64 * 1024, maxHours: 720, defaultHours: 168 };
+
+export interface InboxInput {
+  name: string;
+  webhookId?: string | null;
+  expiresInHours?: number | null;
+  respondWith?: number | null;
+}
+
+/** A URL on this server that captures every request sent to it, so nobody needs an outside site to try a webhook. */
+export async function createInbox(tenantId: string, input: InboxInput) {
+  const problems = new Problems();
+  const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
+  const hours = input.expiresInHours ?? INBOX_LIMITS.defaultHours;
+  problems.check(Number.isInteger(hours) && hours >= 1 && hours <= INBOX_LIMITS.maxHours, 'input.expiresInHours', `must be a whole number of hours from 1 to ${INBOX_LIMITS.maxHours}`);
+  const respondWith = input.respondWith ?? 200;
+  problems.check(Number.isInteger(respondWith) && respondWith >= 200 && respondWith <= 599, 'input.respondWith', 'must be an HTTP status from 200 to 599');
+  problems.throwIfAny();
+  if (input.webhookId) await findWebhook(tenantId, input.webhookId);
+  const live = await db().inbox.count({ where: { tenantId, expiresAt: { gt: new Date() } } });
+  if (live >= INBOX_LIMITS.perTenant) throw conflict(`a tenant may have at most ${INBOX_LIMITS.perTenant} inboxes; delete one first`);
+  return db().inbox.create({
+    data: {
+      tenantId,
+      name,
+      token: randomBytes(18).toString('base64url'),
+      webhookId: input.webhookId ?? null,
+      respondWith,
+      expiresAt: new Date(Date.now() + hours * 3_600_000),
+    },
+  });
+}
+
+export async function findInbox(tenantId: string, id: string) {
+  const inbox = isUuid(id) ? await db().inbox.findFirst({ where: { id, tenantId } }) : null;
+  if (!inbox) throw notFound('inbox', id);
+  return inbox;
+}
+
+export async function deleteInbox(tenantId: string, id: string) {
+  const inbox = await findInbox(tenantId, id);
+  await db().inbox.delete({ where: { id: inbox.id } });
+  return inbox;
+}
+
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+}
+
+/** Stores a request sent to an inbox (keeping its latest ones) and answers with the inbox's status; null when there is no such live inbox. */
+export async function capture(token: string, request: CapturedRequest): Promise<{ status: number } | null> {
+  const inbox = await db().inbox.findUnique({ where: { token } });
+  if (!inbox || inbox.expiresAt < new Date()) return null;
+  let signature: { valid: boolean; message: string } | null = null;
+  if (inbox.webhookId) {
+    const webhook = await db().webhook.findUnique({ where: { id: inbox.webhookId } });
+    if (webhook) {
+      const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > new Date() ? [webhook.previousSecret] : [])];
+      signature = request.truncated
+        ? { valid: false, message: `body over ${INBOX_LIMITS.bodyBytes} bytes was cut, so it cannot be verified` }
+        : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, request.body);
+    }
+  }
+  await db().$transaction(async (tx) => {
+    const saved = await tx.inboxRequest.create({
+      data: {
+        inboxId: inbox.id,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        bodyTruncated: request.truncated,
+        signatureValid: signature?.valid ?? null,
+        signatureMessage: signature?.message ?? null,
+      },
+    });
+    const old = await tx.inboxRequest.findMany({ where: { inboxId: inbox.id }, orderBy: { id: 'desc' }, skip: INBOX_LIMITS.requestsKept, select: { id: true } });
+    if (old.length) await tx.inboxRequest.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
+    await notify(tx, [{ k: 'inbox', t: inbox.tenantId, id: saved.id, inbox: inbox.id }]);
+  });
+  return { status: inbox.respondWith };
+}

@@ -1,0 +1,99 @@
+import { db } from '../../db/client.ts';
+import { createInbox, deleteInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
+import { builder } from '../builder.ts';
+import { tenantOf } from '../context.ts';
+import { changes } from './subscriptions.ts';
+
+const InboxRequestRef = builder.prismaObject('InboxRequest', {
+  description: 'A request an inbox captured.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
+    method: t.exposeString('method'),
+    path: t.exposeString('path'),
+    headers: t.expose('headers', { type: 'JSON' }),
+    body: t.exposeString('body'),
+    bodyTruncated: t.exposeBoolean('bodyTruncated'),
+    signatureValid: t.exposeBoolean('signatureValid', { nullable: true, description: "Checked against the inbox's webhook secret; null without one." }),
+    signatureMessage: t.exposeString('signatureMessage', { nullable: true }),
+  }),
+});
+
+export const InboxRef = builder.prismaObject('Inbox', {
+  description: `A request inspector: every request to its URL is captured (the latest ${INBOX_LIMITS.requestsKept}, bodies up to ${INBOX_LIMITS.bodyBytes} bytes) until it expires.`,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    url: t.string({ description: 'Use it as a webhook endpoint: Herald may deliver to it without opening HERALD_OUTBOUND_ALLOW.', resolve: (inbox, _args, ctx) => `${ctx.publicOrigin()}/inbox/${inbox.token}` }),
+    webhookId: t.exposeID('webhookId', { nullable: true }),
+    respondWith: t.exposeInt('respondWith'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    requests: t.relatedConnection('requests', { cursor: 'id', query: { orderBy: { id: 'desc' } } }),
+  }),
+});
+
+const InboxInput = builder.inputType('CreateInboxInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    webhookId: t.id({ description: "Check captured requests' signatures against this webhook's secret." }),
+    expiresInHours: t.int({ description: `1–${INBOX_LIMITS.maxHours}, default ${INBOX_LIMITS.defaultHours}.` }),
+    respondWith: t.int({ description: 'The status code it answers with (default 200), to try failures and retries.' }),
+  }),
+});
+
+builder.queryField('inboxes', (t) =>
+  t.prismaConnection({
+    type: 'Inbox',
+    cursor: 'id',
+    authScopes: { read: true },
+    resolve: (query, _root, _args, ctx) => db().inbox.findMany({ ...query, where: { tenantId: tenantOf(ctx), expiresAt: { gt: new Date() } }, orderBy: { id: 'desc' } }),
+  }),
+);
+
+builder.queryField('inbox', (t) =>
+  t.prismaField({
+    type: 'Inbox',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await findInbox(tenantOf(ctx), String(id));
+      return db().inbox.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+);
+
+builder.mutationField('createInbox', (t) =>
+  t.prismaField({
+    type: 'Inbox',
+    authScopes: { manage: true },
+    args: { input: t.arg({ type: InboxInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const inbox = await createInbox(tenantOf(ctx), { ...input, webhookId: input.webhookId ? String(input.webhookId) : null });
+      return db().inbox.findUniqueOrThrow({ ...query, where: { id: inbox.id } });
+    },
+  }),
+);
+
+builder.mutationField('deleteInbox', (t) =>
+  t.id({
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await deleteInbox(tenantOf(ctx), String(id))).id,
+  }),
+);
+
+builder.subscriptionField('inboxRequestReceived', (t) =>
+  t.field({
+    type: InboxRequestRef,
+    description: 'Requests as an inbox captures them.',
+    authScopes: { read: true },
+    args: { inboxId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { inboxId }, ctx) => {
+      const tenantId = tenantOf(ctx);
+      await findInbox(tenantId, String(inboxId));
+      return changes(ctx, 'inbox', (c) => c.inbox === String(inboxId));
+    },
+    resolve: (change: { id: string }) => db().inboxRequest.findUniqueOrThrow({ where: { id: change.id } }),
+  }),
+);

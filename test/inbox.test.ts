@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, errorOf, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
+import { eventually } from './support/receiver.ts';
+import { ready, subscribe } from './support/ws.ts';
+
+const CREATE_INBOX = 'mutation($input: CreateInboxInput!) { createInbox(input: $input) { id url respondWith expiresAt } }';
+const REQUESTS = 'query($id: ID!) { inbox(id: $id) { requests(first: 10) { edges { node { method path headers body bodyTruncated signatureValid signatureMessage } } } } }';
+
+describe('the request inspector', () => {
+  let t: TestApp;
+  let url: string;
+  beforeAll(async () => {
+    // No HERALD_OUTBOUND_ALLOW: loopback stays closed, except for Herald's own inboxes.
+    t = await startTestApp({ HERALD_MIN_BACKOFF_MS: '20' });
+    url = (await t.app.start(0, '127.0.0.1')).url;
+    await t.ok('mutation { createTopic(input: { key: "user", name: "User" }) { key } }');
+  });
+  const webhookTo = async (endpoint: string, extra: object = {}) =>
+    (await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', {
+      input: { label: 'to inbox', events: ['user.created'], url: endpoint, active: true, ...extra },
+    })).createWebhook.webhook.id as string;
+  const requestsOf = async (id: string) => (await t.ok(REQUESTS, { id })).inbox.requests.edges.map((e: any) => e.node);
+
+  it('captures a delivery to its URL, checks its signature, and shows it live', async () => {
+    const webhookId = await webhookTo('https://placeholder.example/');
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'try it', webhookId } })).createInbox;
+    expect(inbox.url).toMatch(new RegExp(`^${url.replace('/graphql', '')}/inbox/[A-Za-z0-9_-]{24}$`));
+    await t.ok('mutation($id: ID!, $url: String!) { updateWebhook(id: $id, input: { url: $url }) { id } }', { id: webhookId, url: `${inbox.url}/hooks` });
+    const live = subscribe(url, ADMIN_KEY, 'subscription($id: ID!) { inboxRequestReceived(inboxId: $id) { method path signatureValid } }', { id: inbox.id });
+    await ready(live);
+    await t.ok('mutation { publishEvent(input: { event: { topic: "user", action: "created", entityId: "7", data: { name: "Ada" } } }) { event { id } } }');
+    expect(await live.waitFor(1)).toEqual([{ inboxRequestReceived: { method: 'POST', path: '/hooks', signatureValid: true } }]);
+    const [captured] = await requestsOf(inbox.id);
+    expect(captured).toMatchObject({ method: 'POST', signatureMessage: 'signature verified', bodyTruncated: false });
+    expect(JSON.parse(captured.body)).toMatchObject({ type: 'user.created', entityId: '7' });
+    expect(captured.headers['user-agent']).toMatch(/^Herald\//);
+    await live.client.dispose();
+  });
+
+  it('answers with the status it is told to, so retries can be tried', async () => {
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'failing', respondWith: 503 } })).createInbox;
+    const webhookId = await webhookTo(inbox.url, { maxAttempts: 2, backoffBaseMs: 20, backoffCapMs: 40 });
+    await t.ok('mutation { publishEvent(input: { event: { topic: "user", action: "created", entityId: "8", data: {} } }) { event { id } } }');
+    const failed = await eventually(async () => {
+      const edges = (await t.ok('query($w: ID!) { instances(filter: { webhookId: $w }) { edges { node { status attempts lastStatusCode } } } }', { w: webhookId })).instances.edges;
+      return edges[0]?.node.status === 'FAILED' ? edges[0].node : undefined;
+    });
+    expect(failed).toEqual({ status: 'FAILED', attempts: 2, lastStatusCode: 503 });
+    expect(await requestsOf(inbox.id)).toHaveLength(2);
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhookId });
+  });
+
+  it('does not open the rest of loopback: the same server outside /inbox/ stays BLOCKED', async () => {
+    const webhookId = await webhookTo(url, { maxAttempts: 1 });
+    await t.ok('mutation { publishEvent(input: { event: { topic: "user", action: "created", entityId: "9", data: {} } }) { event { id } } }');
+    const failed = await eventually(async () => {
+      const edges = (await t.ok('query($w: ID!) { instances(filter: { webhookId: $w }) { edges { node { status lastErrorKind } } } }', { w: webhookId })).instances.edges;
+      return edges[0]?.node.status === 'FAILED' ? edges[0].node : undefined;
+    });
+    expect(failed.lastErrorKind).toBe('BLOCKED');
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhookId });
+  });
+
+  it('keeps bodies to 64 KiB, refuses unknown inboxes, and is bounded per tenant', async () => {
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'big' } })).createInbox;
+    const response = await fetch(`${inbox.url}?x=1`, { method: 'PUT', body: 'x'.repeat(70_000) });
+    expect(response.status).toBe(200);
+    const [captured] = await requestsOf(inbox.id);
+    expect(captured).toMatchObject({ method: 'PUT', path: '/?x=1', bodyTruncated: true, signatureValid: null });
+    expect(captured.body).toHaveLength(64 * 1024);
+    expect((await fetch(inbox.url.replace(/[^/]+$/, 'nope'), { method: 'POST' })).status).toBe(404);
+    const existing = (await t.ok('{ inboxes(first: 50) { edges { node { id } } } }')).inboxes.edges.length;
+    for (let i = existing; i < 20; i += 1) await t.ok(CREATE_INBOX, { input: { name: `n${i}` } });
+    const error = errorOf(await t.gql(CREATE_INBOX, { input: { name: 'one too many' } }), 'CONFLICT');
+    expect(error.message).toContain('at most 20 inboxes');
+    errorOf(await t.gql(CREATE_INBOX, { input: { name: 'x', expiresInHours: 0 } }), 'BAD_USER_INPUT');
+  });
+
+  it("is per tenant: another tenant cannot read or delete it", async () => {
+    const [first] = (await t.ok('{ inboxes(first: 1) { edges { node { id } } } }')).inboxes.edges;
+    const other = (await t.ok('mutation { createTenant(input: { name: "B", environment: SANDBOX }) { key } }', {}, OPERATOR_KEY)).createTenant.key;
+    errorOf(await t.gql(REQUESTS, { id: first.node.id }, other), 'NOT_FOUND');
+    errorOf(await t.gql('mutation($id: ID!) { deleteInbox(id: $id) }', { id: first.node.id }, other), 'NOT_FOUND');
+    expect((await t.ok('{ inboxes { edges { node { id } } } }', {}, other)).inboxes.edges).toEqual([]);
+  });
+});

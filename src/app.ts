@@ -183,7 +183,9 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
           execute: (args: any) => args.rootValue.execute(args),
           subscribe: (args: any) => args.rootValue.subscribe(args),
           onConnect: async (ctx) => {
-            const header = ctx.connectionParams?.authorization;
+            // `{ authorization }` (documented); also `Authorization` and `{ headers: { … } }`, which some clients (GraphiQL's) send.
+            const params = (ctx.connectionParams ?? {}) as Record<string, any>;
+            const header = params.authorization ?? params.Authorization ?? params.headers?.authorization ?? params.headers?.Authorization;
             const auth = await authenticate(typeof header === 'string' ? header : undefined, config.operatorKey);
             if (!auth.principal) {
               ctx.extra.socket.close(4401, `Unauthorized: ${auth.problem}`);

@@ -52,6 +52,21 @@ describe('the server on a real port', () => {
     }
   });
 
+  it('also takes the key as connectionParams.headers.Authorization, as GraphiQL-style clients send it', async () => {
+    const client = createClient({
+      url: url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { headers: { Authorization: `Bearer ${ADMIN_KEY}` } },
+      retryAttempts: 0,
+      lazy: true,
+    });
+    try {
+      expect(await runOverWs(client, '{ viewer { role } }')).toEqual({ data: { viewer: { role: 'ADMIN' } } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('closes a WebSocket without a valid key with 4401 Unauthorized', async () => {
     for (const authorization of [undefined, 'Bearer hk_not_a_key_at_all_000000000']) {
       const client = wsClient(url, authorization);

@@ -2,7 +2,7 @@ import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../domain/catalog.ts';
 import { renderBatch, RenderError } from '../domain/payload.ts';
-import { eventShapeOf } from '../domain/publish.ts';
+import { eventShapeOf } from '../domain/events.ts';
 import { notify } from '../pubsub/changes.ts';
 import { queue, enqueueDeliveries } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';

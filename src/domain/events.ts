@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TopicInfo } from './catalog.ts';
+import type { Event } from '../generated/prisma/client.ts';
 import type { EventShape } from './event.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
 
@@ -67,4 +68,21 @@ export function checkEvent(problems: Problems, at: string, input: EventInput, to
 /** Whether a webhook's event types (`delegate.created`, `course.*`) include an event's type. */
 export function wants(eventTypes: string[], topic: string, action: string): boolean {
   return eventTypes.includes(`${topic}.${action}`) || eventTypes.includes(`${topic}.*`);
+}
+
+/** A stored event in the shape the pure modules use. */
+export function eventShapeOf(event: Event): EventShape {
+  return {
+    id: event.id,
+    topic: event.topic,
+    action: event.action,
+    entityId: event.entityId,
+    data: (event.data as Record<string, unknown> | null) ?? null,
+    previous: (event.previous as Record<string, unknown> | null) ?? null,
+    changedFields: event.changedFields.length ? event.changedFields : null,
+    actor: (event.actor as EventShape['actor']) ?? null,
+    clientId: event.clientId,
+    correlationId: event.correlationId,
+    occurredAt: event.occurredAt,
+  };
 }

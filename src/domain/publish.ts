@@ -156,19 +156,4 @@ export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: Ev
   }
 }
 
-export function eventShapeOf(event: Event): EventShape {
-  return {
-    id: event.id,
-    topic: event.topic,
-    action: event.action,
-    entityId: event.entityId,
-    data: (event.data as Record<string, unknown> | null) ?? null,
-    previous: (event.previous as Record<string, unknown> | null) ?? null,
-    changedFields: event.changedFields.length ? event.changedFields : null,
-    actor: (event.actor as EventShape['actor']) ?? null,
-    clientId: event.clientId,
-    correlationId: event.correlationId,
-    occurredAt: event.occurredAt,
-  };
-}
 

@@ -45,7 +45,7 @@ const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement
   }),
 });
 
-const ConditionRef = builder.prismaObject('Condition', {
+builder.prismaObject('Condition', {
   description: 'A rule on the event (`data.status IN [Completed]`), or a group of conditions combined by ALL or ANY.',
   fields: (t) => ({
     id: t.exposeID('id'),

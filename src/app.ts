@@ -22,6 +22,7 @@ import { schedulePurge } from './delivery/retention.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
 import { allowOwnInboxes } from './delivery/guard.ts';
 import { capture, INBOX_LIMITS } from './domain/inboxes.ts';
+import { dashboardHandler } from './dashboard.ts';
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
@@ -116,6 +117,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
   };
 
+  const dashboard = dashboardHandler();
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   const sockets = new Set<Socket>();
@@ -144,6 +146,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await receiveInInbox(req, res);
       return;
     }
+    if (dashboard(req, res)) return;
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > config.maxRequestBytes) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });

@@ -61,6 +61,26 @@ describe('the request inspector', () => {
     await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhookId });
   });
 
+  it('can be pointed at a webhook after the webhook exists, to check its signatures', async () => {
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'made first' } })).createInbox;
+    const webhookId = await webhookTo(inbox.url, { maxAttempts: 1 });
+    const UPDATE = 'mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { name webhookId respondWith expiresAt } }';
+    const updated = (await t.ok(UPDATE, { id: inbox.id, input: { webhookId, name: 'checked', expiresInHours: 1 } })).updateInbox;
+    expect(updated).toMatchObject({ name: 'checked', webhookId, respondWith: 200 });
+    expect(new Date(updated.expiresAt).getTime()).toBeLessThan(Date.now() + 3_600_000 + 5_000);
+    await t.ok('mutation { publishEvent(input: { event: { topic: "user", action: "created", entityId: "10", data: {} } }) { event { id } } }');
+    const [captured] = await eventually(async () => {
+      const requests = await requestsOf(inbox.id);
+      return requests.length > 0 ? requests : undefined;
+    });
+    expect(captured.signatureValid).toBe(true);
+    const bad = errorOf(await t.gql(UPDATE, { id: inbox.id, input: { respondWith: 99, expiresInHours: 9999 } }), 'BAD_USER_INPUT');
+    expect(bad.extensions!.problems.map((p: any) => p.field)).toEqual(['input.expiresInHours', 'input.respondWith']);
+    expect((await t.ok(UPDATE, { id: inbox.id, input: { webhookId: null } })).updateInbox).toMatchObject({ webhookId: null, respondWith: 200, name: 'checked' });
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhookId });
+    await t.ok('mutation($id: ID!) { deleteInbox(id: $id) }', { id: inbox.id });
+  });
+
   it('keeps bodies to 64 KiB, refuses unknown inboxes, and is bounded per tenant', async () => {
     const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'big' } })).createInbox;
     const response = await fetch(`${inbox.url}?x=1`, { method: 'PUT', body: 'x'.repeat(70_000) });

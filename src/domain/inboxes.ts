@@ -17,15 +17,25 @@ export interface InboxInput {
   respondWith?: number | null;
 }
 
+function checkSettings(input: Partial<InboxInput>, problems: Problems) {
+  if (input.expiresInHours !== undefined && input.expiresInHours !== null) {
+    const hours = input.expiresInHours;
+    problems.check(Number.isInteger(hours) && hours >= 1 && hours <= INBOX_LIMITS.maxHours, 'input.expiresInHours', `must be a whole number of hours from 1 to ${INBOX_LIMITS.maxHours}`);
+  }
+  if (input.respondWith !== undefined && input.respondWith !== null) {
+    const status = input.respondWith;
+    problems.check(Number.isInteger(status) && status >= 200 && status <= 599, 'input.respondWith', 'must be an HTTP status from 200 to 599');
+  }
+}
+
 /** A URL on this server that captures every request sent to it, so nobody needs an outside site to try a webhook. */
 export async function createInbox(tenantId: string, input: InboxInput) {
   const problems = new Problems();
   const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
-  const hours = input.expiresInHours ?? INBOX_LIMITS.defaultHours;
-  problems.check(Number.isInteger(hours) && hours >= 1 && hours <= INBOX_LIMITS.maxHours, 'input.expiresInHours', `must be a whole number of hours from 1 to ${INBOX_LIMITS.maxHours}`);
-  const respondWith = input.respondWith ?? 200;
-  problems.check(Number.isInteger(respondWith) && respondWith >= 200 && respondWith <= 599, 'input.respondWith', 'must be an HTTP status from 200 to 599');
+  checkSettings(input, problems);
   problems.throwIfAny();
+  const hours = input.expiresInHours ?? INBOX_LIMITS.defaultHours;
+  const respondWith = input.respondWith ?? 200;
   if (input.webhookId) await findWebhook(tenantId, input.webhookId);
   const live = await db().inbox.count({ where: { tenantId, expiresAt: { gt: new Date() } } });
   if (live >= INBOX_LIMITS.perTenant) throw conflict(`a tenant may have at most ${INBOX_LIMITS.perTenant} inboxes; delete one first`);
@@ -45,6 +55,25 @@ export async function findInbox(tenantId: string, id: string) {
   const inbox = isUuid(id) ? await db().inbox.findFirst({ where: { id, tenantId } }) : null;
   if (!inbox) throw notFound('inbox', id);
   return inbox;
+}
+
+/** Changes what is given; `webhookId: null` stops signature checks, `expiresInHours` counts from now. */
+export async function updateInbox(tenantId: string, id: string, input: Partial<InboxInput>) {
+  const inbox = await findInbox(tenantId, id);
+  const problems = new Problems();
+  const name = input.name === undefined ? undefined : text(problems, 'input.name', input.name, { required: true, max: 200 });
+  checkSettings(input, problems);
+  problems.throwIfAny();
+  if (input.webhookId) await findWebhook(tenantId, input.webhookId);
+  return db().inbox.update({
+    where: { id: inbox.id },
+    data: {
+      name,
+      webhookId: input.webhookId,
+      respondWith: input.respondWith ?? undefined,
+      expiresAt: input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : undefined,
+    },
+  });
 }
 
 export async function deleteInbox(tenantId: string, id: string) {

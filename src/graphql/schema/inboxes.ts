@@ -1,5 +1,5 @@
 import { db } from '../../db/client.ts';
-import { createInbox, deleteInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
+import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
 import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { changes } from './subscriptions.ts';
@@ -42,6 +42,15 @@ const InboxInput = builder.inputType('CreateInboxInput', {
   }),
 });
 
+const UpdateInboxInput = builder.inputType('UpdateInboxInput', {
+  fields: (t) => ({
+    name: t.string(),
+    webhookId: t.id({ description: "Check captured requests' signatures against this webhook's secret; null stops checking." }),
+    expiresInHours: t.int({ description: `1–${INBOX_LIMITS.maxHours} from now.` }),
+    respondWith: t.int({ description: 'The status code it answers with.' }),
+  }),
+});
+
 builder.queryField('inboxes', (t) =>
   t.prismaConnection({
     type: 'Inbox',
@@ -70,6 +79,19 @@ builder.mutationField('createInbox', (t) =>
     args: { input: t.arg({ type: InboxInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const inbox = await createInbox(tenantOf(ctx), { ...input, webhookId: input.webhookId ? String(input.webhookId) : null });
+      return db().inbox.findUniqueOrThrow({ ...query, where: { id: inbox.id } });
+    },
+  }),
+);
+
+builder.mutationField('updateInbox', (t) =>
+  t.prismaField({
+    type: 'Inbox',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateInboxInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const webhookId = input.webhookId === undefined ? undefined : input.webhookId === null ? null : String(input.webhookId);
+      const inbox = await updateInbox(tenantOf(ctx), String(id), { ...input, name: input.name ?? undefined, webhookId });
       return db().inbox.findUniqueOrThrow({ ...query, where: { id: inbox.id } });
     },
   }),

@@ -1,0 +1,246 @@
+// The dashboard in a real browser (Debian's Chromium, driven by playwright-core)
+// against a real Herald: a person creates a topic, an inbox and a webhook with
+// conditions, watches a published event's delivery turn COMPLETED live, reads
+// the request in the inspector and re-triggers it.
+import { copyFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
+import { startBrowser } from './support/browser.ts';
+
+const SCREENSHOT = path.join(os.tmpdir(), `herald-dashboard-${process.pid}.png`);
+
+let herald: TestApp;
+let origin: string;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  herald = await startTestApp({ HERALD_MIN_BACKOFF_MS: '100' });
+  const { port } = await herald.app.start(0, '127.0.0.1');
+  origin = `http://127.0.0.1:${port}`;
+  const browser = await startBrowser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+const publish = (status: string, entityId: string) =>
+  herald.ok(`mutation($input: PublishEventInput!) { publishEvent(input: $input) { instances { id } } }`, {
+    input: { event: { topic: 'delegate', action: 'created', entityId, data: { status, name: `Delegate ${entityId}` } } },
+  });
+
+describe('the dashboard', () => {
+  it('is served at / with its assets, locked to this origin', async () => {
+    const response = await fetch(`${origin}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await response.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${origin}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${origin}/assets/nothing-here.js`)).status).toBe(404);
+  });
+
+  it('refuses a wrong key and signs in with a right one', async () => {
+    await page.goto(origin);
+    await page.getByLabel('API key').fill('hk_not_a_real_key_000000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That key was refused').waitFor();
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await page.getByText('default · ADMIN').waitFor();
+    // The key lives in this tab's session storage only.
+    expect(await page.evaluate(() => [sessionStorage.getItem('herald.apiKey'), localStorage.length])).toEqual([ADMIN_KEY, 0]);
+  });
+
+  it('creates a topic with its event catalog', async () => {
+    await page.getByRole('link', { name: 'Topics' }).click();
+    await page.getByRole('button', { name: 'New topic' }).click();
+    const form = page.getByRole('form', { name: 'New topic' });
+    await form.getByLabel('Key', { exact: true }).fill('delegate');
+    await form.getByLabel('Name', { exact: true }).fill('Delegate');
+    await form.getByRole('button', { name: '+ Field' }).click();
+    await form.getByLabel('Field 1 path').fill('status');
+    await form.getByLabel('Field 1 label').fill('Status');
+    await form.getByLabel('Field 1 type').selectOption('ENUM');
+    await form.getByLabel('Field 1 values').fill('Open, Completed');
+    await form.getByRole('button', { name: '+ Field' }).click();
+    await form.getByLabel('Field 2 path').fill('name');
+    await form.getByLabel('Field 2 label').fill('Name');
+    await form.getByLabel('Field 2 merge tag').fill('@@DelegateName');
+    await form.getByRole('button', { name: 'Create topic' }).click();
+    const card = page.getByRole('article', { name: /Delegate/ });
+    await card.getByText('delegate.created').waitFor();
+    await card.getByText('@@DelegateName').waitFor();
+  });
+
+  it('creates an inbox on this server', async () => {
+    await page.getByRole('link', { name: 'Inspector' }).click();
+    await page.getByLabel('Inbox name').fill('Delegate tryout');
+    await page.getByRole('button', { name: 'Create inbox' }).click();
+    await expect.poll(() => page.getByTestId('inbox-url').textContent()).toMatch(new RegExp(`^${origin}/inbox/`));
+  });
+
+  it('shows API errors next to the field they name', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('link', { name: 'New webhook' }).click();
+    await page.getByLabel('URL', { exact: true }).fill('ftp://example.invalid/hook');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    const label = page.locator('.field', { has: page.getByLabel('Label', { exact: true }) });
+    await label.getByRole('alert').waitFor();
+    expect(await label.getByRole('alert').textContent()).toMatch(/required|empty/);
+    const url = page.locator('.field', { has: page.getByLabel('URL', { exact: true }) });
+    expect(await url.getByRole('alert').textContent()).toMatch(/http/);
+    // Nothing was saved.
+    const { webhooks } = await herald.ok(`{ webhooks { edges { node { id } } } }`);
+    expect(webhooks.edges).toHaveLength(0);
+  });
+
+  it('builds a webhook with a trigger and conditions, previews it live and tests it against the inbox', async () => {
+    const inboxUrl = (await herald.ok(`{ inboxes { edges { node { url } } } }`)).inboxes.edges[0].node.url as string;
+    await page.getByLabel('Label', { exact: true }).fill('Completed delegates');
+    await page.getByLabel('Topic', { exact: true }).selectOption('delegate');
+    await page.getByLabel('Trigger', { exact: true }).selectOption('CREATE');
+    await page.getByRole('button', { name: 'Add trigger' }).click();
+    await page.getByRole('list', { name: 'Chosen events' }).getByText('delegate is created').waitFor();
+    await page.getByRole('button', { name: '+ Rule' }).click();
+    await page.getByLabel('Condition field').fill('data.status');
+    await page.getByLabel('Condition operator').selectOption('IN');
+    await page.getByLabel('Condition value').fill('Completed');
+    await page.getByLabel('URL', { exact: true }).fill(inboxUrl);
+
+    // The sample data says status Open (the catalog's first value): the preview says it would not send.
+    const preview = page.getByTestId('preview');
+    await preview.getByText(/Would not send/).waitFor();
+    await page.getByLabel('Sample data').fill(JSON.stringify({ status: 'Completed', name: 'Ada' }));
+    await preview.getByText('Would send delegate.created').waitFor();
+    expect(await preview.locator('pre').textContent()).toContain('"Ada"');
+
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const result = page.getByTestId('test-result');
+    await result.getByText('200').waitFor();
+    expect(await result.textContent()).toMatch(/in \d+ ms/);
+
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect.poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('heading', { name: 'Webhook: Completed delegates' }).waitFor();
+
+    const { webhooks } = await herald.ok(`{ webhooks { edges { node { label events active url conditions { path operator values } } } } }`);
+    expect(webhooks.edges[0].node).toEqual({
+      label: 'Completed delegates',
+      events: ['delegate.created'],
+      active: true,
+      url: inboxUrl,
+      conditions: [{ path: 'data.status', operator: 'IN', values: ['Completed'] }],
+    });
+  });
+
+  it('checks the inbox signatures against the chosen webhook', async () => {
+    await page.getByRole('link', { name: 'Inspector' }).click();
+    await page.getByRole('link', { name: 'Delegate tryout' }).click();
+    await page.getByRole('region', { name: 'Inbox Delegate tryout' }).or(page.locator('.inbox-view')).first().waitFor();
+    await page.locator('.inbox-view').getByLabel('Check signatures of').selectOption({ label: 'Completed delegates' });
+    await expect.poll(async () => (await herald.ok(`{ inboxes { edges { node { webhookId } } } }`)).inboxes.edges[0].node.webhookId).not.toBeNull();
+  });
+
+  it('shows a published delivery turn COMPLETED in the grid without reloading, and the request in the inspector', async () => {
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByText('● live').waitFor();
+    await page.evaluate(() => ((window as any).stillTheSamePage = true));
+
+    await publish('Open', 'd-1'); // fails the condition: no delivery
+    const published = await publish('Completed', 'd-2');
+    expect(published.publishEvent.instances).toHaveLength(1);
+    const row = page.locator(`tr[data-instance="${published.publishEvent.instances[0].id}"]`);
+    await row.and(page.locator('[data-status="COMPLETED"]')).waitFor();
+    expect(await row.textContent()).toContain('200');
+    expect(await page.evaluate(() => (window as any).stillTheSamePage)).toBe(true);
+    expect(await page.locator('tr[data-instance]').count()).toBe(1);
+
+    // Open it: the request sent and its attempt.
+    await row.click();
+    const detail = page.getByRole('complementary', { name: 'Delivery detail' });
+    await detail.getByText('Request sent').waitFor();
+    expect(await detail.textContent()).toContain('webhook-signature');
+    await detail.locator('.attempts li').first().waitFor();
+    expect(await detail.locator('.attempts li').count()).toBe(1);
+
+    await page.screenshot({ path: SCREENSHOT });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    if (process.env.UPDATE_SCREENSHOT) copyFileSync(SCREENSHOT, path.join('web', 'dashboard.png'));
+
+    await page.getByRole('link', { name: 'Inspector' }).click();
+    await page.getByRole('link', { name: 'Delegate tryout' }).click();
+    const captured = page.getByTestId('captured-request');
+    await captured.getByText('signature valid').first().waitFor();
+    expect(await captured.textContent()).toContain('"d-2"');
+    // The Test request came first, before the inbox knew the webhook: two requests in all.
+    expect(await page.getByRole('list', { name: 'Captured requests' }).getByRole('listitem').count()).toBe(2);
+  });
+
+  it('re-triggers a delivery from the right-click menu, live in the grid and the inspector', async () => {
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    const row = page.locator('tr[data-instance]').first();
+    await row.waitFor();
+    await row.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Re-trigger' }).click();
+    await page.getByText('Re-triggered').waitFor();
+    await expect.poll(() => row.locator('td[data-label="Attempts"]').textContent()).toBe('2');
+    await row.and(page.locator('[data-status="COMPLETED"]')).waitFor();
+
+    // Keyboard: Tab to the row and Enter opens it.
+    await row.focus();
+    await page.keyboard.press('Enter');
+    const detail = page.getByRole('complementary', { name: 'Delivery detail' });
+    await expect.poll(() => detail.locator('.attempts li').count()).toBe(2);
+    expect(await detail.locator('.attempts li').nth(1).textContent()).toContain('MANUAL');
+
+    await page.getByRole('link', { name: 'Inspector' }).click();
+    await page.getByRole('link', { name: 'Delegate tryout' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Captured requests' }).getByRole('listitem').count()).toBe(3);
+  });
+
+  it('lists webhooks with success rate and last delivery; deactivates, and deletes after confirming', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const row = page.locator('tr[data-webhook="Completed delegates"]');
+    await row.waitFor();
+    await expect.poll(() => row.locator('td[data-label="Success"]').textContent()).toMatch(/^100%/);
+    expect(await row.locator('td[data-label="Last delivery"]').textContent()).not.toBe('—');
+    expect(await row.locator('td[data-label="Events"]').textContent()).toBe('delegate.created');
+
+    await row.getByLabel('Completed delegates active').uncheck();
+    await row.getByText('Inactive').waitFor();
+    expect((await herald.ok(`{ webhooks { edges { node { active } } } }`)).webhooks.edges[0].node.active).toBe(false);
+
+    await row.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete webhook' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect((await herald.ok(`{ webhooks { edges { node { id } } } }`)).webhooks.edges).toHaveLength(1);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await herald.ok(`{ webhooks { edges { node { id } } } }`)).webhooks.edges).toHaveLength(0);
+  });
+
+  it("fits a phone's width", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const section of ['deliveries', 'topics', 'inspector', 'webhooks/new']) {
+      await page.goto(`${origin}/#/${section}`);
+      await page.locator('main h1').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `#/${section} is wider than the phone`).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('threw no error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

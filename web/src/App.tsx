@@ -1,0 +1,132 @@
+import { useEffect, useState } from 'react';
+import { gql, saveKey, savedKey, ApiError } from './api.ts';
+import { Field, ErrorBanner } from './ui.tsx';
+import { WebhookList } from './WebhookList.tsx';
+import { WebhookForm } from './WebhookForm.tsx';
+import { Deliveries } from './Deliveries.tsx';
+import { Topics } from './Topics.tsx';
+import { Inspector } from './Inspector.tsx';
+
+export interface Viewer {
+  role: string | null;
+  operator: boolean;
+  tenant: { name: string; environment: string } | null;
+  apiKey: { name: string; prefix: string } | null;
+}
+
+const VIEWER = `{ viewer { role operator tenant { name environment } apiKey { name prefix } } }`;
+
+/** The hash route: `#/webhooks`, `#/webhooks/<id>`, `#/deliveries?webhook=…`. */
+function useRoute(): { path: string[]; query: URLSearchParams } {
+  const read = () => {
+    const [path = '', search = ''] = location.hash.replace(/^#\/?/, '').split('?');
+    return { path: path.split('/').filter(Boolean), query: new URLSearchParams(search) };
+  };
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const onChange = () => setRoute(read());
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+export function go(hash: string): void {
+  location.hash = hash;
+}
+
+const SECTIONS = [
+  ['webhooks', 'Webhooks'],
+  ['deliveries', 'Deliveries'],
+  ['topics', 'Topics'],
+  ['inspector', 'Inspector'],
+] as const;
+
+export function App() {
+  const [viewer, setViewer] = useState<Viewer | null>(null);
+  const [checking, setChecking] = useState(Boolean(savedKey()));
+  const route = useRoute();
+
+  useEffect(() => {
+    if (!savedKey()) return;
+    gql<{ viewer: Viewer }>(VIEWER)
+      .then(({ viewer }) => setViewer(viewer))
+      .catch(() => saveKey(null))
+      .finally(() => setChecking(false));
+  }, []);
+
+  if (checking) return <p className="loading">Checking the key…</p>;
+  if (!viewer) return <SignIn onSignedIn={setViewer} />;
+
+  const section = route.path[0] ?? 'webhooks';
+  return (
+    <div className="shell">
+      <header>
+        <a className="brand" href="#/webhooks">
+          Herald
+        </a>
+        <nav aria-label="Sections">
+          {SECTIONS.map(([key, label]) => (
+            <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <div className="who">
+          <span>
+            {viewer.tenant?.name ?? 'operator'} · {viewer.role ?? 'OPERATOR'}
+          </span>
+          <button
+            type="button"
+            onClick={() => {
+              saveKey(null);
+              setViewer(null);
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main>
+        {section === 'webhooks' && route.path[1] === undefined && <WebhookList />}
+        {section === 'webhooks' && route.path[1] !== undefined && <WebhookForm key={route.path[1]} id={route.path[1] === 'new' ? undefined : route.path[1]} />}
+        {section === 'deliveries' && <Deliveries webhookId={route.query.get('webhook') ?? ''} open={route.query.get('instance') ?? undefined} />}
+        {section === 'topics' && <Topics />}
+        {section === 'inspector' && <Inspector open={route.path[1]} />}
+      </main>
+    </div>
+  );
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (viewer: Viewer) => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<unknown>();
+  return (
+    <main className="signin">
+      <h1>Herald</h1>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          saveKey(key.trim());
+          try {
+            const { viewer } = await gql<{ viewer: Viewer }>(VIEWER);
+            onSignedIn(viewer);
+          } catch (err) {
+            saveKey(null);
+            setError(err instanceof ApiError && err.code === 'UNAUTHENTICATED' ? new Error(`That key was refused: ${err.message}`) : err);
+          }
+        }}
+      >
+        <Field label="API key" hint="Kept in this browser tab only, until it closes." error={error instanceof Error ? error.message : undefined}>
+          {(id, describedBy) => (
+            <input id={id} aria-describedby={describedBy} type="password" autoComplete="off" required value={key} onChange={(e) => setKey(e.target.value)} placeholder="hk_…" autoFocus />
+          )}
+        </Field>
+        <button type="submit" className="primary">
+          Sign in
+        </button>
+      </form>
+      <ErrorBanner error={error instanceof Error ? undefined : error} />
+    </main>
+  );
+}

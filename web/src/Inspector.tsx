@@ -1,0 +1,229 @@
+// The request inspector: inboxes on this server that capture every request sent
+// to them, shown live, with the signature checked against a chosen webhook.
+import { useEffect, useState } from 'react';
+import { gql, subscribe } from './api.ts';
+import { go } from './App.tsx';
+import { Confirm, ErrorBanner, Field, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
+
+interface Inbox {
+  id: string;
+  name: string;
+  url: string;
+  respondWith: number;
+  webhookId: string | null;
+  expiresAt: string;
+  createdAt: string;
+}
+
+interface Captured {
+  id: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  bodyTruncated: boolean;
+  receivedAt: string;
+  signatureValid: boolean | null;
+  signatureMessage: string | null;
+}
+
+const INBOX = 'id name url respondWith webhookId expiresAt createdAt';
+const REQUEST = 'id method path headers body bodyTruncated receivedAt signatureValid signatureMessage';
+
+function useWebhooks() {
+  return useLoad<{ id: string; label: string }[]>(() => gql(`{ webhooks(first: 200) { edges { node { id label } } } }`).then((d) => d.webhooks.edges.map((e: any) => e.node as { id: string; label: string })), []);
+}
+
+export function Inspector({ open }: { open?: string }) {
+  const inboxes = useLoad<Inbox[]>(() => gql(`{ inboxes(first: 50) { edges { node { ${INBOX} } } } }`).then((d) => d.inboxes.edges.map((e: any) => e.node as Inbox)), []);
+  const webhooks = useWebhooks();
+  const [deleting, setDeleting] = useState<Inbox | null>(null);
+  const current = inboxes.data?.find((i) => i.id === open);
+  return (
+    <section aria-labelledby="inspector-title" className="inspector">
+      <div className="toolbar">
+        <h1 id="inspector-title">Request inspector</h1>
+      </div>
+      <p className="muted">An inbox is a URL on this server that records every request sent to it. Use it as a webhook's URL to see exactly what Herald sends.</p>
+      <ErrorBanner error={inboxes.error} />
+      <div className="split">
+        <div>
+          <NewInbox webhooks={webhooks.data ?? []} onCreated={(inbox) => (inboxes.reload(), go(`#/inspector/${inbox.id}`))} />
+          <ul className="inbox-list" aria-label="Inboxes">
+            {inboxes.data?.map((inbox) => (
+              <li key={inbox.id} aria-current={inbox.id === open ? 'true' : undefined}>
+                <a href={`#/inspector/${inbox.id}`}>{inbox.name}</a>
+                <span className="muted"> answers {inbox.respondWith} · expires {time(inbox.expiresAt)}</span>
+                <button type="button" className="link danger" onClick={() => setDeleting(inbox)} aria-label={`Delete inbox ${inbox.name}`}>
+                  Delete
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+        {current && <InboxView key={current.id} inbox={current} webhooks={webhooks.data ?? []} onChanged={inboxes.reload} />}
+      </div>
+      <Confirm
+        open={deleting !== null}
+        title="Delete inbox"
+        message={`Delete ${deleting?.name} and every request it captured? Its URL stops answering.`}
+        action="Delete"
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          await gql(`mutation($id: ID!) { deleteInbox(id: $id) }`, { id: deleting!.id });
+          if (deleting!.id === open) go('#/inspector');
+          inboxes.reload();
+        }}
+      />
+    </section>
+  );
+}
+
+function NewInbox({ webhooks, onCreated }: { webhooks: { id: string; label: string }[]; onCreated: (inbox: Inbox) => void }) {
+  const [name, setName] = useState('');
+  const [respondWith, setRespondWith] = useState('200');
+  const [webhookId, setWebhookId] = useState('');
+  const [hours, setHours] = useState('168');
+  const [error, setError] = useState<unknown>();
+  const errors = fieldErrors(error);
+  return (
+    <form
+      className="card"
+      aria-label="New inbox"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        try {
+          const d = await gql(`mutation($input: CreateInboxInput!) { createInbox(input: $input) { ${INBOX} } }`, {
+            input: { name, respondWith: Number(respondWith), webhookId: webhookId || null, expiresInHours: Number(hours) },
+          });
+          setName('');
+          setError(undefined);
+          onCreated(d.createInbox);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <div className="row">
+        <Field label="Inbox name" error={errors.name}>
+          {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} placeholder="Trying the delegate webhook" />}
+        </Field>
+        <Field label="Answers with" error={errors.respondWith} hint="HTTP status, 200–599">
+          {(id, d) => <input id={id} aria-describedby={d} type="number" value={respondWith} onChange={(e) => setRespondWith(e.target.value)} />}
+        </Field>
+        <Field label="Expires after (hours)" error={errors.expiresInHours}>
+          {(id, d) => <input id={id} aria-describedby={d} type="number" value={hours} onChange={(e) => setHours(e.target.value)} />}
+        </Field>
+        <WebhookSelect webhooks={webhooks} value={webhookId} onChange={setWebhookId} error={errors.webhookId} />
+      </div>
+      <ErrorBanner error={unclaimed(error, ['name', 'respondWith', 'expiresInHours', 'webhookId'])} />
+      <button type="submit" className="primary">
+        Create inbox
+      </button>
+    </form>
+  );
+}
+
+function WebhookSelect({ webhooks, value, onChange, error }: { webhooks: { id: string; label: string }[]; value: string; onChange: (id: string) => void; error?: string }) {
+  return (
+    <Field label="Check signatures of" error={error}>
+      {(id, d) => (
+        <select id={id} aria-describedby={d} value={value} onChange={(e) => onChange(e.target.value)}>
+          <option value="">No webhook (no check)</option>
+          {webhooks.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { id: string; label: string }[]; onChanged: () => void }) {
+  const requests = useLoad<Captured[]>(() => gql(`query($id: ID!) { inbox(id: $id) { requests(first: 100) { edges { node { ${REQUEST} } } } } }`, { id: inbox.id }).then((d) => d.inbox.requests.edges.map((e: any) => e.node as Captured)), [inbox.id]);
+  const [selected, setSelected] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [copied, setCopied] = useState(false);
+
+  useEffect(
+    () =>
+      subscribe<{ inboxRequestReceived: Captured }>(`subscription($id: ID!) { inboxRequestReceived(inboxId: $id) { ${REQUEST} } }`, { id: inbox.id }, ({ inboxRequestReceived: r }) =>
+        requests.setData((list) => [r, ...(list ?? []).filter((x) => x.id !== r.id)].slice(0, 100)),
+      ),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [inbox.id],
+  );
+
+  const shown = requests.data?.find((r) => r.id === selected) ?? requests.data?.[0];
+  return (
+    <div className="inbox-view" aria-label={`Inbox ${inbox.name}`}>
+      <h2>{inbox.name}</h2>
+      <div className="copy">
+        <code data-testid="inbox-url">{inbox.url}</code>
+        <button
+          type="button"
+          onClick={async () => {
+            await navigator.clipboard?.writeText(inbox.url).catch(() => undefined);
+            setCopied(true);
+          }}
+        >
+          {copied ? 'Copied' : 'Copy URL'}
+        </button>
+      </div>
+      <WebhookSelect
+        webhooks={webhooks}
+        value={inbox.webhookId ?? ''}
+        onChange={async (webhookId) => {
+          try {
+            await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { webhookId: webhookId || null } });
+            onChanged();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      />
+      <ErrorBanner error={(error ?? requests.error) as unknown} />
+      {requests.data?.length === 0 && <p className="empty">Nothing yet. Requests to the URL above appear here as they arrive.</p>}
+      <div className="requests">
+        <ul className="request-list" aria-label="Captured requests">
+          {requests.data?.map((r) => (
+            <li key={r.id}>
+              <button type="button" aria-pressed={shown?.id === r.id} onClick={() => setSelected(r.id)} data-request={r.id}>
+                <strong>{r.method}</strong> {r.path} <span className="muted">{time(r.receivedAt)}</span> <Signature valid={r.signatureValid} />
+              </button>
+            </li>
+          ))}
+        </ul>
+        {shown && (
+          <div className="request-detail" data-testid="captured-request">
+            <p>
+              <strong>{shown.method}</strong> {shown.path} · {new Date(shown.receivedAt).toLocaleString()} <Signature valid={shown.signatureValid} />
+            </p>
+            {shown.signatureMessage && <p className="muted">{shown.signatureMessage}</p>}
+            <table className="kv">
+              <tbody>
+                {Object.entries(shown.headers).map(([name, value]) => (
+                  <tr key={name}>
+                    <th>{name}</th>
+                    <td>{value}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <Json value={shown.body} />
+            {shown.bodyTruncated && <p className="muted">The body was cut at the inbox's size limit.</p>}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Signature({ valid }: { valid: boolean | null }) {
+  if (valid === null) return null;
+  return <span className={`badge ${valid ? 'status-completed' : 'status-failed'}`}>{valid ? 'signature valid' : 'signature invalid'}</span>;
+}
+

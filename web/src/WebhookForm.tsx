@@ -1,0 +1,685 @@
+// Create or edit a webhook: label → topic and trigger → conditions → endpoint →
+// method → data, with a payload preview that follows the form and a Test button.
+import { useEffect, useMemo, useState } from 'react';
+import { gql } from './api.ts';
+import { go } from './App.tsx';
+import { loadTopics, sampleData, topicKeysOf, type Topic } from './catalog.ts';
+import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
+import { Dialog, ErrorBanner, Field, Json, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
+
+interface Header {
+  name: string;
+  value: string;
+  secret: boolean;
+  /** A saved secret value is never shown again: left empty, it is kept. */
+  hidden?: boolean;
+}
+
+interface Form {
+  label: string;
+  description: string;
+  events: string[];
+  triggers: { topic: string; trigger: string }[];
+  conditionMatch: 'ALL' | 'ANY';
+  conditions: Node[];
+  url: string;
+  method: string;
+  headers: Header[];
+  payloadMode: string;
+  selectedFields: string[];
+  template: string;
+  templateFormat: string;
+  timeoutMs: string;
+  maxAttempts: string;
+  backoffBaseMs: string;
+  backoffCapMs: string;
+  batchWindowMs: string;
+  batchMaxSize: string;
+  orderedDelivery: boolean;
+  active: boolean;
+}
+
+const EMPTY: Form = {
+  label: '',
+  description: '',
+  events: [],
+  triggers: [],
+  conditionMatch: 'ALL',
+  conditions: [],
+  url: '',
+  method: 'POST',
+  headers: [],
+  payloadMode: 'FULL',
+  selectedFields: [],
+  template: '',
+  templateFormat: 'JSON',
+  timeoutMs: '10000',
+  maxAttempts: '5',
+  backoffBaseMs: '30000',
+  backoffCapMs: '3600000',
+  batchWindowMs: '',
+  batchMaxSize: '100',
+  orderedDelivery: false,
+  active: true,
+};
+
+const WEBHOOK = `query($id: ID!) { webhook(id: $id) {
+  id label description events active url method payloadMode selectedFields template templateFormat
+  timeoutMs maxAttempts backoffBaseMs backoffCapMs batchWindowMs batchMaxSize orderedDelivery conditionMatch
+  secretHint previousSecretExpiresAt deletedAt deactivatedReason
+  headers { name value secret }
+  conditions { ...C children { ...C children { ...C children { ...C children { ...C } } } } }
+} }
+fragment C on Condition { id kind match operator path values }`;
+
+const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'];
+const MODES: [string, string][] = [
+  ['FULL', 'Everything: the envelope and all data'],
+  ['ID_ONLY', 'Only the id (the envelope)'],
+  ['ID_AND_MODIFIED_FIELDS', 'The id and the fields that changed'],
+  ['SELECTED_FIELDS', 'The id and chosen fields'],
+  ['CHANGES', 'Changes list (Springest style)'],
+  ['CUSTOM', 'A template of my own'],
+];
+const TRIGGERS: [string, string][] = [
+  ['CREATE', 'is created'],
+  ['UPDATE', 'is updated'],
+  ['CREATE_OR_UPDATE', 'is created or updated'],
+  ['DELETE', 'is deleted'],
+];
+/** The form's fields, to tell which API errors a field shows and which go to the banner. */
+const FIELDS = Object.keys(EMPTY);
+
+function fromWebhook(w: any): Form {
+  return {
+    ...EMPTY,
+    label: w.label,
+    description: w.description,
+    events: w.events,
+    conditionMatch: w.conditionMatch,
+    conditions: fromApi(w.conditions),
+    url: w.url,
+    method: w.method,
+    headers: w.headers.map((h: any) => ({ name: h.name, value: h.value ?? '', secret: h.secret, hidden: h.value === null })),
+    payloadMode: w.payloadMode,
+    selectedFields: w.selectedFields,
+    template: w.template ?? '',
+    templateFormat: w.templateFormat ?? 'JSON',
+    timeoutMs: String(w.timeoutMs),
+    maxAttempts: String(w.maxAttempts),
+    backoffBaseMs: String(w.backoffBaseMs),
+    backoffCapMs: String(w.backoffCapMs),
+    batchWindowMs: w.batchWindowMs === null ? '' : String(w.batchWindowMs),
+    batchMaxSize: String(w.batchMaxSize),
+    orderedDelivery: w.orderedDelivery,
+    active: w.active,
+  };
+}
+
+const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
+
+/** The form as `CreateWebhookInput`; `headers` only when they may be sent as they are. */
+function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: boolean }) {
+  const fields = topics.filter((t) => topicKeysOf(form.events, form.triggers).includes(t.key)).flatMap((t) => t.fields);
+  return {
+    label: form.label,
+    description: form.description,
+    events: form.events,
+    triggers: form.triggers,
+    conditionMatch: form.conditionMatch,
+    conditions: toApi(form.conditions, fields),
+    url: form.url,
+    method: form.method,
+    ...(withHeaders ? { headers: form.headers.map(({ name, value, secret }) => ({ name, value, secret })) } : {}),
+    payloadMode: form.payloadMode,
+    selectedFields: form.selectedFields,
+    template: form.payloadMode === 'CUSTOM' ? form.template : null,
+    templateFormat: form.payloadMode === 'CUSTOM' ? form.templateFormat : null,
+    timeoutMs: number(form.timeoutMs),
+    maxAttempts: number(form.maxAttempts),
+    backoffBaseMs: number(form.backoffBaseMs),
+    backoffCapMs: number(form.backoffCapMs),
+    batchWindowMs: number(form.batchWindowMs) ?? null,
+    batchMaxSize: number(form.batchMaxSize),
+    orderedDelivery: form.orderedDelivery,
+    active: form.active,
+  };
+}
+
+/** The secret of a webhook just created, shown once by the page the creation leads to. */
+let justCreatedSecret: string | undefined;
+
+export function WebhookForm({ id }: { id?: string }) {
+  const topics = useLoad(loadTopics, []);
+  const saved = useLoad(() => (id ? gql(WEBHOOK, { id }).then((d) => d.webhook) : Promise.resolve(null)), [id]);
+  const [form, setForm] = useState<Form>(EMPTY);
+  const [headersTouched, setHeadersTouched] = useState(!id);
+  const [dirty, setDirty] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [secret, setSecret] = useState<string | undefined>(() => {
+    const shown = justCreatedSecret;
+    justCreatedSecret = undefined;
+    return shown;
+  });
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (saved.data) setForm(fromWebhook(saved.data));
+  }, [saved.data]);
+
+  const set = <K extends keyof Form>(key: K, value: Form[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    setDirty(true);
+    setNotice(undefined);
+  };
+  const setHeaders = (headers: Header[]) => {
+    set('headers', headers);
+    setHeadersTouched(true);
+  };
+
+  const allTopics = topics.data ?? [];
+  const chosenTopics = allTopics.filter((t) => topicKeysOf(form.events, form.triggers).includes(t.key));
+  const catalog = chosenTopics.flatMap((t) => t.fields);
+  const hiddenSecretUntouched = form.headers.some((h) => h.hidden && h.value === '');
+  const input = useMemo(() => toInput(form, allTopics, { withHeaders: headersTouched && !hiddenSecretUntouched }), [form, allTopics, headersTouched, hiddenSecretUntouched]);
+  const errors = fieldErrors(error);
+
+  const save = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (id) {
+        await gql(`mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, { id, input });
+        setDirty(false);
+        setNotice('Saved.');
+        saved.reload();
+      } else {
+        const data = await gql(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, { input });
+        justCreatedSecret = data.createWebhook.secret;
+        setDirty(false);
+        go(`#/webhooks/${data.createWebhook.webhook.id}`);
+      }
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const rotate = async () => {
+    try {
+      const data = await gql(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id });
+      setSecret(data.rotateWebhookSecret.secret);
+      saved.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  if (id && saved.error) return <ErrorBanner error={saved.error} />;
+  if (id && !saved.data) return <p className="loading">Loading…</p>;
+  const deleted = Boolean(saved.data?.deletedAt);
+
+  return (
+    <section aria-labelledby="form-title" className="webhook-form">
+      <div className="toolbar">
+        <h1 id="form-title">{id ? `Webhook: ${saved.data.label}` : 'New webhook'}</h1>
+        {id && <a href={`#/deliveries?webhook=${id}`}>Deliveries</a>}
+      </div>
+      {deleted && <div className="banner">This webhook was deleted; its history stays readable.</div>}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+        noValidate
+      >
+        <div className="columns">
+          <div className="form-main">
+            <fieldset>
+              <legend>1. Label</legend>
+              <Field label="Label" error={errors.label}>
+                {(fid, d) => <input id={fid} aria-describedby={d} value={form.label} onChange={(e) => set('label', e.target.value)} required maxLength={200} />}
+              </Field>
+              <Field label="Description" error={errors.description} wide>
+                {(fid, d) => <textarea id={fid} aria-describedby={d} rows={2} value={form.description} onChange={(e) => set('description', e.target.value)} />}
+              </Field>
+            </fieldset>
+
+            <fieldset>
+              <legend>2. Topic and trigger</legend>
+              <Triggers form={form} topics={allTopics} set={set} errors={errors} />
+            </fieldset>
+
+            <fieldset>
+              <legend>3. Conditions</legend>
+              <Field label="Send when" error={errors.conditionMatch}>
+                {(fid) => (
+                  <select id={fid} value={form.conditionMatch} onChange={(e) => set('conditionMatch', e.target.value as 'ALL' | 'ANY')}>
+                    <option value="ALL">all conditions hold</option>
+                    <option value="ANY">any condition holds</option>
+                  </select>
+                )}
+              </Field>
+              <ConditionsBuilder nodes={form.conditions} onChange={(c) => set('conditions', c)} fields={catalog} error={errorFor(errors, 'conditions')} />
+            </fieldset>
+
+            <fieldset>
+              <legend>4. Endpoint and method</legend>
+              <Field label="URL" error={errors.url} hint="http(s); {id} becomes the entity id." wide>
+                {(fid, d) => <input id={fid} aria-describedby={d} type="url" inputMode="url" placeholder="https://example.com/hooks/{id}" value={form.url} onChange={(e) => set('url', e.target.value)} required />}
+              </Field>
+              <Field label="Method" error={errors.method}>
+                {(fid) => (
+                  <select id={fid} value={form.method} onChange={(e) => set('method', e.target.value)}>
+                    {METHODS.map((m) => (
+                      <option key={m}>{m}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <Headers headers={form.headers} onChange={setHeaders} error={errorFor(errors, 'headers')} />
+            </fieldset>
+
+            <fieldset>
+              <legend>5. Data</legend>
+              <Field label="Payload" error={errors.payloadMode} wide>
+                {(fid) => (
+                  <select id={fid} value={form.payloadMode} onChange={(e) => set('payloadMode', e.target.value)}>
+                    {MODES.map(([value, label]) => (
+                      <option key={value} value={value}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              {form.payloadMode === 'SELECTED_FIELDS' && (
+                <fieldset className="checks" aria-describedby="selected-error">
+                  <legend>Fields to send</legend>
+                  {catalog.length === 0 && <p className="muted">Choose a topic with a field catalog first.</p>}
+                  {catalog.map((f) => (
+                    <label key={f.path}>
+                      <input
+                        type="checkbox"
+                        checked={form.selectedFields.includes(f.path)}
+                        onChange={(e) => set('selectedFields', e.target.checked ? [...form.selectedFields, f.path] : form.selectedFields.filter((p) => p !== f.path))}
+                      />
+                      {f.label} <code>{f.path}</code>
+                    </label>
+                  ))}
+                  {errorFor(errors, 'selectedFields') && (
+                    <small id="selected-error" className="error" role="alert">
+                      {errorFor(errors, 'selectedFields')}
+                    </small>
+                  )}
+                </fieldset>
+              )}
+              {form.payloadMode === 'CUSTOM' && (
+                <>
+                  <Field label="Template format" error={errors.templateFormat}>
+                    {(fid) => (
+                      <select id={fid} value={form.templateFormat} onChange={(e) => set('templateFormat', e.target.value)}>
+                        {['JSON', 'XML', 'FORM', 'TEXT'].map((f) => (
+                          <option key={f}>{f}</option>
+                        ))}
+                      </select>
+                    )}
+                  </Field>
+                  <Field label="Template" error={errors.template} hint={<MergeTags fields={catalog} />} wide>
+                    {(fid, d) => <textarea id={fid} aria-describedby={d} className="mono" rows={8} value={form.template} onChange={(e) => set('template', e.target.value)} placeholder={'{"name": "@@CandidateForename", "id": "{{ event.entityId }}"}'} />}
+                  </Field>
+                </>
+              )}
+            </fieldset>
+
+            <fieldset>
+              <legend>Delivery</legend>
+              <div className="row">
+                <NumberField label="Timeout (ms)" value={form.timeoutMs} onChange={(v) => set('timeoutMs', v)} error={errors.timeoutMs} hint="1000–30000" />
+                <NumberField label="Attempts" value={form.maxAttempts} onChange={(v) => set('maxAttempts', v)} error={errors.maxAttempts} hint="1–100" />
+                <NumberField label="First retry after (ms)" value={form.backoffBaseMs} onChange={(v) => set('backoffBaseMs', v)} error={errors.backoffBaseMs} hint="doubles each attempt" />
+                <NumberField label="Longest retry wait (ms)" value={form.backoffCapMs} onChange={(v) => set('backoffCapMs', v)} error={errors.backoffCapMs} />
+                <NumberField label="Batch window (ms)" value={form.batchWindowMs} onChange={(v) => set('batchWindowMs', v)} error={errors.batchWindowMs} hint="empty: no batching" />
+                <NumberField label="Batch size" value={form.batchMaxSize} onChange={(v) => set('batchMaxSize', v)} error={errors.batchMaxSize} hint="1–1000" />
+              </div>
+              <label className="check">
+                <input type="checkbox" checked={form.orderedDelivery} onChange={(e) => set('orderedDelivery', e.target.checked)} /> Deliver each entity's events in order
+              </label>
+              {errors.orderedDelivery && <small className="error">{errors.orderedDelivery}</small>}
+              <label className="check">
+                <input type="checkbox" checked={form.active} onChange={(e) => set('active', e.target.checked)} /> Active
+              </label>
+              {saved.data && (
+                <p className="muted">
+                  Signing secret ends in <code>{saved.data.secretHint}</code>
+                  {saved.data.previousSecretExpiresAt && <> (the previous one also signs until {new Date(saved.data.previousSecretExpiresAt).toLocaleString()})</>}.{' '}
+                  <button type="button" className="link" onClick={rotate} disabled={deleted}>
+                    Rotate secret
+                  </button>
+                </p>
+              )}
+            </fieldset>
+
+            <ErrorBanner error={unclaimed(error, FIELDS)} />
+            {notice && (
+              <div className="banner ok" role="status">
+                {notice}
+              </div>
+            )}
+            <div className="actions sticky">
+              <a className="button" href="#/webhooks">
+                Back
+              </a>
+              <button type="submit" className="primary" disabled={busy || deleted}>
+                {id ? 'Save' : 'Create webhook'}
+              </button>
+            </div>
+          </div>
+          <aside className="form-side">
+            <Preview input={input} topics={chosenTopics} webhookId={id} dirty={dirty || !id} />
+          </aside>
+        </div>
+      </form>
+      <Dialog title="Signing secret" open={secret !== undefined} onClose={() => setSecret(undefined)}>
+        <p>Copy it now: it is shown only this once. Receivers check the <code>webhook-signature</code> header with it.</p>
+        <pre className="code secret" data-testid="secret">
+          {secret}
+        </pre>
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => setSecret(undefined)} autoFocus>
+            I have copied it
+          </button>
+        </div>
+      </Dialog>
+    </section>
+  );
+}
+
+function NumberField(props: { label: string; value: string; onChange: (v: string) => void; error?: string; hint?: string }) {
+  return (
+    <Field label={props.label} error={props.error} hint={props.hint}>
+      {(id, d) => <input id={id} aria-describedby={d} type="number" inputMode="numeric" value={props.value} onChange={(e) => props.onChange(e.target.value)} />}
+    </Field>
+  );
+}
+
+function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; set: <K extends keyof Form>(k: K, v: Form[K]) => void; errors: Record<string, string> }) {
+  const [topic, setTopic] = useState('');
+  const [trigger, setTrigger] = useState('CREATE');
+  const [eventType, setEventType] = useState('');
+  const everyType = topics.flatMap((t) => [...t.eventTypes, `${t.key}.*`]);
+  const addEvent = () => {
+    const type = eventType.trim();
+    if (type && !form.events.includes(type)) set('events', [...form.events, type]);
+    setEventType('');
+  };
+  return (
+    <>
+      <div className="row">
+        <Field label="Topic" error={errorFor(errors, 'triggers')}>
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={topic} onChange={(e) => setTopic(e.target.value)}>
+              <option value="">Choose a topic…</option>
+              {topics.map((t) => (
+                <option key={t.key} value={t.key}>
+                  {t.name} ({t.key})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Trigger">
+          {(id) => (
+            <select id={id} value={trigger} onChange={(e) => setTrigger(e.target.value)}>
+              {TRIGGERS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <button type="button" className="align-end" disabled={!topic} onClick={() => set('triggers', [...form.triggers, { topic, trigger }])}>
+          Add trigger
+        </button>
+      </div>
+      <div className="row">
+        <Field label="Or an event type" error={errorFor(errors, 'events')} hint="topic.action, or topic.* for all">
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              list="event-types"
+              value={eventType}
+              onChange={(e) => setEventType(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') {
+                  e.preventDefault();
+                  addEvent();
+                }
+              }}
+              placeholder="delegate.created"
+            />
+          )}
+        </Field>
+        <datalist id="event-types">
+          {everyType.map((t) => (
+            <option key={t} value={t} />
+          ))}
+        </datalist>
+        <button type="button" className="align-end" disabled={!eventType.trim()} onClick={addEvent}>
+          Add event
+        </button>
+      </div>
+      <ul className="chips" aria-label="Chosen events">
+        {form.triggers.map((t, i) => (
+          <li key={`t${i}`}>
+            {t.topic} {TRIGGERS.find(([v]) => v === t.trigger)?.[1]}
+            <button type="button" aria-label={`Remove ${t.topic} ${t.trigger}`} onClick={() => set('triggers', form.triggers.filter((_, j) => j !== i))}>
+              ✕
+            </button>
+          </li>
+        ))}
+        {form.events.map((e) => (
+          <li key={e}>
+            {e}
+            <button type="button" aria-label={`Remove ${e}`} onClick={() => set('events', form.events.filter((x) => x !== e))}>
+              ✕
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function Headers({ headers, onChange, error }: { headers: Header[]; onChange: (h: Header[]) => void; error?: string }) {
+  const update = (i: number, patch: Partial<Header>) => onChange(headers.map((h, j) => (j === i ? { ...h, ...patch } : h)));
+  return (
+    <fieldset className="headers">
+      <legend>Headers</legend>
+      {headers.map((h, i) => (
+        <div className="row" key={i}>
+          <input aria-label={`Header ${i + 1} name`} placeholder="X-Api-Key" value={h.name} onChange={(e) => update(i, { name: e.target.value })} />
+          <input
+            aria-label={`Header ${i + 1} value`}
+            placeholder={h.hidden ? '(hidden: type to replace)' : 'value'}
+            type={h.secret ? 'password' : 'text'}
+            autoComplete="off"
+            value={h.value}
+            onChange={(e) => update(i, { value: e.target.value })}
+          />
+          <label className="check">
+            <input type="checkbox" checked={h.secret} onChange={(e) => update(i, { secret: e.target.checked })} /> secret
+          </label>
+          <button type="button" className="link danger" aria-label={`Remove header ${i + 1}`} onClick={() => onChange(headers.filter((_, j) => j !== i))}>
+            ✕
+          </button>
+        </div>
+      ))}
+      <button type="button" onClick={() => onChange([...headers, { name: '', value: '', secret: false }])}>
+        + Header
+      </button>
+      {headers.some((h) => h.hidden && h.value === '') && <small className="hint">Hidden values are kept as they are until every one is typed again.</small>}
+      {error && (
+        <small className="error" role="alert">
+          {error}
+        </small>
+      )}
+    </fieldset>
+  );
+}
+
+function MergeTags({ fields }: { fields: Topic['fields'] }) {
+  const tags = fields.filter((f) => f.mergeTag);
+  if (tags.length === 0) return <>Liquid: {'{{ event.entityId }}'}, {'{{ data.status }}'}.</>;
+  return <>Merge tags: {tags.map((f) => f.mergeTag).join(', ')}</>;
+}
+
+/** What the webhook would send for a sample event (follows the form), and the Test button. */
+function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof toInput>; topics: Topic[]; webhookId?: string; dirty: boolean }) {
+  const [topicKey, setTopicKey] = useState('');
+  const topic = topics.find((t) => t.key === topicKey) ?? topics[0];
+  const [action, setAction] = useState('created');
+  const [entityId, setEntityId] = useState('42');
+  const [dataText, setDataText] = useState('');
+  const [previousText, setPreviousText] = useState('');
+  useEffect(() => setDataText(JSON.stringify(sampleData(topic), null, 2)), [topic?.key]);
+  const parse = (text: string, name: string) => {
+    if (text.trim() === '') return { value: undefined };
+    try {
+      return { value: JSON.parse(text) };
+    } catch {
+      return { problem: `${name} is not valid JSON` };
+    }
+  };
+  const data = parse(dataText, 'Data');
+  const previous = parse(previousText, 'Previous data');
+  const event = topic ? { topic: topic.key, action, entityId, data: data.value, previous: previous.value } : undefined;
+  const request = useDebounced(JSON.stringify({ event, input }), 300);
+  const [preview, setPreview] = useState<any>();
+  const [previewError, setPreviewError] = useState<unknown>();
+  const [test, setTest] = useState<any>();
+  const [testing, setTesting] = useState(false);
+
+  useEffect(() => {
+    const { event, input } = JSON.parse(request);
+    if (!event || data.problem || previous.problem) return;
+    let live = true;
+    gql(
+      `query($event: EventInput!, $webhook: CreateWebhookInput) { previewWebhookPayload(event: $event, webhook: $webhook) {
+        wouldSend subscribed conditionsMatch reasons renderError method url body eventType exampleSecret orderedDelivery batchWindowMs headers { name value }
+      } }`,
+      { event, webhook: input },
+    ).then(
+      (d) => live && (setPreview(d.previewWebhookPayload), setPreviewError(undefined)),
+      (err) => live && setPreviewError(err),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [request]);
+
+  const runTest = async () => {
+    setTesting(true);
+    setTest(undefined);
+    try {
+      const saved = webhookId && !dirty;
+      const d = await gql(
+        `mutation($webhookId: ID, $webhook: CreateWebhookInput, $event: EventInput) { testWebhook(webhookId: $webhookId, webhook: $webhook, event: $event) {
+          success statusCode durationMs message response errorKind
+        } }`,
+        saved ? { webhookId, event } : { webhook: input, event },
+      );
+      setTest(d.testWebhook);
+    } catch (err) {
+      setTest({ success: false, message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      setTesting(false);
+    }
+  };
+
+  return (
+    <div className="preview" aria-label="Payload preview">
+      <h2>Preview</h2>
+      {topics.length === 0 && <p className="muted">Add a topic or event type to preview the payload.</p>}
+      {topics.length > 0 && (
+        <>
+          <div className="row">
+            <Field label="Sample topic">
+              {(id) => (
+                <select id={id} value={topic?.key} onChange={(e) => setTopicKey(e.target.value)}>
+                  {topics.map((t) => (
+                    <option key={t.key}>{t.key}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Action">
+              {(id) => (
+                <select id={id} value={action} onChange={(e) => setAction(e.target.value)}>
+                  {(topic?.actions ?? []).map((a) => (
+                    <option key={a}>{a}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Entity id">{(id) => <input id={id} value={entityId} onChange={(e) => setEntityId(e.target.value)} />}</Field>
+          </div>
+          <Field label="Sample data" error={data.problem} wide>
+            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={5} value={dataText} onChange={(e) => setDataText(e.target.value)} />}
+          </Field>
+          <Field label="Previous data (optional)" error={previous.problem} wide>
+            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={2} value={previousText} onChange={(e) => setPreviousText(e.target.value)} />}
+          </Field>
+          {previewError ? <ErrorBanner error={previewError} /> : null}
+          {preview && (
+            <div className="preview-result" data-testid="preview">
+              <p className={preview.wouldSend ? 'ok' : 'warn'}>
+                {preview.wouldSend ? `Would send ${preview.eventType}` : `Would not send: ${preview.reasons.join('; ')}`}
+              </p>
+              {preview.renderError && <p className="error">{preview.renderError}</p>}
+              {preview.url && (
+                <p className="mono">
+                  {preview.method} {preview.url}
+                </p>
+              )}
+              <details>
+                <summary>Headers{preview.exampleSecret ? ' (signed with an example secret)' : ''}</summary>
+                <table className="kv">
+                  <tbody>
+                    {preview.headers.map((h: { name: string; value: string }) => (
+                      <tr key={h.name}>
+                        <th>{h.name}</th>
+                        <td>{h.value}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </details>
+              <Json value={preview.body ?? ''} />
+            </div>
+          )}
+        </>
+      )}
+      <div className="actions">
+        <button type="button" onClick={runTest} disabled={testing || !input.url}>
+          {testing ? 'Testing…' : 'Test'}
+        </button>
+        <span className="muted">{webhookId && !dirty ? 'Sends one test request and logs it.' : 'Sends one test request with these unsaved settings.'}</span>
+      </div>
+      {test && (
+        <div className={`test-result ${test.success ? 'ok' : 'warn'}`} role="status" data-testid="test-result">
+          <p>
+            <strong>{test.statusCode ?? test.errorKind ?? 'Error'}</strong> {test.durationMs !== undefined && <span>in {test.durationMs} ms</span>} — {test.message}
+          </p>
+          {test.response && <Json value={test.response} />}
+        </div>
+      )}
+    </div>
+  );
+}
+

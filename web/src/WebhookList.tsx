@@ -1,0 +1,137 @@
+import { useEffect, useRef, useState } from 'react';
+import { gql, subscribe } from './api.ts';
+import { Confirm, ErrorBanner, percent, time, useLoad } from './ui.tsx';
+
+interface Row {
+  id: string;
+  label: string;
+  description: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  deactivatedReason: string | null;
+  stats: { successRate: number | null; lastDeliveryAt: string | null; total: number };
+}
+
+const WEBHOOKS = `query Webhooks($filter: WebhookFilter) {
+  webhooks(first: 200, filter: $filter) { edges { node {
+    id label description url events active deactivatedReason
+    stats { successRate lastDeliveryAt total }
+  } } }
+}`;
+
+export function WebhookList() {
+  const [search, setSearch] = useState('');
+  const { data, error, reload, setData } = useLoad<Row[]>(
+    () => gql<{ webhooks: { edges: { node: Row }[] } }>(WEBHOOKS, { filter: search ? { search } : null }).then((d) => d.webhooks.edges.map((e) => e.node)),
+    [search],
+  );
+  const [actionError, setActionError] = useState<unknown>();
+  const [deleting, setDeleting] = useState<Row | null>(null);
+
+  // Edits from anywhere and finished deliveries (success rate, last delivery) refresh the list.
+  const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => {
+    const soon = () => {
+      clearTimeout(pending.current);
+      pending.current = setTimeout(reload, 500);
+    };
+    const offWebhooks = subscribe(`subscription { webhookUpdated { id } }`, {}, soon);
+    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED]) { id } }`, {}, soon);
+    return () => {
+      clearTimeout(pending.current);
+      offWebhooks();
+      offInstances();
+    };
+  }, [reload]);
+
+  const setActive = async (row: Row, active: boolean) => {
+    setData((rows) => rows?.map((r) => (r.id === row.id ? { ...r, active } : r)));
+    try {
+      setActionError(undefined);
+      await gql(`mutation($id: ID!, $active: Boolean!) { setWebhookActive(id: $id, active: $active) { id } }`, { id: row.id, active });
+      reload();
+    } catch (err) {
+      setActionError(err);
+      reload();
+    }
+  };
+
+  return (
+    <section aria-labelledby="webhooks-title">
+      <div className="toolbar">
+        <h1 id="webhooks-title">Webhooks</h1>
+        <input type="search" aria-label="Search webhooks" placeholder="Search label or description" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <a className="button primary" href="#/webhooks/new">
+          New webhook
+        </a>
+      </div>
+      <ErrorBanner error={error ?? actionError} />
+      {data && data.length === 0 && <p className="empty">No webhooks yet. Create one to start delivering events.</p>}
+      {data && data.length > 0 && (
+        <table className="grid">
+          <thead>
+            <tr>
+              <th>Label</th>
+              <th>Events</th>
+              <th>URL</th>
+              <th>Active</th>
+              <th>Success</th>
+              <th>Last delivery</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((row) => (
+              <tr key={row.id} data-webhook={row.label}>
+                <td data-label="Label">
+                  <a href={`#/webhooks/${row.id}`}>{row.label}</a>
+                  {row.description && <div className="muted">{row.description}</div>}
+                </td>
+                <td data-label="Events">{row.events.join(', ')}</td>
+                <td data-label="URL" className="url">
+                  {row.url}
+                </td>
+                <td data-label="Active">
+                  <label className="switch">
+                    <input type="checkbox" checked={row.active} onChange={(e) => setActive(row, e.target.checked)} aria-label={`${row.label} active`} />
+                    <span>{row.active ? 'Active' : 'Inactive'}</span>
+                  </label>
+                  {!row.active && row.deactivatedReason && <div className="muted">{row.deactivatedReason}</div>}
+                </td>
+                <td data-label="Success">
+                  {percent(row.stats.successRate)} <span className="muted">of {row.stats.total}</span>
+                </td>
+                <td data-label="Last delivery">{time(row.stats.lastDeliveryAt)}</td>
+                <td className="row-actions">
+                  <a href={`#/deliveries?webhook=${row.id}`}>Deliveries</a>
+                  <a href={`#/webhooks/${row.id}`}>Edit</a>
+                  <button type="button" className="danger" onClick={() => setDeleting(row)}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Confirm
+        open={deleting !== null}
+        title="Delete webhook"
+        message={
+          <>
+            Delete <strong>{deleting?.label}</strong>? It stops for good; pending deliveries are cancelled and its delivery history stays readable.
+          </>
+        }
+        action="Delete"
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          await gql(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: deleting!.id });
+          reload();
+        }}
+      />
+    </section>
+  );
+}

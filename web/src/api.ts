@@ -1,0 +1,107 @@
+// The dashboard's only door to Herald: GraphQL over HTTP for queries and
+// mutations, graphql-ws on the same path for subscriptions. The API key lives
+// in sessionStorage: it is gone when the tab closes.
+import { createClient, type Client } from 'graphql-ws';
+
+const KEY = 'herald.apiKey';
+
+export function savedKey(): string | null {
+  return sessionStorage.getItem(KEY);
+}
+
+export function saveKey(key: string | null): void {
+  if (key) sessionStorage.setItem(KEY, key);
+  else sessionStorage.removeItem(KEY);
+  wsClient?.dispose();
+  wsClient = undefined;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An error answer of the API, with the input fields it names (`input.label` → `label`). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly problems: FieldProblem[],
+  ) {
+    super(message);
+  }
+
+  /** Problems by form field: the path without its `input.`/`webhook.` prefix. */
+  byField(): Record<string, string> {
+    const fields: Record<string, string> = {};
+    for (const { field, message } of this.problems) {
+      const name = field.replace(/^(input|webhook|filter)\./, '');
+      fields[name] = fields[name] ? `${fields[name]}; ${message}` : message;
+    }
+    return fields;
+  }
+}
+
+function toApiError(errors: any[]): ApiError {
+  const first = errors[0] ?? {};
+  const problems: FieldProblem[] = errors.flatMap((e) => {
+    const ext = e.extensions ?? {};
+    if (Array.isArray(ext.problems)) return ext.problems as FieldProblem[];
+    if (typeof ext.field === 'string') return [{ field: ext.field, message: e.message }];
+    return [];
+  });
+  return new ApiError(errors.map((e) => e.message).join('\n'), first.extensions?.code, problems);
+}
+
+export async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${savedKey() ?? ''}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  let body: { data?: T; errors?: any[] };
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`Herald answered ${response.status} ${response.statusText}`, 'HTTP', []);
+  }
+  if (body.errors?.length) throw toApiError(body.errors);
+  return body.data as T;
+}
+
+let wsClient: Client | undefined;
+
+function client(): Client {
+  if (!wsClient) {
+    const url = new URL('/graphql', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    wsClient = createClient({
+      url: url.toString(),
+      connectionParams: () => ({ authorization: `Bearer ${savedKey() ?? ''}` }),
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+      lazy: true,
+    });
+  }
+  return wsClient;
+}
+
+/** Subscribes; `onData` gets each result's data. Returns the unsubscribe function. */
+export function subscribe<T = any>(
+  query: string,
+  variables: Record<string, unknown>,
+  onData: (data: T) => void,
+  onError?: (error: ApiError) => void,
+): () => void {
+  return client().subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors?.length) onError?.(toApiError(result.errors as any[]));
+        else if (result.data) onData(result.data as T);
+      },
+      error: (error) => onError?.(new ApiError(error instanceof Error ? error.message : 'subscription closed', 'WS', [])),
+      complete: () => undefined,
+    },
+  );
+}

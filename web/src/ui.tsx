@@ -1,0 +1,161 @@
+// Small building blocks every screen uses.
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './api.ts';
+
+/** A labelled form control with the API's error for that field underneath. */
+export function Field(props: { label: string; error?: string; hint?: ReactNode; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div className={`field${props.wide ? ' wide' : ''}${props.error ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id, props.error ? errorId : undefined)}
+      {props.hint && !props.error && <small className="hint">{props.hint}</small>}
+      {props.error && (
+        <small className="error" id={errorId} role="alert">
+          {props.error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** Shows an error that no field claims. */
+export function ErrorBanner({ error }: { error: unknown }) {
+  if (!error) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    <div className="banner error" role="alert">
+      {message}
+    </div>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge status-${status.toLowerCase()}`}>{status}</span>;
+}
+
+export function time(value: string | null | undefined): string {
+  if (!value) return '—';
+  const date = new Date(value);
+  const today = new Date().toDateString() === date.toDateString();
+  return today ? date.toLocaleTimeString() : date.toLocaleString();
+}
+
+export function percent(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
+}
+
+/** Loads data and reloads on demand; keeps the last data while reloading. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; reload: () => void; setData: (update: (data: T | undefined) => T | undefined) => void } {
+  const [data, setDataState] = useState<T>();
+  const [error, setError] = useState<unknown>();
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (value) => live && (setDataState(value), setError(undefined)),
+      (err) => live && setError(err),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, version]);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  const setData = useCallback((update: (data: T | undefined) => T | undefined) => setDataState(update), []);
+  return { data, error, reload, setData };
+}
+
+/** A value that follows `value` once it has stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
+/** A modal dialog (the browser's own <dialog>: focus is trapped, Escape closes it). */
+export function Dialog(props: { title: string; open: boolean; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (props.open && !dialog.open) dialog.showModal();
+    if (!props.open && dialog.open) dialog.close();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} onClose={props.onClose} aria-label={props.title}>
+      <h2>{props.title}</h2>
+      {props.children}
+    </dialog>
+  );
+}
+
+/** Asks before doing something that cannot be undone. */
+export function Confirm(props: { open: boolean; title: string; message: ReactNode; action: string; onConfirm: () => Promise<void> | void; onClose: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  return (
+    <Dialog title={props.title} open={props.open} onClose={props.onClose}>
+      <p>{props.message}</p>
+      <ErrorBanner error={error} />
+      <div className="actions">
+        <button type="button" onClick={props.onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await props.onConfirm();
+              props.onClose();
+            } catch (err) {
+              setError(err);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {props.action}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function fieldErrors(error: unknown): Record<string, string> {
+  return error instanceof ApiError ? error.byField() : {};
+}
+
+/** Errors no form field shows, given the fields the form has. */
+export function unclaimed(error: unknown, fields: string[]): unknown {
+  if (!(error instanceof ApiError) || error.problems.length === 0) return error;
+  const claimed = Object.keys(error.byField()).every((name) => fields.some((f) => name === f || name.startsWith(`${f}[`) || name.startsWith(`${f}.`)));
+  return claimed ? undefined : error;
+}
+
+/** The first error of a field or of anything under it (`headers` → `headers[1].name`). */
+export function errorFor(errors: Record<string, string>, field: string): string | undefined {
+  const hits = Object.entries(errors).filter(([name]) => name === field || name.startsWith(`${field}[`) || name.startsWith(`${field}.`));
+  if (hits.length === 0) return undefined;
+  return hits.map(([name, message]) => (name === field ? message : `${name.slice(field.length).replace(/^\./, '')}: ${message}`)).join('; ');
+}
+
+/** A value as indented JSON; a string holding JSON is indented too, other text is shown as it is. */
+export function Json({ value }: { value: unknown }) {
+  return <pre className="code">{typeof value === 'string' ? indented(value) : JSON.stringify(value, null, 2)}</pre>;
+}
+
+function indented(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}

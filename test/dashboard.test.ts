@@ -56,6 +56,7 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
     await page.getByText('default · ADMIN').waitFor();
+    await page.getByText('PRODUCTION', { exact: true }).waitFor();
     // The key lives in this tab's session storage only.
     expect(await page.evaluate(() => [sessionStorage.getItem('herald.apiKey'), localStorage.length])).toEqual([ADMIN_KEY, 0]);
   });
@@ -115,6 +116,7 @@ describe('the dashboard', () => {
     await page.getByLabel('Condition operator').selectOption('IN');
     await page.getByLabel('Condition value').fill('Completed');
     await page.getByLabel('URL', { exact: true }).fill(inboxUrl);
+    await page.getByLabel('Active (sends deliveries)').check();
 
     // The sample data says status Open (the catalog's first value): the preview says it would not send.
     const preview = page.getByTestId('preview');
@@ -141,6 +143,23 @@ describe('the dashboard', () => {
       url: inboxUrl,
       conditions: [{ path: 'data.status', operator: 'IN', values: ['Completed'] }],
     });
+  });
+
+  it('edits a saved webhook: chosen fields and a secret header, never shown again', async () => {
+    await page.getByLabel('Payload', { exact: true }).selectOption('SELECTED_FIELDS');
+    await page.getByRole('checkbox', { name: /Name name/ }).check();
+    await page.getByRole('button', { name: '+ Header' }).click();
+    await page.getByLabel('Header 1 name').fill('Authorization');
+    await page.getByLabel('Header 1 value').fill('Bearer receiver-token-123');
+    await page.getByTestId('preview').getByText('"name"').first().waitFor();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved.').waitFor();
+    const { webhooks } = await herald.ok(`{ webhooks { edges { node { payloadMode selectedFields headers { name value secret } } } } }`);
+    expect(webhooks.edges[0].node).toEqual({ payloadMode: 'SELECTED_FIELDS', selectedFields: ['name'], headers: [{ name: 'Authorization', value: null, secret: true }] });
+    await page.reload();
+    await page.getByLabel('Header 1 value').waitFor();
+    expect(await page.getByLabel('Header 1 value').inputValue()).toBe('');
+    expect(await page.content()).not.toContain('receiver-token-123');
   });
 
   it('checks the inbox signatures against the chosen webhook', async () => {

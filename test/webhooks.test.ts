@@ -118,13 +118,15 @@ describe('webhooks', () => {
   it('hides secret header values after saving', async () => {
     const { webhook } = (
       await t.ok(CREATE, {
-        input: { ...newDelegateHook, label: 'Headers', headers: [{ name: 'Authorization', value: 'Bearer s3cr3t' }, { name: 'X-Tenant', value: 'acme' }, { name: 'X-Token', value: 'hidden', secret: true }] },
+        input: { ...newDelegateHook, label: 'Headers', headers: [{ name: 'Authorization', value: 'Bearer s3cr3t' }, { name: 'X-Tenant', value: 'acme' }, { name: 'X-Token', value: 'hidden', secret: true }, { name: 'Cookie', value: 'sid=1', secret: false }] },
       })
     ).createWebhook;
     expect(webhook.headers).toEqual([
       { name: 'Authorization', value: null, secret: true },
       { name: 'X-Tenant', value: 'acme', secret: false },
       { name: 'X-Token', value: null, secret: true },
+      // Credentials stay hidden even when the input says `secret: false`.
+      { name: 'Cookie', value: null, secret: true },
     ]);
   });
 

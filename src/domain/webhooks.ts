@@ -508,7 +508,8 @@ function checkHeaders(problems: Problems, headers: HeaderInput[]): StoredHeader[
     seen.add(lower);
     if (/[\r\n\0]/.test(h.value)) problems.add(`${at}.value`, 'must not contain line breaks or NUL');
     if (h.value.length > LIMITS.headerValue) problems.add(`${at}.value`, `must be at most ${LIMITS.headerValue} characters`);
-    return { name, value: h.value, secret: h.secret ?? SECRET_HEADERS.includes(lower) };
+    // Credentials headers are always secret, whatever the input says.
+    return { name, value: h.value, secret: Boolean(h.secret) || SECRET_HEADERS.includes(lower) };
   });
 }
 

@@ -76,6 +76,7 @@ export function App() {
           <span>
             {viewer.tenant?.name ?? 'operator'} · {viewer.role ?? 'OPERATOR'}
           </span>
+          {viewer.tenant && <span className={`env env-${viewer.tenant.environment.toLowerCase()}`}>{viewer.tenant.environment}</span>}
           <button
             type="button"
             onClick={() => {

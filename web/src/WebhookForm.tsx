@@ -60,7 +60,8 @@ const EMPTY: Form = {
   batchWindowMs: '',
   batchMaxSize: '100',
   orderedDelivery: false,
-  active: true,
+  // As the API and the seed products: a new webhook waits inactive until it is switched on.
+  active: false,
 };
 
 const WEBHOOK = `query($id: ID!) { webhook(id: $id) {
@@ -349,7 +350,7 @@ export function WebhookForm({ id }: { id?: string }) {
               </label>
               {errors.orderedDelivery && <small className="error">{errors.orderedDelivery}</small>}
               <label className="check">
-                <input type="checkbox" checked={form.active} onChange={(e) => set('active', e.target.checked)} /> Active
+                <input type="checkbox" checked={form.active} onChange={(e) => set('active', e.target.checked)} /> Active (sends deliveries)
               </label>
               {saved.data && (
                 <p className="muted">
@@ -495,6 +496,9 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
   );
 }
 
+/** Headers Herald always hides after saving (src/domain/webhooks.ts). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
+
 function Headers({ headers, onChange, error }: { headers: Header[]; onChange: (h: Header[]) => void; error?: string }) {
   const update = (i: number, patch: Partial<Header>) => onChange(headers.map((h, j) => (j === i ? { ...h, ...patch } : h)));
   return (
@@ -512,7 +516,7 @@ function Headers({ headers, onChange, error }: { headers: Header[]; onChange: (h
             onChange={(e) => update(i, { value: e.target.value })}
           />
           <label className="check">
-            <input type="checkbox" checked={h.secret} onChange={(e) => update(i, { secret: e.target.checked })} /> secret
+            <input type="checkbox" checked={h.secret || CREDENTIAL_HEADERS.includes(h.name.trim().toLowerCase())} disabled={CREDENTIAL_HEADERS.includes(h.name.trim().toLowerCase())} onChange={(e) => update(i, { secret: e.target.checked })} /> secret
           </label>
           <button type="button" className="link danger" aria-label={`Remove header ${i + 1}`} onClick={() => onChange(headers.filter((_, j) => j !== i))}>
             ✕

@@ -21,6 +21,7 @@ export function dashboardHandler(dir = DASHBOARD_DIR) {
   const files = sirv(dir, {
     etag: true,
     dev: false,
+    gzip: true, // the build writes .gz copies of the assets
     // Hashed asset names never change; the page itself is checked on every load.
     setHeaders: (res, pathname) => {
       res.setHeader('cache-control', pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');

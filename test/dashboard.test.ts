@@ -41,9 +41,12 @@ describe('the dashboard', () => {
     const html = await response.text();
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
-    const asset = await fetch(`${origin}${script}`);
+    const asset = await fetch(`${origin}${script}`, { headers: { 'accept-encoding': 'gzip' } });
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toContain('javascript');
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    // React's production build, not its development one.
+    expect(await asset.text()).toContain('Minified React error');
     expect((await fetch(`${origin}/assets/nothing-here.js`)).status).toBe(404);
   });
 

@@ -252,13 +252,34 @@ describe('the dashboard', () => {
     expect((await herald.ok(`{ webhooks { edges { node { id } } } }`)).webhooks.edges).toHaveLength(0);
   });
 
+  it('creates an API key shown once, and revokes it after confirming', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('website integration');
+    await page.getByLabel('Role').selectOption('PUBLISHER');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.getByTestId('api-key').textContent()).toMatch(/^hk_/);
+    const key = (await page.getByTestId('api-key').textContent())!;
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect((await herald.gql(`{ viewer { role } }`, {}, key)).data.viewer.role).toBe('PUBLISHER');
+    const row = page.locator('tr[data-key="website integration"]');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke API key' }).getByRole('button', { name: 'Revoke' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await herald.gql(`{ viewer { role } }`, {}, key)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await page.content()).not.toContain(key);
+  });
+
   it("fits a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const section of ['deliveries', 'topics', 'inspector', 'webhooks/new']) {
+    for (const section of ['deliveries', 'topics', 'inspector', 'keys', 'webhooks/new']) {
       await page.goto(`${origin}/#/${section}`);
       await page.locator('main h1').first().waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `#/${section} is wider than the phone`).toBeLessThanOrEqual(0);
+      const overflow = await page.evaluate(() => {
+        const wider = [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5);
+        const culprit = wider.find((el) => ![...el.children].some((child) => wider.includes(child)));
+        return { by: document.documentElement.scrollWidth - window.innerWidth, culprit: culprit && `${culprit.tagName}.${culprit.className} ${culprit.textContent?.slice(0, 40)}` };
+      });
+      expect(overflow.by, `#/${section} is wider than the phone (${overflow.culprit})`).toBeLessThanOrEqual(0);
     }
   });
 

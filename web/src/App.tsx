@@ -6,6 +6,7 @@ import { WebhookForm } from './WebhookForm.tsx';
 import { Deliveries } from './Deliveries.tsx';
 import { Topics } from './Topics.tsx';
 import { Inspector } from './Inspector.tsx';
+import { ApiKeys } from './ApiKeys.tsx';
 
 export interface Viewer {
   role: string | null;
@@ -40,6 +41,7 @@ const SECTIONS = [
   ['deliveries', 'Deliveries'],
   ['topics', 'Topics'],
   ['inspector', 'Inspector'],
+  ['keys', 'API keys'],
 ] as const;
 
 export function App() {
@@ -66,7 +68,7 @@ export function App() {
           Herald
         </a>
         <nav aria-label="Sections">
-          {SECTIONS.map(([key, label]) => (
+          {SECTIONS.filter(([key]) => key !== 'keys' || viewer.role === 'ADMIN').map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>
               {label}
             </a>
@@ -94,6 +96,7 @@ export function App() {
         {section === 'deliveries' && <Deliveries webhookId={route.query.get('webhook') ?? ''} open={route.query.get('instance') ?? undefined} />}
         {section === 'topics' && <Topics />}
         {section === 'inspector' && <Inspector open={route.path[1]} />}
+        {section === 'keys' && <ApiKeys ownKeyPrefix={viewer.apiKey?.prefix} />}
       </main>
     </div>
   );

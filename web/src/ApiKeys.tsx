@@ -1,0 +1,144 @@
+// API keys of the tenant (ADMIN only): create one (its secret is shown once), revoke one.
+import { useState } from 'react';
+import { gql } from './api.ts';
+import { Confirm, Dialog, ErrorBanner, Field, fieldErrors, time, unclaimed, useLoad } from './ui.tsx';
+
+interface Key {
+  id: string;
+  name: string;
+  prefix: string;
+  role: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const ROLES: [string, string][] = [
+  ['VIEWER', 'Viewer: reads everything'],
+  ['PUBLISHER', 'Publisher: publishes events only'],
+  ['DEVELOPER', 'Developer: webhooks, topics, publishing, re-triggering'],
+  ['ADMIN', 'Admin: everything, keys too'],
+];
+
+export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
+  const [showRevoked, setShowRevoked] = useState(false);
+  const keys = useLoad<Key[]>(
+    () => gql(`query($all: Boolean) { apiKeys(first: 100, includeRevoked: $all) { edges { node { id name prefix role createdAt lastUsedAt revokedAt } } } }`, { all: showRevoked }).then((d) => d.apiKeys.edges.map((e: any) => e.node)),
+    [showRevoked],
+  );
+  const [name, setName] = useState('');
+  const [role, setRole] = useState('DEVELOPER');
+  const [error, setError] = useState<unknown>();
+  const [secret, setSecret] = useState<string>();
+  const [revoking, setRevoking] = useState<Key | null>(null);
+  const errors = fieldErrors(error);
+
+  return (
+    <section aria-labelledby="keys-title">
+      <div className="toolbar">
+        <h1 id="keys-title">API keys</h1>
+        <label className="check">
+          <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} /> Show revoked
+        </label>
+      </div>
+      <form
+        className="card"
+        aria-label="New API key"
+        noValidate
+        onSubmit={async (e) => {
+          e.preventDefault();
+          try {
+            const d = await gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, { input: { name, role } });
+            setSecret(d.createApiKey.key);
+            setName('');
+            setError(undefined);
+            keys.reload();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        <div className="row">
+          <Field label="Key name" error={errors.name} hint="Who or what uses it, e.g. the website integration">
+            {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
+          </Field>
+          <Field label="Role" error={errors.role}>
+            {(id) => (
+              <select id={id} value={role} onChange={(e) => setRole(e.target.value)}>
+                {ROLES.map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <button type="submit" className="primary align-end">
+            Create key
+          </button>
+        </div>
+        <ErrorBanner error={unclaimed(error, ['name', 'role'])} />
+      </form>
+      <ErrorBanner error={keys.error} />
+      <table className="grid">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Key</th>
+            <th>Role</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.data?.map((key) => (
+            <tr key={key.id} data-key={key.name}>
+              <td data-label="Name">{key.name}</td>
+              <td data-label="Key">
+                <code>{key.prefix}…</code>
+                {key.prefix === ownKeyPrefix && <span className="muted"> (this session)</span>}
+              </td>
+              <td data-label="Role">{key.role}</td>
+              <td data-label="Created">{time(key.createdAt)}</td>
+              <td data-label="Last used">{time(key.lastUsedAt)}</td>
+              <td className="row-actions">
+                {key.revokedAt ? (
+                  <span className="muted">revoked {time(key.revokedAt)}</span>
+                ) : (
+                  <button type="button" className="danger" onClick={() => setRevoking(key)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Dialog title="New API key" open={secret !== undefined} onClose={() => setSecret(undefined)}>
+        <p>Copy it now: it is shown only this once. Send it as <code>Authorization: Bearer …</code>.</p>
+        <pre className="code secret" data-testid="api-key">
+          {secret}
+        </pre>
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => setSecret(undefined)} autoFocus>
+            I have copied it
+          </button>
+        </div>
+      </Dialog>
+      <Confirm
+        open={revoking !== null}
+        title="Revoke API key"
+        message={`Revoke ${revoking?.name} (${revoking?.prefix}…)? Every request and open subscription with it is refused at once.`}
+        action="Revoke"
+        onClose={() => setRevoking(null)}
+        onConfirm={async () => {
+          await gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: revoking!.id });
+          keys.reload();
+        }}
+      />
+    </section>
+  );
+}

@@ -269,6 +269,22 @@ describe('the dashboard', () => {
     expect(await page.content()).not.toContain(key);
   });
 
+  it('pages through older deliveries', async () => {
+    const inboxUrl = (await herald.ok(`{ inboxes { edges { node { url } } } }`)).inboxes.edges[0].node.url as string;
+    const { createWebhook } = await herald.ok(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, {
+      input: { label: 'Every delegate', events: ['delegate.created'], url: inboxUrl, active: true },
+    });
+    const inputs = Array.from({ length: 60 }, (_, i) => ({ event: { topic: 'delegate', action: 'created', entityId: `p-${i}`, data: { status: 'Open' } } }));
+    await herald.ok(`mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { event { id } } }`, { inputs });
+    await page.goto(`${origin}/#/deliveries?webhook=${createWebhook.webhook.id}`);
+    await expect.poll(() => page.locator('tr[data-instance]').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load older deliveries' }).click();
+    await expect.poll(() => page.locator('tr[data-instance]').count()).toBe(60);
+    await page.getByRole('button', { name: 'Load older deliveries' }).waitFor({ state: 'detached' });
+    const ids = await page.locator('tr[data-instance]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-instance')));
+    expect(new Set(ids).size).toBe(60);
+  });
+
   it("fits a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const section of ['deliveries', 'topics', 'inspector', 'keys', 'webhooks/new']) {

@@ -5,6 +5,7 @@ import { gql, subscribe } from './api.ts';
 import { go } from './App.tsx';
 import { Confirm, ErrorBanner, Json, StatusBadge, time, useLoad } from './ui.tsx';
 
+const PAGE = 50;
 const STATUSES = ['PENDING', 'SENDING', 'RETRYING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 const ROW = `id status attempts held entityId createdAt updatedAt nextAttemptAt lastStatusCode lastMessage lastErrorKind lastDurationMs webhook { id label } event { type }`;
 
@@ -36,7 +37,21 @@ export function Deliveries({ webhookId, open }: { webhookId: string; open?: stri
   const [status, setStatus] = useState('');
   const webhooks = useLoad<{ id: string; label: string }[]>(() => gql(`{ webhooks(first: 200, filter: { includeDeleted: true }) { edges { node { id label } } } }`).then((d) => d.webhooks.edges.map((e: any) => e.node as { id: string; label: string })), []);
   const filter = { webhookId: webhookId || undefined, statuses: status ? [status] : undefined };
-  const rows = useLoad<Row[]>(() => gql(`query($filter: InstanceFilter) { instances(first: 100, filter: $filter) { edges { node { ${ROW} } } } }`, { filter }).then((d) => d.instances.edges.map((e: any) => e.node as Row)), [webhookId, status]);
+  const [older, setOlder] = useState<{ cursor: string | null; more: boolean }>({ cursor: null, more: false });
+  const page = async (after: string | null) => {
+    const d = await gql(`query($filter: InstanceFilter, $after: String) { instances(first: ${PAGE}, after: $after, filter: $filter) { edges { node { ${ROW} } } pageInfo { endCursor hasNextPage } } }`, { filter, after });
+    setOlder({ cursor: d.instances.pageInfo.endCursor, more: d.instances.pageInfo.hasNextPage });
+    return d.instances.edges.map((e: any) => e.node as Row) as Row[];
+  };
+  const rows = useLoad<Row[]>(() => page(null), [webhookId, status]);
+  const loadOlder = async () => {
+    try {
+      const next = await page(older.cursor);
+      rows.setData((list) => [...(list ?? []), ...next.filter((r) => !list?.some((x) => x.id === r.id))]);
+    } catch (err) {
+      setActionError(err);
+    }
+  };
   const [live, setLive] = useState<'connecting' | 'live' | 'error'>('connecting');
   const [menu, setMenu] = useState<{ row: Row; x: number; y: number } | null>(null);
   const [retriggerAll, setRetriggerAll] = useState(false);
@@ -56,7 +71,7 @@ export function Deliveries({ webhookId, open }: { webhookId: string; open?: stri
         setLive('live');
         rows.setData((list) => {
           const others = (list ?? []).filter((r) => r.id !== row.id);
-          return [row, ...others].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 200);
+          return [row, ...others].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
         });
         if (row.id === openRef.current) setDetailVersion((v) => v + 1);
       },
@@ -175,6 +190,11 @@ export function Deliveries({ webhookId, open }: { webhookId: string; open?: stri
                 ))}
               </tbody>
             </table>
+          )}
+          {older.more && (
+            <button type="button" className="load-more" onClick={loadOlder}>
+              Load older deliveries
+            </button>
           )}
         </div>
         {open && <Detail id={open} version={detailVersion} onClose={() => go(href(webhookId))} act={act} />}

@@ -110,6 +110,10 @@ describe('the dashboard', () => {
   it('builds a webhook with a trigger and conditions, previews it live and tests it against the inbox', async () => {
     const inboxUrl = (await herald.ok(`{ inboxes { edges { node { url } } } }`)).inboxes.edges[0].node.url as string;
     await page.getByLabel('Label', { exact: true }).fill('Completed delegates');
+    // Changing a field clears its error; the others stay until the next save.
+    const label = page.locator('.field', { has: page.getByLabel('Label', { exact: true }) });
+    await label.getByRole('alert').waitFor({ state: 'detached' });
+    await page.locator('.field', { has: page.getByLabel('URL', { exact: true }) }).getByRole('alert').waitFor();
     await page.getByLabel('Topic', { exact: true }).selectOption('delegate');
     await page.getByLabel('Trigger', { exact: true }).selectOption('CREATE');
     await page.getByRole('button', { name: 'Add trigger' }).click();

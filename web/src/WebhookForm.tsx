@@ -169,10 +169,13 @@ export function WebhookForm({ id }: { id?: string }) {
     if (saved.data) setForm(fromWebhook(saved.data));
   }, [saved.data]);
 
+  // A field's error goes once the field is changed; the rest stay until the next save.
+  const [changedSinceSave, setChangedSinceSave] = useState<string[]>([]);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
     setDirty(true);
     setNotice(undefined);
+    setChangedSinceSave((keys) => [...keys, key, ...(key === 'triggers' ? ['events'] : key === 'events' ? ['triggers'] : [])]);
   };
   const setHeaders = (headers: Header[]) => {
     set('headers', headers);
@@ -184,11 +187,12 @@ export function WebhookForm({ id }: { id?: string }) {
   const catalog = chosenTopics.flatMap((t) => t.fields);
   const hiddenSecretUntouched = form.headers.some((h) => h.hidden && h.value === '');
   const input = useMemo(() => toInput(form, allTopics, { withHeaders: headersTouched && !hiddenSecretUntouched }), [form, allTopics, headersTouched, hiddenSecretUntouched]);
-  const errors = fieldErrors(error);
+  const errors = Object.fromEntries(Object.entries(fieldErrors(error)).filter(([name]) => !changedSinceSave.some((key) => name === key || name.startsWith(`${key}[`) || name.startsWith(`${key}.`))));
 
   const save = async () => {
     setBusy(true);
     setError(undefined);
+    setChangedSinceSave([]);
     try {
       if (id) {
         await gql(`mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, { id, input });

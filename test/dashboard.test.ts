@@ -6,7 +6,7 @@ import { copyFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { startBrowser } from './support/browser.ts';
 
@@ -26,7 +26,15 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The page's WebSockets pass through here, so a test can cut them and keep them cut.
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    if (liveLink.down) return ws.close({ code: 1012, reason: 'cut by the test' });
+    liveLink.open.push(ws);
+    ws.connectToServer();
+  });
 });
+
+const liveLink = { down: false, open: [] as WebSocketRoute[] };
 
 const publish = (status: string, entityId: string) =>
   herald.ok(`mutation($input: PublishEventInput!) { publishEvent(input: $input) { instances { id } } }`, {
@@ -232,6 +240,21 @@ describe('the dashboard', () => {
     await page.getByRole('link', { name: 'Inspector' }).click();
     await page.getByRole('link', { name: 'Delegate tryout' }).click();
     await expect.poll(() => page.getByRole('list', { name: 'Captured requests' }).getByRole('listitem').count()).toBe(3);
+  });
+
+  it('catches up with what it missed while its live connection was down', async () => {
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByText('● live').waitFor();
+    const before = await page.locator('tr[data-instance]').count();
+    liveLink.down = true;
+    for (const ws of liveLink.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    const published = await publish('Completed', 'd-3');
+    const id = published.publishEvent.instances[0].id;
+    await expect.poll(async () => (await herald.ok(`query($id: ID!) { instance(id: $id) { status } }`, { id })).instance.status).toBe('COMPLETED');
+    expect(await page.locator('tr[data-instance]').count()).toBe(before);
+    liveLink.down = false; // the client reconnects by itself, and reads what changed meanwhile
+    await page.locator(`tr[data-instance="${id}"][data-status="COMPLETED"]`).waitFor({ timeout: 20_000 });
+    await page.getByText('● live').waitFor();
   });
 
   it('lists webhooks with success rate and last delivery; deactivates, and deletes after confirming', async () => {

@@ -75,7 +75,14 @@ export function Deliveries({ webhookId, open }: { webhookId: string; open?: stri
         });
         if (row.id === openRef.current) setDetailVersion((v) => v + 1);
       },
-      () => setLive('error'),
+      {
+        onError: () => setLive('error'),
+        onGap: () => {
+          setLive('live');
+          rows.reload();
+          setDetailVersion((v) => v + 1);
+        },
+      },
     );
     // The subscription says nothing until something changes: call it live once the socket is up.
     const timer = setTimeout(() => setLive((s) => (s === 'connecting' ? 'live' : s)), 300);

@@ -152,6 +152,7 @@ function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { i
     () =>
       subscribe<{ inboxRequestReceived: Captured }>(`subscription($id: ID!) { inboxRequestReceived(inboxId: $id) { ${REQUEST} } }`, { id: inbox.id }, ({ inboxRequestReceived: r }) =>
         requests.setData((list) => [r, ...(list ?? []).filter((x) => x.id !== r.id)].slice(0, 100)),
+        { onGap: requests.reload },
       ),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [inbox.id],

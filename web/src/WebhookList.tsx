@@ -36,8 +36,8 @@ export function WebhookList() {
       clearTimeout(pending.current);
       pending.current = setTimeout(reload, 500);
     };
-    const offWebhooks = subscribe(`subscription { webhookUpdated { id } }`, {}, soon);
-    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED]) { id } }`, {}, soon);
+    const offWebhooks = subscribe(`subscription { webhookUpdated { id } }`, {}, soon, { onGap: soon });
+    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED]) { id } }`, {}, soon, { onGap: soon });
     return () => {
       clearTimeout(pending.current);
       offWebhooks();

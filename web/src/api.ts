@@ -70,6 +70,8 @@ export async function gql<T = any>(query: string, variables?: Record<string, unk
 }
 
 let wsClient: Client | undefined;
+/** What each live subscription does to catch up after it may have missed changes. */
+const catchUps = new Set<() => void>();
 
 function client(): Client {
   if (!wsClient) {
@@ -82,26 +84,60 @@ function client(): Client {
       shouldRetry: () => true,
       lazy: true,
     });
+    // The client subscribes again after a reconnect; what changed meanwhile is read afresh.
+    wsClient.on('connected', (_socket, _payload, wasRetry) => {
+      if (wasRetry) for (const catchUp of catchUps) catchUp();
+    });
   }
   return wsClient;
 }
 
-/** Subscribes; `onData` gets each result's data. Returns the unsubscribe function. */
+/**
+ * Subscribes and stays subscribed: `onData` gets each result's data. When the
+ * server ends the subscription (an error, or a subscriber that fell too far
+ * behind) or the connection was lost, `onGap` is called to read what may have been
+ * missed, and the subscription starts again. Returns the unsubscribe function.
+ */
 export function subscribe<T = any>(
   query: string,
   variables: Record<string, unknown>,
   onData: (data: T) => void,
-  onError?: (error: ApiError) => void,
+  { onGap, onError }: { onGap?: () => void; onError?: (error: ApiError) => void } = {},
 ): () => void {
-  return client().subscribe<T>(
-    { query, variables },
-    {
-      next: (result) => {
-        if (result.errors?.length) onError?.(toApiError(result.errors as any[]));
-        else if (result.data) onData(result.data as T);
+  let stopped = false;
+  let off: () => void = () => undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const again = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (stopped) return;
+      onGap?.();
+      start();
+    }, 1000);
+  };
+  const start = () => {
+    off = client().subscribe<T>(
+      { query, variables },
+      {
+        next: (result) => {
+          if (result.errors?.length) onError?.(toApiError(result.errors as any[]));
+          else if (result.data) onData(result.data as T);
+        },
+        error: (error) => {
+          onError?.(new ApiError(error instanceof Error ? error.message : Array.isArray(error) ? error.map((e) => e.message).join('; ') : 'the subscription ended', 'WS', []));
+          again();
+        },
+        complete: again,
       },
-      error: (error) => onError?.(new ApiError(error instanceof Error ? error.message : 'subscription closed', 'WS', [])),
-      complete: () => undefined,
-    },
-  );
+    );
+  };
+  if (onGap) catchUps.add(onGap);
+  start();
+  return () => {
+    stopped = true;
+    clearTimeout(retry);
+    if (onGap) catchUps.delete(onGap);
+    off();
+  };
 }

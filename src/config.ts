@@ -28,6 +28,8 @@ export interface Config {
   retentionDays: number;
   /** Deliveries one process sends at once. */
   workerConcurrency: number;
+  /** Delivery jobs taken from the queue at a time. */
+  workerBatchSize: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
 }
@@ -71,6 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
     deactivateAfterFailures: read.int('HERALD_DEACTIVATE_AFTER_FAILURES', 25, { min: 1, max: 100_000 }),
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 50, { min: 1, max: 1000 }),
+    workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -11,6 +11,17 @@ export interface DeliverJob {
   trigger: 'AUTO' | 'MANUAL';
 }
 
+/** A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again. */
+export const DELIVER_QUEUE_OPTIONS = {
+  notify: true,
+  heartbeatSeconds: 10,
+  expireInSeconds: 120,
+  retryLimit: 20,
+  retryDelay: 1,
+  retryBackoff: true,
+  retryDelayMax: 300,
+};
+
 let current: PgBoss | undefined;
 
 /** Starts pg-boss on Herald's database (its tables live in the `pgboss` schema). */
@@ -28,16 +39,7 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
   boss.on('error', (error) => log.error({ err: error }, 'queue error'));
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
-  // A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again.
-  await boss.createQueue(DELIVER_QUEUE, {
-    notify: true,
-    heartbeatSeconds: 10,
-    expireInSeconds: 120,
-    retryLimit: 20,
-    retryDelay: 1,
-    retryBackoff: true,
-    retryDelayMax: 300,
-  });
+  await boss.createQueue(DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS);
   await boss.createQueue('close-batch', { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true });
   current = boss;
   return boss;

@@ -72,7 +72,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: read.int('HERALD_MAX_EVENT_BYTES', 256 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     deactivateAfterFailures: read.int('HERALD_DEACTIVATE_AFTER_FAILURES', 25, { min: 1, max: 100_000 }),
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
-    workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 50, { min: 1, max: 1000 }),
+    workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
   };

@@ -60,7 +60,11 @@ export class Herald {
   url = '';
   readonly gql = clientFor(() => this.url, KEY);
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    /** Extra `node` flags (`--cpu-prof`, say). */
+    private readonly nodeArgs: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     this.process = startServerProcess({
@@ -68,7 +72,7 @@ export class Herald {
       HERALD_OUTBOUND_ALLOW: '127.0.0.0/8',
       HERALD_DEACTIVATE_AFTER_FAILURES: '100000',
       ...this.env,
-    });
+    }, 60_000, this.nodeArgs);
     this.url = await this.process.listening;
   }
 

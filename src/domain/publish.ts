@@ -1,8 +1,8 @@
 import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
+import type { Event, Instance } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
-import { notify } from '../pubsub/changes.ts';
+import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
 import { addToBatches } from '../delivery/batching.ts';
 import { loadTopics } from './catalog.ts';
@@ -62,37 +62,35 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
           : [];
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
         const fresh = events.filter((e) => !e.key || !byKey.has(e.key));
-        const rows: Prisma.EventCreateManyInput[] = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key));
-        const instances: Prisma.InstanceCreateManyInput[] = [];
+        const stored = new Date();
+        const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
+        const instances: Instance[] = [];
+        const created = new Map<string, Instance[]>();
         const batched: Parameters<typeof addToBatches>[1] = [];
         for (const { shape } of fresh) {
+          const mine: Instance[] = [];
           for (const webhook of webhooks) {
             if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
             if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
             if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-            else instances.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!));
+            else mine.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!, stored));
           }
+          instances.push(...mine);
+          created.set(shape.id, mine);
         }
         await holdOrdered(tx, instances, webhooks);
-        if (rows.length) await tx.event.createMany({ data: rows });
-        if (instances.length) await tx.instance.createMany({ data: instances });
+        await insertEvents(tx, rows);
+        await insertInstances(tx, instances);
         await addToBatches(tx, batched);
         await enqueueDeliveries(
           tx,
-          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),
+          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, trigger: 'AUTO' as const })),
         );
-        await notify(tx, [
-          ...rows.map((r) => ({ k: 'event' as const, t: tenantId, id: r.id!, topic: r.topic })),
-          ...instances.map((i) => ({ k: 'instance' as const, t: tenantId, id: i.id!, w: i.webhookId, s: i.status! })),
-        ]);
-        const created = new Map<string, Instance[]>();
-        const stored = await tx.instance.findMany({ where: { eventId: { in: rows.map((r) => r.id!) } } });
-        for (const instance of stored) created.set(instance.eventId, [...(created.get(instance.eventId) ?? []), instance]);
-        const storedEvents = new Map((await tx.event.findMany({ where: { id: { in: rows.map((r) => r.id!) } } })).map((e) => [e.id, e]));
+        const storedEvents = new Map(rows.map((e) => [e.id, e]));
         return events.map(({ shape, key }) => {
           const previous = key ? byKey.get(key) : undefined;
           if (previous) return { event: previous, instances: previous.instances, duplicate: true };
-          return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id) ?? [], duplicate: false };
+          return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id)!, duplicate: false };
         });
       });
     } catch (error) {
@@ -104,10 +102,69 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
 }
 
 /**
+ * Stores events as given, in one statement, and announces them. The rows go as one JSON
+ * document (no per-value work in the client); what is stored is exactly `events`.
+ */
+async function insertEvents(tx: Tx, events: Event[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    id: e.id,
+    tenant_id: e.tenantId,
+    topic: e.topic,
+    action: e.action,
+    entity_id: e.entityId,
+    data: e.data,
+    previous: e.previous,
+    changed_fields: e.changedFields,
+    actor: e.actor,
+    client_id: e.clientId,
+    correlation_id: e.correlationId,
+    idempotency_key: e.idempotencyKey,
+    occurred_at: e.occurredAt,
+    created_at: e.createdAt,
+  }));
+  await tx.$executeRaw`
+    WITH stored AS (
+      INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(rows)}::jsonb)
+      RETURNING id, tenant_id, topic)
+    SELECT count(*) FROM stored,
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent`;
+}
+
+/** Stores instances as given, in one statement, and announces each one's status. */
+async function insertInstances(tx: Tx, instances: Instance[]): Promise<void> {
+  if (instances.length === 0) return;
+  const rows = instances.map((i) => ({
+    id: i.id,
+    tenant_id: i.tenantId,
+    webhook_id: i.webhookId,
+    event_id: i.eventId,
+    entity_id: i.entityId,
+    status: i.status,
+    held: i.held,
+    attempts: i.attempts,
+    next_attempt_at: i.nextAttemptAt,
+    payload: i.payload,
+    request: i.request,
+    last_status_code: i.lastStatusCode,
+    last_message: i.lastMessage,
+    last_duration_ms: i.lastDurationMs,
+    last_error_kind: i.lastErrorKind,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  }));
+  await tx.$executeRaw`
+    WITH changed AS (
+      INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(rows)}::jsonb)
+      RETURNING id, tenant_id, webhook_id, status)
+    SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified`;
+}
+
+/**
  * Ordered webhooks: an instance waits (held, no job) while an earlier one of the same
  * entity is on its way, including earlier ones in this same publish.
  */
-async function holdOrdered(tx: Tx, instances: Prisma.InstanceCreateManyInput[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
+async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
   const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
   const busy = new Map<string, boolean>();
   const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status !== 'FAILED').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
@@ -124,36 +181,52 @@ async function holdOrdered(tx: Tx, instances: Prisma.InstanceCreateManyInput[], 
   }
 }
 
-function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null): Prisma.EventCreateManyInput {
+function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null, createdAt: Date): Event {
   return {
     id: e.id,
     tenantId,
     topic: e.topic,
     action: e.action,
     entityId: e.entityId,
-    data: (e.data ?? undefined) as never,
-    previous: (e.previous ?? undefined) as never,
+    data: (e.data ?? null) as Event['data'],
+    previous: (e.previous ?? null) as Event['previous'],
     changedFields: e.changedFields ?? [],
-    actor: (e.actor ?? undefined) as never,
+    actor: (e.actor ?? null) as Event['actor'],
     clientId: e.clientId,
     correlationId: e.correlationId,
     idempotencyKey,
     occurredAt: e.occurredAt,
+    createdAt,
   };
 }
 
 type MatchedWebhook = { id: string; url: string; method: any; payloadMode: any; selectedFields: string[]; template: string | null; templateFormat: any };
 
 /** An instance with its rendered payload; a payload that cannot render fails the instance at once, visibly. */
-export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: EventShape, topic: Parameters<typeof renderPayload>[2]): Prisma.InstanceCreateManyInput {
-  const base = { id: uuidv7(), tenantId, webhookId: webhook.id, eventId: event.id, entityId: event.entityId };
+export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: EventShape, topic: Parameters<typeof renderPayload>[2], createdAt: Date): Instance {
+  const base: Instance = {
+    id: uuidv7(),
+    tenantId,
+    webhookId: webhook.id,
+    eventId: event.id,
+    entityId: event.entityId,
+    status: 'PENDING',
+    held: false,
+    attempts: 0,
+    nextAttemptAt: null,
+    payload: {},
+    request: null,
+    lastStatusCode: null,
+    lastMessage: null,
+    lastDurationMs: null,
+    lastErrorKind: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
   try {
-    const payload = renderPayload({ ...webhook, mode: webhook.payloadMode }, event, topic);
-    return { ...base, status: 'PENDING', payload: payload as never };
+    return { ...base, payload: renderPayload({ ...webhook, mode: webhook.payloadMode }, event, topic) as unknown as Instance['payload'] };
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
-    return { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' };
+    return { ...base, status: 'FAILED', lastMessage: error.message, lastErrorKind: 'RENDER' };
   }
 }
-
-

@@ -10,8 +10,8 @@ export interface ServerProcess {
 }
 
 /** Runs `src/index.ts` (what `npm start` runs) as a real process. */
-export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/index.ts'], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   let output = '';

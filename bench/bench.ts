@@ -20,7 +20,7 @@ const size = args.smoke
   : { events1: 30_000, events10: 3_000, limitJobs: 30_000, limitRequests: 30_000, moderateRate: 200, latencySeconds: 15, saturationSeconds: 10 };
 const PRODUCERS = 4;
 const config = loadConfig(process.env);
-const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, producers: PRODUCERS, publishBatch: 100 };
+const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, perWebhook: config.webhookConcurrency, producers: PRODUCERS, publishBatch: 100 };
 
 const postgres = await Postgres.start();
 const receivers = await Receivers.start();
@@ -169,7 +169,7 @@ function report(r: Results): string {
   const pct = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
   const lines = [
     `Herald bench${r.smoke ? ' (smoke: too small to mean anything)' : ''} — ${r.date.slice(0, 19)}Z, commit ${r.commit}, ${r.machine.cpus} CPUs, node ${r.machine.node}`,
-    `settings: fetch batch ${r.settings.batchSize}, ${r.settings.inFlight} deliveries in flight, ${r.settings.producers} publishers × ${r.settings.publishBatch} events per publishEvents`,
+    `settings: fetch batch ${r.settings.batchSize}, ${r.settings.inFlight} deliveries in flight (${r.settings.perWebhook} per webhook), ${r.settings.producers} publishers × ${r.settings.publishBatch} events per publishEvents`,
     '',
     table(
       ['throughput', 'per second', 'of pg-boss', 'of HTTP', 'delivered'],

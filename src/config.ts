@@ -30,6 +30,8 @@ export interface Config {
   workerConcurrency: number;
   /** Delivery jobs taken from the queue at a time. */
   workerBatchSize: number;
+  /** Deliveries of one webhook a process sends at once (a slow receiver holds no more places than this). */
+  webhookConcurrency: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
 }
@@ -74,6 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
+    webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 50, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -50,7 +50,7 @@ async function pgBoss(databaseUrl: string, jobs: number, batchSize: number, inFl
       while (next < jobs) {
         const size = Math.min(100, jobs - next);
         next += size;
-        await boss.insert('noop', Array.from({ length: size }, (_, i) => ({ data: { instanceId: String(next + i), trigger: 'AUTO' } })));
+        await boss.insert('noop', Array.from({ length: size }, (_, i) => ({ data: { instanceId: String(next + i), trigger: 'AUTO' }, group: { id: 'webhook' } })));
       }
     }),
   );

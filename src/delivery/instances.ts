@@ -142,7 +142,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, al
           LATERAL (SELECT pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status, 'n', next_attempt_at))::text)) AS sent`;
     }
     const retries = decided.filter((d) => d.status === 'RETRYING');
-    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
     for (const d of decided) {
       if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
     }
@@ -242,13 +242,13 @@ async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Prom
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
-    const ready = await tx.$queryRaw<Array<{ id: string }>>`
+    const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>`
       WITH changed AS (
         UPDATE instance SET status = 'PENDING', held = false, next_attempt_at = NULL, updated_at = now()
         WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING'
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;
-    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, trigger: 'MANUAL' as const })));
+    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, webhookId: r.webhook_id, trigger: 'MANUAL' as const })));
     return ready.length;
   });
 }

@@ -12,7 +12,7 @@ import { buildRequest, shownHeaders } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
 /** A fetched delivery job (its retryCount fences completion to this attempt of it). */
-type Job = QueueJob<DeliverJob> & { retryCount: number };
+type Job = QueueJob<DeliverJob> & { retryCount: number; groupId?: string | null };
 
 const POLL_MS = 500;
 /** Largest group of outcomes recorded in one transaction. */
@@ -62,15 +62,22 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed?: Ch
 }
 
 /**
- * Keeps up to `workerConcurrency` deliveries in flight: fetches jobs a batch at a time
- * whenever there is room, claims each batch's instances in one statement, sends each
- * request on its own, and records outcomes in groups as they come back (group commit),
- * completing their jobs in the same transaction. A slow receiver holds only its own
- * deliveries' places, never a whole batch. Jobs in hand carry heartbeats: if this
- * process dies they run again elsewhere and take over the instances left SENDING.
+ * Keeps up to `workerConcurrency` requests on their way, at most `webhookConcurrency`
+ * of them to one webhook: fetches jobs a batch at a time whenever there is room, claims
+ * a batch's instances in one statement, sends each request on its own, and records
+ * outcomes in groups as they come back (group commit), completing their jobs in the
+ * same transaction. A job whose webhook already has its share on the way waits here,
+ * unclaimed, for one of them to finish: a slow receiver holds its own places, never a
+ * whole batch nor everyone's. Jobs in hand carry heartbeats: if this process dies they
+ * run again elsewhere and take over the instances left SENDING.
  */
 class Dispatcher {
-  private readonly inFlight = new Map<string, Job>();
+  /** Every job in hand: waiting, being sent or being recorded. */
+  private readonly held = new Map<string, Job>();
+  private sending = 0;
+  private readonly webhooks = new Map<string, { sending: number; waiting: Job[] }>();
+  private waiting = 0;
+  private startScheduled = false;
   private readonly outcomes: Array<{ job: Job; settlement?: Settlement }> = [];
   private writing = false;
   private stopping = false;
@@ -81,6 +88,8 @@ class Dispatcher {
   private waitingForRoom = false;
   private drained: Array<() => void> = [];
   private readonly batchSize: number;
+  /** Jobs that may wait for their webhook's turn (beyond this, fetching pauses). */
+  private readonly maxWaiting: number;
 
   constructor(
     private readonly config: Config,
@@ -88,6 +97,7 @@ class Dispatcher {
     private readonly sender: Sender,
   ) {
     this.batchSize = Math.min(config.workerBatchSize, config.workerConcurrency);
+    this.maxWaiting = 5 * config.workerConcurrency;
   }
 
   start(): void {
@@ -95,7 +105,7 @@ class Dispatcher {
     this.heartbeat = setInterval(() => void this.beat(), (DELIVER_QUEUE_OPTIONS.heartbeatSeconds * 1000) / 2);
   }
 
-  /** New deliveries may be waiting: fetch now rather than at the next poll. */
+  /** New deliveries may be waiting, or places freed: fetch now rather than at the next poll. */
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
@@ -103,7 +113,7 @@ class Dispatcher {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const room = this.config.workerConcurrency - this.inFlight.size;
+      const room = Math.min(this.config.workerConcurrency - this.sending, this.maxWaiting - this.waiting);
       if (room < Math.ceil(this.batchSize / 2)) {
         this.waitingForRoom = true;
         await this.pause(POLL_MS); // woken when deliveries finish
@@ -118,12 +128,12 @@ class Dispatcher {
       } catch (error) {
         this.log.error({ err: error }, 'could not fetch delivery jobs; trying again');
       }
-      if (jobs.length) void this.dispatch(jobs);
+      if (jobs.length) this.take(jobs);
       if (jobs.length < asked && !this.stopping) await this.pause(POLL_MS);
     }
   }
 
-  /** Waits `ms`, or less when woken (new deliveries, room freed, stopping). */
+  /** Waits `ms`, or less when woken. */
   private pause(ms: number): Promise<void> {
     if (this.woken) {
       this.woken = false;
@@ -143,13 +153,68 @@ class Dispatcher {
     });
   }
 
-  private async dispatch(jobs: Job[]): Promise<void> {
-    for (const job of jobs) this.inFlight.set(job.id, job);
+  /** Queues fetched jobs behind their webhooks and starts what may start. */
+  private take(jobs: Job[]): void {
+    for (const job of jobs) {
+      this.held.set(job.id, job);
+      this.webhookOf(job).waiting.push(job);
+      this.waiting += 1;
+    }
+    this.startWaiting();
+  }
+
+  /** Jobs are grouped by webhook when enqueued; a job without a group is its own. */
+  private webhookOf(job: Job) {
+    const key = job.groupId ?? `job:${job.id}`;
+    let webhook = this.webhooks.get(key);
+    if (!webhook) this.webhooks.set(key, (webhook = { sending: 0, waiting: [] }));
+    return webhook;
+  }
+
+  /** Starts waiting jobs, round robin over webhooks, while places are free; one claim for them all. */
+  private startWaiting(): void {
+    const ready: Job[] = [];
+    let progress = true;
+    while (progress && this.sending < this.config.workerConcurrency) {
+      progress = false;
+      for (const [key, webhook] of this.webhooks) {
+        if (this.sending >= this.config.workerConcurrency) break;
+        if (webhook.waiting.length === 0) {
+          if (webhook.sending === 0) this.webhooks.delete(key);
+          continue;
+        }
+        if (webhook.sending >= this.config.webhookConcurrency) continue;
+        ready.push(webhook.waiting.shift()!);
+        webhook.sending += 1;
+        this.sending += 1;
+        this.waiting -= 1;
+        progress = true;
+      }
+    }
+    if (ready.length) void this.claimAndSend(ready);
+  }
+
+  /** A request finished (or never started): its place goes to the next waiting job. */
+  private release(job: Job): void {
+    const webhook = this.webhookOf(job);
+    webhook.sending -= 1;
+    this.sending -= 1;
+    if (this.startScheduled) return;
+    this.startScheduled = true;
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startWaiting();
+      if (this.waitingForRoom) this.wake();
+    });
+  }
+
+  private async claimAndSend(jobs: Job[]): Promise<void> {
     let claimed: Claimed[];
     try {
       // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
       claimed = await claim(jobs.map((job) => ({ instanceId: job.data.instanceId, takeOver: job.retryCount > 0 })));
     } catch (error) {
+      for (const job of jobs) this.release(job);
       await this.giveBack(jobs, error, 'could not claim deliveries; their jobs will run again');
       return;
     }
@@ -157,22 +222,31 @@ class Dispatcher {
     for (const job of jobs) {
       const instance = byId.get(job.data.instanceId);
       byId.delete(job.data.instanceId);
-      // Not claimed: delivered, cancelled, or being sent by someone else. The job is done.
-      if (!instance) this.record({ job });
-      else void this.send(job, instance);
+      if (instance) {
+        void this.send(job, instance);
+      } else {
+        // Not claimed: delivered, cancelled, or being sent by someone else. The job is done.
+        this.release(job);
+        this.record({ job });
+      }
     }
   }
 
   private async send(job: Job, instance: Claimed): Promise<void> {
     const headers = instance.webhook.headers as unknown as StoredHeader[];
     const startedAt = new Date();
+    let settlement: Settlement;
     try {
       const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
       const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
-      this.record({ job, settlement: { instance, trigger: job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome } });
+      settlement = { instance, trigger: job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome };
     } catch (error) {
+      this.release(job);
       await this.giveBack([job], error, 'delivery failed before it could be recorded; its job will run again');
+      return;
     }
+    this.release(job);
+    this.record({ job, settlement });
   }
 
   /** Queues an outcome; outcomes that arrive while a group is being written go in the next group. */
@@ -221,26 +295,33 @@ class Dispatcher {
   }
 
   private finished(jobs: Job[]): void {
-    for (const job of jobs) this.inFlight.delete(job.id);
-    if (this.waitingForRoom) this.wake();
-    if (this.inFlight.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
+    for (const job of jobs) this.held.delete(job.id);
+    if (this.held.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
   }
 
   private async beat(): Promise<void> {
-    if (this.inFlight.size === 0) return;
+    if (this.held.size === 0) return;
     try {
-      await queue().touch(DELIVER_QUEUE, [...this.inFlight.values()]);
+      await queue().touch(DELIVER_QUEUE, [...this.held.values()]);
     } catch (error) {
       this.log.warn({ err: error }, 'could not refresh delivery job heartbeats');
     }
   }
 
-  /** Stops fetching and waits for the deliveries in flight to be recorded. */
+  /** Stops fetching, hands back jobs still waiting, and waits for those on their way to be recorded. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
     await this.loop;
-    if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    const waiting = [...this.webhooks.values()].flatMap((w) => w.waiting.splice(0));
+    this.waiting = 0;
+    if (waiting.length) {
+      await queue()
+        .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
+        .catch(() => undefined);
+      this.finished(waiting);
+    }
+    if (this.held.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     clearInterval(this.heartbeat);
   }
 }

@@ -84,7 +84,7 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
         await addToBatches(tx, batched);
         await enqueueDeliveries(
           tx,
-          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, trigger: 'AUTO' as const })),
+          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const })),
         );
         const storedEvents = new Map(rows.map((e) => [e.id, e]));
         return events.map(({ shape, key }) => {

@@ -54,12 +54,16 @@ export function forgetQueue(): void {
   current = undefined;
 }
 
-/** Enqueues deliveries inside the caller's transaction: they exist if and only if it commits. */
-export async function enqueueDeliveries(tx: Tx, jobs: Array<DeliverJob & { startAfter?: Date }>): Promise<void> {
+/**
+ * Enqueues deliveries inside the caller's transaction: they exist if and only if it
+ * commits. Each job is in its webhook's group, so workers can cap how many of one
+ * webhook's deliveries are in flight at once (a slow receiver cannot take every place).
+ */
+export async function enqueueDeliveries(tx: Tx, jobs: Array<DeliverJob & { webhookId: string; startAfter?: Date }>): Promise<void> {
   if (jobs.length === 0) return;
   await queue().insert(
     DELIVER_QUEUE,
-    jobs.map(({ startAfter, ...data }) => ({ data, ...(startAfter ? { startAfter } : {}) })),
+    jobs.map(({ startAfter, webhookId, ...data }) => ({ data, group: { id: webhookId }, ...(startAfter ? { startAfter } : {}) })),
     { db: fromPrisma(tx) },
   );
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { chart } from './lib/chart.ts';
-import { createTopic, createWebhook, Herald, openDatabase, Postgres, publish, watchCompleted } from './lib/cluster.ts';
+import { createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
 import { measureLimit, type Rate } from './lib/limits.ts';
 import { Receivers } from './lib/receiver.ts';
 import { percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
@@ -70,22 +70,8 @@ try {
 
   // 3. Latency: publishEvent returning → the receiver getting the request, at a fixed rate.
   const latencyAt = async (rate: number, seconds: number, perCall: number, route: string, topic: string) => {
-    const publishedAt = new Map<string, number>();
-    const calls = Math.max(1, Math.round((rate * seconds) / perCall));
     const t0 = performance.now();
-    const pending = new Set<Promise<void>>();
-    for (let i = 0; i < calls; i += 1) {
-      const wait = t0 + (i * perCall * 1000) / rate - performance.now();
-      if (wait > 0) await sleep(wait);
-      const call = publish(herald!, topic, Array.from({ length: perCall }, (_, j) => `${route}-${i}-${j}`)).then((ids) => {
-        const at = performance.now();
-        for (const id of ids) publishedAt.set(id, at);
-      });
-      pending.add(call);
-      void call.finally(() => pending.delete(call));
-      if (pending.size >= 64) await Promise.race(pending);
-    }
-    await Promise.all(pending);
+    const publishedAt = await publishAtRate(herald!, topic, rate, seconds, { perCall });
     const achieved = publishedAt.size / ((performance.now() - t0) / 1000);
     const arrivals = receivers.get(route).firstAt;
     await receivers.waitFor(() => [...publishedAt.keys()].every((id) => arrivals.has(id)), 60_000, `every ${route} delivery`);

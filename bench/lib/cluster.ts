@@ -76,6 +76,11 @@ export class Herald {
     this.url = await this.process.listening;
   }
 
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return !!this.process && this.process.child.exitCode === null && this.process.child.signalCode === null;
+  }
+
   get pid(): number {
     return this.process!.child.pid!;
   }
@@ -118,11 +123,49 @@ export async function createTopic(herald: Herald, key: string): Promise<void> {
 
 const PUBLISH = 'mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id } } }';
 
-/** Publishes events of `topic` through the API; answers the acknowledged instances' ids. */
-export async function publish(herald: Herald, topic: string, entityIds: string[]): Promise<string[]> {
-  const inputs = entityIds.map((entityId) => ({ event: { topic, action: 'created', entityId, data: { entityId, status: 'Completed', amount: 42 } } }));
-  const data = await herald.gql(PUBLISH, { inputs });
-  return data.publishEvents.flatMap((p: { instances: Array<{ id: string }> }) => p.instances.map((i) => i.id));
+/**
+ * Publishes events of `topic` through the API; answers the acknowledged instances' ids.
+ * With `retryUntil` (a Date.now() deadline), a failed call (server down, database down)
+ * is tried again until then, each event's entity id being its idempotency key, so that
+ * nothing is published twice.
+ */
+export async function publish(herald: Herald, topic: string, entityIds: string[], retryUntil = 0): Promise<string[]> {
+  const inputs = entityIds.map((entityId) => ({ event: { topic, action: 'created', entityId, data: { entityId, status: 'Completed', amount: 42 } }, ...(retryUntil ? { idempotencyKey: entityId } : {}) }));
+  for (;;) {
+    try {
+      const data = await herald.gql(PUBLISH, { inputs });
+      return data.publishEvents.flatMap((p: { instances: Array<{ id: string }> }) => p.instances.map((i) => i.id));
+    } catch (error) {
+      if (Date.now() > retryUntil) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * Publishes `perCall` events a call at `rate` events per second for `seconds` (open
+ * loop: calls do not wait for each other, at most 64 at once); answers when each
+ * acknowledged instance was acknowledged (performance.now()). Entity ids start with `run`.
+ */
+export async function publishAtRate(herald: Herald, topic: string, rate: number, seconds: number, options: { perCall?: number; retryUntil?: number; run?: string } = {}): Promise<Map<string, number>> {
+  const { perCall = 1, retryUntil = 0, run = topic } = options;
+  const acknowledged = new Map<string, number>();
+  const calls = Math.max(1, Math.round((rate * seconds) / perCall));
+  const t0 = performance.now();
+  const pending = new Set<Promise<void>>();
+  for (let i = 0; i < calls; i += 1) {
+    const wait = t0 + (i * perCall * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const call = publish(herald, topic, Array.from({ length: perCall }, (_, j) => `${run}-${i}-${j}`), retryUntil).then((ids) => {
+      const at = performance.now();
+      for (const id of ids) acknowledged.set(id, at);
+    });
+    pending.add(call);
+    void call.finally(() => pending.delete(call)).catch(() => undefined);
+    if (pending.size >= 64) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+  return acknowledged;
 }
 
 /**

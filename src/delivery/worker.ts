@@ -124,7 +124,7 @@ class Dispatcher {
       this.woken = false;
       let jobs: Job[] = [];
       try {
-        jobs = (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: asked })) as Job[];
+        jobs = (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: asked, ignoreGroups: this.busyWebhooks() })) as Job[];
       } catch (error) {
         this.log.error({ err: error }, 'could not fetch delivery jobs; trying again');
       }
@@ -161,6 +161,17 @@ class Dispatcher {
       this.waiting += 1;
     }
     this.startWaiting();
+  }
+
+  /**
+   * Webhooks with their share on the way and as many again waiting: their jobs stay in
+   * the queue (the fetch skips them) rather than fill this worker's hands, so the jobs of
+   * other webhooks behind them are still fetched.
+   */
+  private busyWebhooks(): string[] {
+    const busy: string[] = [];
+    for (const [key, webhook] of this.webhooks) if (webhook.waiting.length >= this.config.webhookConcurrency && !key.startsWith('job:')) busy.push(key);
+    return busy;
   }
 
   /** Jobs are grouped by webhook when enqueued; a job without a group is its own. */

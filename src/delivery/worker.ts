@@ -85,6 +85,7 @@ class Dispatcher {
   private heartbeat: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** The loop waits for places to free (it has no room, or skipped busy webhooks): finishing deliveries wake it. */
   private waitingForRoom = false;
   private drained: Array<() => void> = [];
   private readonly batchSize: number;
@@ -121,15 +122,20 @@ class Dispatcher {
         continue;
       }
       const asked = Math.min(this.batchSize, room);
+      const busy = this.busyWebhooks();
       this.woken = false;
       let jobs: Job[] = [];
       try {
-        jobs = (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: asked, ignoreGroups: this.busyWebhooks() })) as Job[];
+        jobs = (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: asked, ignoreGroups: busy })) as Job[];
       } catch (error) {
         this.log.error({ err: error }, 'could not fetch delivery jobs; trying again');
       }
       if (jobs.length) this.take(jobs);
-      if (jobs.length < asked && !this.stopping) await this.pause(POLL_MS);
+      if (jobs.length < asked && !this.stopping) {
+        this.waitingForRoom = busy.length > 0;
+        await this.pause(POLL_MS);
+        this.waitingForRoom = false;
+      }
     }
   }
 

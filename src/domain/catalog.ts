@@ -9,19 +9,21 @@ export interface TopicInfo extends TopicShape {
   fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }>;
 }
 
+/** The tenant's topics with their field catalogs (one plain query: every publish reads this). */
 export async function loadTopics(tenantId: string): Promise<Map<string, TopicInfo>> {
-  const topics = await db().topic.findMany({
-    where: { tenantId },
-    include: { fields: { orderBy: { position: 'asc' } } },
-  });
+  const topics = await db().$queryRaw<Array<{ key: string; resource_url_template: string | null; custom_actions: string[]; fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }> }>>`
+    SELECT t.key, t.resource_url_template, t.custom_actions,
+      COALESCE((SELECT json_agg(json_build_object('path', f.path, 'type', f.type, 'values', f.values, 'mergeTag', f.merge_tag) ORDER BY f.position)
+        FROM topic_field f WHERE f.topic_id = t.id), '[]') AS fields
+    FROM topic t WHERE t.tenant_id = ${tenantId}::uuid`;
   return new Map(
     topics.map((t) => [
       t.key,
       {
         key: t.key,
-        resourceUrlTemplate: t.resourceUrlTemplate,
-        actions: [...BUILT_IN_ACTIONS, ...t.customActions],
-        fields: t.fields.map((f) => ({ path: f.path, type: f.type, values: f.values, mergeTag: f.mergeTag })),
+        resourceUrlTemplate: t.resource_url_template,
+        actions: [...BUILT_IN_ACTIONS, ...t.custom_actions],
+        fields: t.fields,
         mergeTags: t.fields.filter((f) => f.mergeTag).map((f) => ({ tag: f.mergeTag!, path: f.path })),
       },
     ]),

@@ -1,6 +1,6 @@
 import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Event, Instance } from '../generated/prisma/client.ts';
+import type { Combinator, Event, HttpMethod, Instance, PayloadMode, TemplateFormat } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
 import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
@@ -49,10 +49,7 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   if (new Set(keys).size !== keys.length) problems.add(at, 'two events in one call share an idempotency key');
   problems.throwIfAny();
 
-  const webhooks = await db().webhook.findMany({
-    where: { tenantId, active: true, deletedAt: null, topics: { hasSome: [...new Set(events.map((e) => e.shape.topic))] } },
-    include: { conditions: true },
-  });
+  const webhooks = await activeWebhooks(tenantId, [...new Set(events.map((e) => e.shape.topic))]);
   const now = new Date();
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -158,6 +155,36 @@ async function insertInstances(tx: Tx, instances: Instance[]): Promise<void> {
       INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(rows)}::jsonb)
       RETURNING id, tenant_id, webhook_id, status)
     SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified`;
+}
+
+/** What matching and rendering need of the tenant's active webhooks on these topics (one plain query: every publish reads this). */
+async function activeWebhooks(tenantId: string, topics: string[]) {
+  return db().$queryRaw<
+    Array<{
+      id: string;
+      eventTypes: string[];
+      conditionMatch: Combinator;
+      conditions: Parameters<typeof treeOf>[0];
+      batchWindowMs: number | null;
+      batchMaxSize: number;
+      orderedDelivery: boolean;
+      url: string;
+      method: HttpMethod;
+      payloadMode: PayloadMode;
+      selectedFields: string[];
+      template: string | null;
+      templateFormat: TemplateFormat | null;
+    }>
+  >`
+    SELECT w.id::text AS id, w.event_types AS "eventTypes", w.condition_match::text AS "conditionMatch",
+      COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
+        'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]') AS conditions,
+      w.batch_window_ms AS "batchWindowMs", w.batch_max_size AS "batchMaxSize", w.ordered_delivery AS "orderedDelivery",
+      w.url, w.method::text AS method, w.payload_mode::text AS "payloadMode", w.selected_fields AS "selectedFields",
+      w.template, w.template_format::text AS "templateFormat"
+    FROM webhook w
+    WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]
+    ORDER BY w.id`;
 }
 
 /**

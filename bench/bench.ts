@@ -84,7 +84,9 @@ try {
   const delays: number[] = [];
   const watcher = await watchCompleted(herald.url, moderateWebhook, (updatedAt) => delays.push(Date.now() - Date.parse(updatedAt)));
   const moderate = await latencyAt(size.moderateRate, size.latencySeconds, 1, 'moderate', 'latency');
-  await until(() => delays.length >= moderate.count, 30_000, 'every COMPLETED change at the subscriber');
+  await until(() => delays.length >= moderate.count, 30_000, 'every COMPLETED change at the subscriber').catch((error: Error) => {
+    throw new Error(`${error.message}: ${delays.length} of ${moderate.count} arrived`);
+  });
   await watcher.dispose();
   const subscription = percentiles(delays);
   await createTopic(herald, 'saturation');

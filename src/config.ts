@@ -64,7 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     role: read.oneOf('HERALD_ROLE', PROCESS_ROLES, 'all'),
     operatorKey: read.secret('HERALD_OPERATOR_KEY'),
     bootstrapKey: read.secret('HERALD_BOOTSTRAP_KEY'),
-    dbPoolSize: read.int('HERALD_DB_POOL_SIZE', 10, { min: 1, max: 200 }),
+    dbPoolSize: read.int('HERALD_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
     shutdownTimeoutMs: read.int('HERALD_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
     maxQueryDepth: read.int('HERALD_MAX_QUERY_DEPTH', 12, { min: 2, max: 100 }),
     maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),

@@ -35,7 +35,8 @@ export const MAX_BATCH = 1000;
 export async function publishEvents(tenantId: string, inputs: PublishInput[], limits: { maxEventBytes: number }, at = 'inputs'): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
-  const topics = await loadTopics(tenantId);
+  // Both reads at once: the webhooks of the topics named (unknown topics are refused below and match none).
+  const [topics, webhooks] = await Promise.all([loadTopics(tenantId), activeWebhooks(tenantId, [...new Set(inputs.map((i) => i.topic))])]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
     const event = checkEvent(problems, where, input, topics);
@@ -49,7 +50,6 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   if (new Set(keys).size !== keys.length) problems.add(at, 'two events in one call share an idempotency key');
   problems.throwIfAny();
 
-  const webhooks = await activeWebhooks(tenantId, [...new Set(events.map((e) => e.shape.topic))]);
   const now = new Date();
   for (let attempt = 0; ; attempt += 1) {
     try {
@@ -76,8 +76,7 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
           created.set(shape.id, mine);
         }
         await holdOrdered(tx, instances, webhooks);
-        await insertEvents(tx, rows);
-        await insertInstances(tx, instances);
+        await store(tx, rows, instances);
         await addToBatches(tx, batched);
         await enqueueDeliveries(
           tx,
@@ -99,12 +98,13 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
 }
 
 /**
- * Stores events as given, in one statement, and announces them. The rows go as one JSON
- * document (no per-value work in the client); what is stored is exactly `events`.
+ * Stores events and their instances as given, and announces them, in one statement.
+ * The rows go as one JSON document each (no per-value work in the client); what is
+ * stored is exactly `events` and `instances`.
  */
-async function insertEvents(tx: Tx, events: Event[]): Promise<void> {
+async function store(tx: Tx, events: Event[], instances: Instance[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((e) => ({
+  const eventRows = events.map((e) => ({
     id: e.id,
     tenant_id: e.tenantId,
     topic: e.topic,
@@ -120,18 +120,7 @@ async function insertEvents(tx: Tx, events: Event[]): Promise<void> {
     occurred_at: e.occurredAt,
     created_at: e.createdAt,
   }));
-  await tx.$executeRaw`
-    WITH stored AS (
-      INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(rows)}::jsonb)
-      RETURNING id, tenant_id, topic)
-    SELECT count(*) FROM stored,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent`;
-}
-
-/** Stores instances as given, in one statement, and announces each one's status. */
-async function insertInstances(tx: Tx, instances: Instance[]): Promise<void> {
-  if (instances.length === 0) return;
-  const rows = instances.map((i) => ({
+  const instanceRows = instances.map((i) => ({
     id: i.id,
     tenant_id: i.tenantId,
     webhook_id: i.webhookId,
@@ -151,10 +140,14 @@ async function insertInstances(tx: Tx, instances: Instance[]): Promise<void> {
     updated_at: i.updatedAt,
   }));
   await tx.$executeRaw`
-    WITH changed AS (
-      INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(rows)}::jsonb)
+    WITH stored AS (
+      INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
+      RETURNING id, tenant_id, topic),
+    changed AS (
+      INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
       RETURNING id, tenant_id, webhook_id, status)
-    SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified`;
+    SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
+      + (SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified)`;
 }
 
 /** What matching and rendering need of the tenant's active webhooks on these topics (one plain query: every publish reads this). */

@@ -1,7 +1,7 @@
-import { db, type Tx } from '../db/client.ts';
+import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { AttemptTrigger, Instance, InstanceStatus, Webhook } from '../generated/prisma/client.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
+import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
 import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { backoffDelay, retryAfterMs } from './backoff.ts';
@@ -36,7 +36,7 @@ export interface Claimed {
  */
 export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean }>): Promise<Claimed[]> {
   if (wanted.length === 0) return [];
-  const rows = await db().$queryRaw<ClaimRow[]>`
+  const rows = await query<ClaimRow>(Prisma.sql`
     WITH wanted AS (
       SELECT id, bool_or(take_over) AS take_over FROM unnest(${wanted.map((w) => w.instanceId)}::uuid[], ${wanted.map((w) => w.takeOver)}::boolean[]) AS w(id, take_over) GROUP BY id),
     locked AS (
@@ -51,7 +51,7 @@ export async function claim(wanted: Array<{ instanceId: string; takeOver: boolea
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
       w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.ordered_delivery, w.consecutive_failures
     FROM changed JOIN webhook w ON w.id = changed.webhook_id,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent`;
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent`);
   return rows.map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
@@ -111,17 +111,35 @@ export interface SettleLimits {
 
 /**
  * Records attempts and moves their instances on, COMPLETED, RETRYING (with a job for
- * later) or FAILED, all in one transaction: one statement writes every attempt, every
- * instance and every notification. `alsoInTransaction` commits with them (the worker
- * completes its queue jobs there, so a job is done exactly when its attempt is recorded).
+ * later) or FAILED, and completes the queue `jobs` they came from, all in one
+ * transaction, so a job is done exactly when its attempt is recorded. One statement
+ * writes every attempt, every instance and every notification; when every outcome is
+ * a plain success, the whole transaction goes in one round trip.
  */
-export async function settle(settlements: Settlement[], limits: SettleLimits, alsoInTransaction?: (tx: Tx) => Promise<void>): Promise<void> {
+export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<void> {
   const now = new Date();
   const decided = settlements.map((s) => ({ ...s, ...decide(s, limits, now) }));
+  const sql = decided.length ? settleSql(decided) : null;
+  if (decided.every((d) => d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0)) {
+    await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
+    return;
+  }
   await db().$transaction(async (tx) => {
-    if (decided.length) {
-      const column = <T>(f: (d: (typeof decided)[number]) => T) => decided.map(f);
-      await tx.$queryRaw`
+    if (sql) await tx.$queryRaw(sql);
+    const retries = decided.filter((d) => d.status === 'RETRYING');
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
+    for (const d of decided) {
+      if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
+    }
+    await countFailures(tx, decided, limits.deactivateAfterFailures, now);
+    await completeDeliveries(tx, jobs);
+  });
+}
+
+/** One statement: every attempt, every instance's new status, every notification. */
+function settleSql(decided: Array<Settlement & { status: InstanceStatus; nextAttemptAt: Date | null }>): Prisma.Sql {
+  const column = <T>(f: (d: (typeof decided)[number]) => T) => decided.map(f);
+  return Prisma.sql`
         WITH outcome AS (
           SELECT * FROM unnest(
             ${column((d) => d.instance.id)}::uuid[], ${column(() => uuidv7())}::uuid[], ${column((d) => d.instance.attempts)}::int[],
@@ -140,15 +158,6 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, al
           RETURNING i.id, i.tenant_id, i.webhook_id, i.status, i.next_attempt_at)
         SELECT changed.id::text AS id FROM changed,
           LATERAL (SELECT pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status, 'n', next_attempt_at))::text)) AS sent`;
-    }
-    const retries = decided.filter((d) => d.status === 'RETRYING');
-    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
-    for (const d of decided) {
-      if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
-    }
-    await countFailures(tx, decided, limits.deactivateAfterFailures, now);
-    await alsoInTransaction?.(tx);
-  });
 }
 
 /** What an outcome means for its instance: done, try again later, or given up. */

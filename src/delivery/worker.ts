@@ -1,4 +1,4 @@
-import { fromPrisma, type Job as QueueJob } from 'pg-boss';
+import type { Job as QueueJob } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { StoredHeader } from '../domain/webhooks.ts';
 import type { RenderedPayload } from '../domain/payload.ts';
@@ -18,30 +18,22 @@ const POLL_MS = 500;
 /** Largest group of outcomes recorded in one transaction. */
 const SETTLE_GROUP = 500;
 
-let running: Dispatcher[] = [];
-
-/** Wakes this process's delivery workers at once (after a publish commits). */
-export function wakeWorkers(): void {
-  for (const dispatcher of running) dispatcher.wake();
-}
-
 export interface DeliveryWorker {
   sender: Sender;
   stop(): Promise<void>;
 }
 
 /** Takes delivery jobs from the queue and sends them; closes batches when their window ends. */
-export async function startDeliveryWorker(config: Config, log: Logger, feed?: ChangeFeed): Promise<DeliveryWorker> {
+export async function startDeliveryWorker(config: Config, log: Logger, feed: ChangeFeed): Promise<DeliveryWorker> {
   const sender = sharedSender(new AddressGuard(config.outboundAllow));
   const boss = queue();
   const dispatcher = new Dispatcher(config, log, sender);
-  // New deliveries are announced as PENDING changes, whichever process published them.
+  // New deliveries (published, re-triggered, released, batched) are announced as PENDING changes, whichever process made them.
   const onChange = (change: { k: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake();
   const onReconnect = () => dispatcher.wake();
-  feed?.on('change', onChange);
-  feed?.on('reconnected', onReconnect);
+  feed.on('change', onChange);
+  feed.on('reconnected', onReconnect);
   dispatcher.start();
-  running.push(dispatcher);
   const batchWorker = await boss.work<{ batchId: string }>(
     BATCH_QUEUE,
     { batchSize: 10, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
@@ -52,9 +44,8 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed?: Ch
   return {
     sender,
     async stop() {
-      feed?.off('change', onChange);
-      feed?.off('reconnected', onReconnect);
-      running = running.filter((d) => d !== dispatcher);
+      feed.off('change', onChange);
+      feed.off('reconnected', onReconnect);
       await boss.offWork(BATCH_QUEUE, { id: batchWorker, wait: true });
       await dispatcher.stop();
     },
@@ -293,9 +284,7 @@ class Dispatcher {
 
   private write(group: Array<{ job: Job; settlement?: Settlement }>): Promise<void> {
     const settlements = group.flatMap((o) => (o.settlement ? [o.settlement] : []));
-    return settle(settlements, this.config, async (tx) => {
-      await queue().complete(DELIVER_QUEUE, group.map((o) => o.job), null, { db: fromPrisma(tx) });
-    });
+    return settle(settlements, this.config, group.map((o) => o.job));
   }
 
   /** Fails jobs so they run again (after pg-boss's retry delay); if even that fails, their heartbeats lapse and they run again. */

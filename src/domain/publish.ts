@@ -1,7 +1,7 @@
-import { db, type Tx } from '../db/client.ts';
+import { db, inOneTrip, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Combinator, Event, HttpMethod, Instance, PayloadMode, TemplateFormat } from '../generated/prisma/client.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
+import { Prisma, type Combinator, type Event, type HttpMethod, type Instance, type PayloadMode, type TemplateFormat } from '../generated/prisma/client.ts';
+import { enqueueDeliveries, enqueueStatement } from '../queue/boss.ts';
 import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
 import { addToBatches } from '../delivery/batching.ts';
@@ -51,6 +51,48 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   problems.throwIfAny();
 
   const now = new Date();
+  const plan = (fresh: typeof events) => {
+    const stored = new Date();
+    const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
+    const instances: Instance[] = [];
+    const created = new Map<string, Instance[]>();
+    const batched: Parameters<typeof addToBatches>[1] = [];
+    for (const { shape } of fresh) {
+      const mine: Instance[] = [];
+      for (const webhook of webhooks) {
+        if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
+        if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
+        if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
+        else mine.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!, stored));
+      }
+      instances.push(...mine);
+      created.set(shape.id, mine);
+    }
+    const jobs = () => instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
+    const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
+      const storedEvents = new Map(rows.map((e) => [e.id, e]));
+      return events.map(({ shape, key }) => {
+        const previous = key ? byKey.get(key) : undefined;
+        if (previous) return { event: previous, instances: previous.instances, duplicate: true };
+        return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id)!, duplicate: false };
+      });
+    };
+    return { rows, instances, batched, jobs, results };
+  };
+
+  // Most publishes: no idempotency keys to look up, no batching, no ordering. Their
+  // whole transaction (events, instances, notifications, jobs) goes in one round trip.
+  if (keys.length === 0) {
+    const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
+    const simple = plan(events);
+    if (simple.batched.length === 0 && !simple.instances.some((i) => ordered.has(i.webhookId))) {
+      const jobs = simple.jobs();
+      const sql = storeSql(simple.rows, simple.instances);
+      await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await enqueueStatement(jobs)] : [])]);
+      return simple.results();
+    }
+  }
+
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await db().$transaction(async (tx) => {
@@ -58,36 +100,13 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
           ? await tx.event.findMany({ where: { tenantId, idempotencyKey: { in: keys } }, include: { instances: true } })
           : [];
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
-        const fresh = events.filter((e) => !e.key || !byKey.has(e.key));
-        const stored = new Date();
-        const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
-        const instances: Instance[] = [];
-        const created = new Map<string, Instance[]>();
-        const batched: Parameters<typeof addToBatches>[1] = [];
-        for (const { shape } of fresh) {
-          const mine: Instance[] = [];
-          for (const webhook of webhooks) {
-            if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
-            if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
-            if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-            else mine.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!, stored));
-          }
-          instances.push(...mine);
-          created.set(shape.id, mine);
-        }
+        const { rows, instances, batched, jobs, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
         await holdOrdered(tx, instances, webhooks);
-        await store(tx, rows, instances);
+        const sql = storeSql(rows, instances);
+        if (sql) await tx.$executeRaw(sql);
         await addToBatches(tx, batched);
-        await enqueueDeliveries(
-          tx,
-          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const })),
-        );
-        const storedEvents = new Map(rows.map((e) => [e.id, e]));
-        return events.map(({ shape, key }) => {
-          const previous = key ? byKey.get(key) : undefined;
-          if (previous) return { event: previous, instances: previous.instances, duplicate: true };
-          return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id)!, duplicate: false };
-        });
+        await enqueueDeliveries(tx, jobs());
+        return results(byKey);
       });
     } catch (error) {
       // Another call stored the same idempotency key first: read its event.
@@ -98,12 +117,12 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
 }
 
 /**
- * Stores events and their instances as given, and announces them, in one statement.
+ * The statement that stores events and their instances as given, and announces them.
  * The rows go as one JSON document each (no per-value work in the client); what is
  * stored is exactly `events` and `instances`.
  */
-async function store(tx: Tx, events: Event[], instances: Instance[]): Promise<void> {
-  if (events.length === 0) return;
+function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
+  if (events.length === 0) return null;
   const eventRows = events.map((e) => ({
     id: e.id,
     tenant_id: e.tenantId,
@@ -139,7 +158,7 @@ async function store(tx: Tx, events: Event[], instances: Instance[]): Promise<vo
     created_at: i.createdAt,
     updated_at: i.updatedAt,
   }));
-  await tx.$executeRaw`
+  return Prisma.sql`
     WITH stored AS (
       INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
       RETURNING id, tenant_id, topic),

@@ -1,4 +1,5 @@
-import { db } from '../db/client.ts';
+import { query } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { FieldType } from '../generated/prisma/client.ts';
 import { BUILT_IN_ACTIONS } from './topics.ts';
 import type { TopicShape } from './payload.ts';
@@ -11,11 +12,11 @@ export interface TopicInfo extends TopicShape {
 
 /** The tenant's topics with their field catalogs (one plain query: every publish reads this). */
 export async function loadTopics(tenantId: string): Promise<Map<string, TopicInfo>> {
-  const topics = await db().$queryRaw<Array<{ key: string; resource_url_template: string | null; custom_actions: string[]; fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }> }>>`
+  const topics = await query<{ key: string; resource_url_template: string | null; custom_actions: string[]; fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }> }>(Prisma.sql`
     SELECT t.key, t.resource_url_template, t.custom_actions,
       COALESCE((SELECT json_agg(json_build_object('path', f.path, 'type', f.type, 'values', f.values, 'mergeTag', f.merge_tag) ORDER BY f.position)
         FROM topic_field f WHERE f.topic_id = t.id), '[]') AS fields
-    FROM topic t WHERE t.tenant_id = ${tenantId}::uuid`;
+    FROM topic t WHERE t.tenant_id = ${tenantId}::uuid`);
   return new Map(
     topics.map((t) => [
       t.key,

@@ -1,4 +1,4 @@
-import { db, inOneTrip, type Tx } from '../db/client.ts';
+import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { Prisma, type Combinator, type Event, type HttpMethod, type Instance, type PayloadMode, type TemplateFormat } from '../generated/prisma/client.ts';
 import { enqueueDeliveries, enqueueStatement } from '../queue/boss.ts';
@@ -171,8 +171,8 @@ function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
 
 /** What matching and rendering need of the tenant's active webhooks on these topics (one plain query: every publish reads this). */
 async function activeWebhooks(tenantId: string, topics: string[]) {
-  return db().$queryRaw<
-    Array<{
+  return query<
+    {
       id: string;
       eventTypes: string[];
       conditionMatch: Combinator;
@@ -186,8 +186,8 @@ async function activeWebhooks(tenantId: string, topics: string[]) {
       selectedFields: string[];
       template: string | null;
       templateFormat: TemplateFormat | null;
-    }>
-  >`
+    }
+  >(Prisma.sql`
     SELECT w.id::text AS id, w.event_types AS "eventTypes", w.condition_match::text AS "conditionMatch",
       COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
         'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]') AS conditions,
@@ -196,7 +196,7 @@ async function activeWebhooks(tenantId: string, topics: string[]) {
       w.template, w.template_format::text AS "templateFormat"
     FROM webhook w
     WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]
-    ORDER BY w.id`;
+    ORDER BY w.id`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { enqueueDeliveries, enqueueStatement } from '../queue/boss.ts';
 import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
 import { addToBatches } from '../delivery/batching.ts';
-import { loadTopics } from './catalog.ts';
+import { topicMap, topicsJson, type TopicInfo, type TopicRow } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
@@ -35,8 +35,8 @@ export const MAX_BATCH = 1000;
 export async function publishEvents(tenantId: string, inputs: PublishInput[], limits: { maxEventBytes: number }, at = 'inputs'): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
-  // Both reads at once: the webhooks of the topics named (unknown topics are refused below and match none).
-  const [topics, webhooks] = await Promise.all([loadTopics(tenantId), activeWebhooks(tenantId, [...new Set(inputs.map((i) => i.topic))])]);
+  // The webhooks of the topics named (unknown topics are refused below and match none).
+  const { topics, webhooks } = await readCatalog(tenantId, [...new Set(inputs.map((i) => i.topic))]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
     const event = checkEvent(problems, where, input, topics);
@@ -169,34 +169,37 @@ function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
       + (SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified)`;
 }
 
-/** What matching and rendering need of the tenant's active webhooks on these topics (one plain query: every publish reads this). */
-async function activeWebhooks(tenantId: string, topics: string[]) {
-  return query<
-    {
-      id: string;
-      eventTypes: string[];
-      conditionMatch: Combinator;
-      conditions: Parameters<typeof treeOf>[0];
-      batchWindowMs: number | null;
-      batchMaxSize: number;
-      orderedDelivery: boolean;
-      url: string;
-      method: HttpMethod;
-      payloadMode: PayloadMode;
-      selectedFields: string[];
-      template: string | null;
-      templateFormat: TemplateFormat | null;
-    }
-  >(Prisma.sql`
-    SELECT w.id::text AS id, w.event_types AS "eventTypes", w.condition_match::text AS "conditionMatch",
-      COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
-        'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]') AS conditions,
-      w.batch_window_ms AS "batchWindowMs", w.batch_max_size AS "batchMaxSize", w.ordered_delivery AS "orderedDelivery",
-      w.url, w.method::text AS method, w.payload_mode::text AS "payloadMode", w.selected_fields AS "selectedFields",
-      w.template, w.template_format::text AS "templateFormat"
-    FROM webhook w
-    WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]
-    ORDER BY w.id`);
+interface MatchingWebhook {
+  id: string;
+  eventTypes: string[];
+  conditionMatch: Combinator;
+  conditions: Parameters<typeof treeOf>[0];
+  batchWindowMs: number | null;
+  batchMaxSize: number;
+  orderedDelivery: boolean;
+  url: string;
+  method: HttpMethod;
+  payloadMode: PayloadMode;
+  selectedFields: string[];
+  template: string | null;
+  templateFormat: TemplateFormat | null;
+}
+
+/**
+ * What a publish reads, in one plain query (every publish makes it): the tenant's
+ * topics, and what matching and rendering need of its active webhooks on `topics`.
+ */
+async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics: Map<string, TopicInfo>; webhooks: MatchingWebhook[] }> {
+  const [row] = await query<{ topics: TopicRow[]; webhooks: MatchingWebhook[] }>(Prisma.sql`
+    SELECT (${topicsJson(tenantId)}) AS topics,
+      (SELECT COALESCE(json_agg(json_build_object('id', w.id, 'eventTypes', w.event_types, 'conditionMatch', w.condition_match,
+        'conditions', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
+          'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]'),
+        'batchWindowMs', w.batch_window_ms, 'batchMaxSize', w.batch_max_size, 'orderedDelivery', w.ordered_delivery, 'url', w.url, 'method', w.method,
+        'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format) ORDER BY w.id), '[]')
+      FROM webhook w
+      WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
+  return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
 }
 
 /**

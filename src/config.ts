@@ -76,7 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
-    webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 50, { min: 1, max: 1000 }),
+    webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);

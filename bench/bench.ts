@@ -181,7 +181,7 @@ function report(r: Results): string {
     '',
     `server peak memory (VmHWM): ${Math.round(r.peakMemoryMb)} MB`,
     '',
-    table(['target', 'value', 'met'], r.targets.map((t) => [t.target, Math.round(t.value * 10) / 10, t.met ? 'yes' : 'NO'])),
+    table(['target', 'value', 'met'], r.targets.map((t) => [t.target, t.value, t.met ? 'yes' : 'NO'])),
   ];
   return lines.join('\n');
 }

@@ -34,6 +34,12 @@ try {
   const databaseUrl = await postgres.database('herald');
   herald = new Herald({ DATABASE_URL: databaseUrl });
   await herald.start();
+  // Resident memory sampled through the run: the peak of each phase (the picture of where memory goes).
+  const phasePeakMb: Record<string, number> = { started: await herald.memoryMb() };
+  let phase = 'setup';
+  const sampler = setInterval(() => {
+    herald!.memoryMb().then((mb) => (phasePeakMb[phase] = Math.max(phasePeakMb[phase] ?? 0, mb)), () => undefined);
+  }, 100);
   const db = await openDatabase(databaseUrl);
   await createTopic(herald, 'one');
   await createTopic(herald, 'ten');
@@ -65,7 +71,9 @@ try {
     const received = routes.reduce((n, r) => n + receivers.get(r).ids.size, 0);
     return { events, deliveries: expected, received, seconds, perSecond: expected / seconds, publishedPerSecond: events / publishSeconds, series };
   };
+  phase = 'fanout1';
   const fanout1 = await throughput('one', [one], ['one'], size.events1);
+  phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
   // 3. Latency: publishEvent returning → the receiver getting the request, at a fixed rate.
@@ -83,6 +91,7 @@ try {
   // Subscription delay, measured during the moderate run: COMPLETED committed (updatedAt) → the subscriber has it.
   const delays: number[] = [];
   const watcher = await watchCompleted(herald.url, moderateWebhook, (updatedAt) => delays.push(Date.now() - Date.parse(updatedAt)));
+  phase = 'moderate';
   const moderate = await latencyAt(size.moderateRate, size.latencySeconds, 1, 'moderate', 'latency');
   await until(() => delays.length >= moderate.count, 30_000, 'every COMPLETED change at the subscriber').catch((error: Error) => {
     throw new Error(`${error.message}: ${delays.length} of ${moderate.count} arrived`);
@@ -93,8 +102,10 @@ try {
   await createWebhook(herald, { label: 'saturation', events: ['saturation.created'], url: receivers.route('saturation') });
   // Near saturation: 60% of the 1-webhook throughput, in calls of up to 100 events at most 100 times a second.
   const saturationRate = Math.max(size.moderateRate, Math.round((fanout1.perSecond * 0.6) / 10) * 10);
+  phase = 'nearSaturation';
   const nearSaturation = await latencyAt(saturationRate, size.saturationSeconds, Math.max(1, Math.ceil(saturationRate / 100)), 'saturation', 'saturation');
   const peakMemoryMb = await herald.peakMemoryMb();
+  clearInterval(sampler);
   await db.end();
 
   // 4. Results.
@@ -109,6 +120,7 @@ try {
     latency: { moderate, nearSaturation },
     subscription,
     peakMemoryMb,
+    phasePeakMb,
     targets: targets(fanout1.perSecond, pgBoss, moderate, peakMemoryMb),
   };
   const stamp = results.date.replace(/[:.]/g, '-');

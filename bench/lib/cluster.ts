@@ -87,8 +87,17 @@ export class Herald {
 
   /** Peak resident memory of the process so far (VmHWM), in MB. */
   async peakMemoryMb(): Promise<number> {
+    return this.memory('VmHWM');
+  }
+
+  /** Resident memory of the process now (VmRSS), in MB. */
+  async memoryMb(): Promise<number> {
+    return this.memory('VmRSS');
+  }
+
+  private async memory(field: string): Promise<number> {
     const status = await fs.readFile(`/proc/${this.pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN) / 1024;
   }
 
   /** Kills the process (SIGKILL: no goodbye) or stops it (SIGTERM: drains), and waits for it to exit. */

@@ -65,8 +65,19 @@ export async function inOneTrip(statements: Statement[]): Promise<unknown[][]> {
 export function inline({ text, values }: Statement): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => {
     const value = prepareValue(values[Number(n) - 1]);
-    return value === null ? 'NULL' : pg.escapeLiteral(value);
+    return value === null ? 'NULL' : literal(value);
   });
+}
+
+const QUOTE = '$herald$';
+
+/**
+ * A string literal: dollar-quoted (taken exactly as written, no escaping to do, which
+ * matters for the large JSON documents of a publish), unless the value contains the
+ * quote, then escaped by the driver's rules.
+ */
+function literal(value: string): string {
+  return (value + QUOTE).indexOf(QUOTE) === value.length ? QUOTE + value + QUOTE : pg.escapeLiteral(value);
 }
 
 /** The driver's own conversion of a parameter to its text form (arrays, dates, JSON). */

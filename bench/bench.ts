@@ -64,7 +64,7 @@ try {
       series.push({ t: (performance.now() - started) / 1000, recorded: rows[0].n });
       if (rows[0].n >= expected) break;
       if (performance.now() - started > 60_000 + expected * 5) throw new Error(`only ${rows[0].n} of ${expected} deliveries recorded`);
-      await sleep(250);
+      await sleep(100);
     }
     const seconds = (performance.now() - started) / 1000;
     const publishSeconds = ((await publishing) - started) / 1000;

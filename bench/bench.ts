@@ -199,8 +199,12 @@ function report(r: Results): string {
 }
 
 function picture(r: Results, one: Array<{ t: number; recorded: number }>, ten: Array<{ t: number; recorded: number }>): string {
+  // Each point: deliveries recorded over the second before it.
   const rates = (series: Array<{ t: number; recorded: number }>) =>
-    series.slice(1).map((p, i) => ({ t: p.t, perSecond: (p.recorded - series[i]!.recorded) / Math.max(0.001, p.t - series[i]!.t) }));
+    series.slice(1).map((p) => {
+      const from = series.findLast((q) => q.t <= p.t - 1) ?? series[0]!;
+      return { t: p.t, perSecond: (p.recorded - from.recorded) / Math.max(0.001, p.t - from.t) };
+    });
   return chart({
     title: `Herald bench ${r.date.slice(0, 10)} (commit ${r.commit})`,
     throughput: [

@@ -124,50 +124,43 @@ async function sigkill(): Promise<DrillResult[]> {
   }
 }
 
-/** The receiver refuses connections for a while, then comes back on the same port. */
-async function receiverDown(): Promise<DrillResult[]> {
+/**
+ * Events published at a steady rate while `fault` (started `after` seconds in) breaks
+ * something; answers the drill's row, `fault`'s answer in its note, and whether the
+ * server outlived it.
+ */
+async function underLoad(name: string, drill: string, after: number, fault: (herald: Herald, receivers: Receivers) => Promise<string>): Promise<DrillResult[]> {
   const started = performance.now();
   const deadline = Date.now() + size.deadlineMs;
-  const { herald, receivers, db, tearDown } = await setUp('down');
+  const { herald, receivers, db, tearDown } = await setUp(name);
   try {
-    const outage = (async () => {
-      await sleep((size.seconds * 1000) / 4);
-      await receivers.down();
-      await sleep(size.downSeconds * 1000);
-      await receivers.up();
-    })();
+    const faulted = sleep(after * 1000).then(() => fault(herald, receivers));
     const acknowledged = await publishAtRate(herald, 'order', size.rate, size.seconds, { perCall: 10, retryUntil: deadline });
-    await outage;
-    await settled(receivers, 'down', acknowledged.keys(), db, deadline);
-    return [count(`receiver down for ${size.downSeconds} s`, receivers, 'down', acknowledged.keys(), started, `${size.rate} events/s for ${size.seconds} s, receiver down from ${size.seconds / 4} s`)];
+    const what = await faulted;
+    await settled(receivers, name, acknowledged.keys(), db, deadline);
+    return [count(drill, receivers, name, acknowledged.keys(), started, `${size.rate} events/s for ${size.seconds} s; ${what}; server ${herald.alive ? 'kept running' : 'DIED'}`)];
   } finally {
     await tearDown();
   }
 }
 
+/** The receiver refuses connections for a while, then comes back on the same port. */
+function receiverDown(): Promise<DrillResult[]> {
+  return underLoad('down', `receiver down for ${size.downSeconds} s`, size.seconds / 4, async (_, receivers) => {
+    await receivers.down();
+    await sleep(size.downSeconds * 1000);
+    await receivers.up();
+    return `receiver down from ${size.seconds / 4} s`;
+  });
+}
+
 /** PostgreSQL stopped and started again while events are published and delivered. */
-async function postgresRestart(): Promise<DrillResult[]> {
-  const started = performance.now();
-  const deadline = Date.now() + size.deadlineMs;
-  const { herald, receivers, db, tearDown } = await setUp('restart');
-  try {
-    let downMs = 0;
-    const restart = (async () => {
-      await sleep((size.seconds * 1000) / 3);
-      const t = performance.now();
-      await postgres.restart(size.postgresDownMs);
-      downMs = performance.now() - t;
-    })();
-    const acknowledged = await publishAtRate(herald, 'order', size.rate, size.seconds, { perCall: 10, retryUntil: deadline });
-    await restart;
-    await settled(receivers, 'restart', acknowledged.keys(), db, deadline);
-    const alive = herald.alive;
-    return [
-      count('PostgreSQL restarted under load', receivers, 'restart', acknowledged.keys(), started, `${size.rate} events/s for ${size.seconds} s; database down ${(downMs / 1000).toFixed(1)} s; server ${alive ? 'kept running' : 'DIED'}`),
-    ];
-  } finally {
-    await tearDown();
-  }
+function postgresRestart(): Promise<DrillResult[]> {
+  return underLoad('restart', 'PostgreSQL restarted under load', size.seconds / 3, async () => {
+    const t = performance.now();
+    await postgres.restart(size.postgresDownMs);
+    return `database down ${((performance.now() - t) / 1000).toFixed(1)} s`;
+  });
 }
 
 /**

@@ -68,9 +68,10 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const bootstrap = await bootstrapDefaultTenant(config.bootstrapKey);
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);
-  const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log);
+  // Every role listens: api processes stream changes to subscribers, workers are woken by new deliveries.
   const feed = new ChangeFeed(databaseUrl, log);
-  if (config.role !== 'worker') await feed.start();
+  await feed.start();
+  const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log, feed);
   if (worker) await schedulePurge(config.retentionDays, log);
   const shipped = await migrationNames();
   let stopping = false;

@@ -28,6 +28,10 @@ export interface Config {
   retentionDays: number;
   /** Deliveries one process sends at once. */
   workerConcurrency: number;
+  /** Delivery jobs taken from the queue at a time. */
+  workerBatchSize: number;
+  /** Deliveries of one webhook a process sends at once (a slow receiver holds no more places than this). */
+  webhookConcurrency: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
 }
@@ -60,7 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     role: read.oneOf('HERALD_ROLE', PROCESS_ROLES, 'all'),
     operatorKey: read.secret('HERALD_OPERATOR_KEY'),
     bootstrapKey: read.secret('HERALD_BOOTSTRAP_KEY'),
-    dbPoolSize: read.int('HERALD_DB_POOL_SIZE', 10, { min: 1, max: 200 }),
+    dbPoolSize: read.int('HERALD_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
     shutdownTimeoutMs: read.int('HERALD_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
     maxQueryDepth: read.int('HERALD_MAX_QUERY_DEPTH', 12, { min: 2, max: 100 }),
     maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),
@@ -70,7 +74,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: read.int('HERALD_MAX_EVENT_BYTES', 256 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     deactivateAfterFailures: read.int('HERALD_DEACTIVATE_AFTER_FAILURES', 25, { min: 1, max: 100_000 }),
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
-    workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 50, { min: 1, max: 1000 }),
+    workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
+    workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
+    webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -78,7 +78,7 @@ export async function closeBatch(batchId: string): Promise<void> {
       try {
         const payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, topics);
         instance = await tx.instance.create({ data: { ...base, status: 'PENDING', payload: payload as never } });
-        await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO' }]);
+        await enqueueDeliveries(tx, [{ instanceId: instance.id, webhookId: webhook.id, trigger: 'AUTO' }]);
       } catch (error) {
         if (!(error instanceof RenderError)) throw error;
         instance = await tx.instance.create({ data: { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' } });

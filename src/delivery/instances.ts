@@ -1,7 +1,8 @@
-import { db, type Tx } from '../db/client.ts';
-import type { AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
-import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { db, inOneTrip, query, type Tx } from '../db/client.ts';
+import { uuidv7 } from '../db/ids.ts';
+import type { AttemptTrigger, Instance, InstanceStatus, Webhook } from '../generated/prisma/client.ts';
+import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
+import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { backoffDelay, retryAfterMs } from './backoff.ts';
 import type { Outcome } from './sender.ts';
@@ -12,72 +13,195 @@ import { releaseNext } from './ordering.ts';
  * here, so later layers (live subscriptions) have a single place to hook in.
  */
 
+/** An instance taken for sending, with what its webhook says about sending it. */
+export interface Claimed {
+  id: string;
+  tenantId: string;
+  webhookId: string;
+  entityId: string;
+  /** Counting this attempt. */
+  attempts: number;
+  payload: unknown;
+  webhook: Pick<
+    Webhook,
+    'id' | 'active' | 'headers' | 'secret' | 'previousSecret' | 'previousSecretUntil' | 'timeoutMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffCapMs' | 'orderedDelivery' | 'consecutiveFailures'
+  >;
+}
+
 /**
- * Takes an instance for sending: PENDING or RETRYING. A job that runs again
- * (`takeOver`: its worker died or failed before recording) may also take an
- * instance left SENDING, which is how a crash mid-send is recovered.
+ * Takes instances for sending, in one statement: PENDING or RETRYING ones, and also
+ * SENDING ones whose job runs again (`takeOver`: its worker died or failed before
+ * recording), which is how a crash mid-send is recovered. Answers those taken (an
+ * instance asked for twice is taken once), each with its webhook.
  */
-export async function claim(instanceId: string, takeOver = false): Promise<(Instance & { webhook: Webhook }) | null> {
-  const rows = await db().$queryRaw<Array<{ id: string }>>`
-    WITH changed AS (
-      UPDATE instance SET status = 'SENDING', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
-      WHERE id = ${instanceId}::uuid
-        AND (status IN ('PENDING', 'RETRYING') OR (${takeOver} AND status = 'SENDING'))
-      RETURNING id, tenant_id, webhook_id, status)
-    ${NOTIFY_CHANGED_INSTANCES}`;
-  if (rows.length === 0) return null;
-  return db().instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: true } });
+export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean }>): Promise<Claimed[]> {
+  if (wanted.length === 0) return [];
+  const rows = await query<ClaimRow>(Prisma.sql`
+    WITH wanted AS (
+      SELECT id, bool_or(take_over) AS take_over FROM unnest(${wanted.map((w) => w.instanceId)}::uuid[], ${wanted.map((w) => w.takeOver)}::boolean[]) AS w(id, take_over) GROUP BY id),
+    locked AS (
+      SELECT i.id FROM instance i JOIN wanted ON wanted.id = i.id
+      WHERE i.status IN ('PENDING', 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')
+      ORDER BY i.id FOR UPDATE OF i),
+    changed AS (
+      UPDATE instance i SET status = 'SENDING', attempts = i.attempts + 1, next_attempt_at = NULL, updated_at = now()
+      FROM locked WHERE i.id = locked.id
+      RETURNING i.id, i.tenant_id, i.webhook_id, i.entity_id, i.status, i.attempts, i.payload)
+    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.attempts, changed.payload,
+      w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
+      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.ordered_delivery, w.consecutive_failures
+    FROM changed JOIN webhook w ON w.id = changed.webhook_id,
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent`);
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    webhookId: r.webhook_id,
+    entityId: r.entity_id,
+    attempts: r.attempts,
+    payload: r.payload,
+    webhook: {
+      id: r.webhook_id,
+      active: r.active,
+      headers: r.headers,
+      secret: r.secret,
+      previousSecret: r.previous_secret,
+      previousSecretUntil: r.previous_secret_until,
+      timeoutMs: r.timeout_ms,
+      maxAttempts: r.max_attempts,
+      backoffBaseMs: r.backoff_base_ms,
+      backoffCapMs: r.backoff_cap_ms,
+      orderedDelivery: r.ordered_delivery,
+      consecutiveFailures: r.consecutive_failures,
+    },
+  }));
+}
+
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  webhook_id: string;
+  entity_id: string;
+  attempts: number;
+  payload: unknown;
+  active: boolean;
+  headers: Webhook['headers'];
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  timeout_ms: number;
+  max_attempts: number;
+  backoff_base_ms: number;
+  backoff_cap_ms: number;
+  ordered_delivery: boolean;
+  consecutive_failures: number;
 }
 
 export interface Settlement {
-  instance: Instance & { webhook: Webhook };
+  instance: Claimed;
   trigger: AttemptTrigger;
   startedAt: Date;
   request: unknown;
   outcome: Outcome;
+}
+
+export interface SettleLimits {
   deactivateAfterFailures: number;
   minBackoffMs: number;
 }
 
-/** Records an attempt and moves the instance on: COMPLETED, RETRYING (with a job for later) or FAILED. */
-export async function settle(s: Settlement): Promise<Instance> {
+/**
+ * Records attempts and moves their instances on, COMPLETED, RETRYING (with a job for
+ * later) or FAILED, and completes the queue `jobs` they came from, all in one
+ * transaction, so a job is done exactly when its attempt is recorded. One statement
+ * writes every attempt, every instance and every notification; when every outcome is
+ * a plain success, the whole transaction goes in one round trip.
+ */
+export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<void> {
+  const now = new Date();
+  const decided = settlements.map((s) => ({ ...s, ...decide(s, limits, now) }));
+  const sql = decided.length ? settleSql(decided) : null;
+  if (decided.every((d) => d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0)) {
+    await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
+    return;
+  }
+  await db().$transaction(async (tx) => {
+    if (sql) await tx.$queryRaw(sql);
+    const retries = decided.filter((d) => d.status === 'RETRYING');
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
+    for (const d of decided) {
+      if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
+    }
+    await countFailures(tx, decided, limits.deactivateAfterFailures, now);
+    await completeDeliveries(tx, jobs);
+  });
+}
+
+/** One statement: every attempt, every instance's new status, every notification. */
+function settleSql(decided: Array<Settlement & { status: InstanceStatus; nextAttemptAt: Date | null }>): Prisma.Sql {
+  const column = <T>(f: (d: (typeof decided)[number]) => T) => decided.map(f);
+  return Prisma.sql`
+        WITH outcome AS (
+          SELECT * FROM unnest(
+            ${column((d) => d.instance.id)}::uuid[], ${column(() => uuidv7())}::uuid[], ${column((d) => d.instance.attempts)}::int[],
+            ${column((d) => d.trigger)}::text[], ${column((d) => d.startedAt.toISOString())}::timestamptz[], ${column((d) => d.outcome.durationMs)}::int[],
+            ${column((d) => d.outcome.statusCode)}::int[], ${column((d) => d.outcome.errorKind)}::text[], ${column((d) => d.outcome.message)}::text[],
+            ${column((d) => d.outcome.responseBody)}::text[], ${column((d) => d.outcome.location)}::text[], ${column((d) => d.status)}::text[],
+            ${column((d) => d.nextAttemptAt?.toISOString() ?? null)}::timestamptz[], ${column((d) => JSON.stringify(d.request))}::jsonb[]
+          ) AS o(instance_id, attempt_id, number, trigger, started_at, duration_ms, status_code, error_kind, message, response_body, location, status, next_attempt_at, request)),
+        attempts AS (
+          INSERT INTO attempt (id, instance_id, number, trigger, started_at, duration_ms, status_code, error_kind, message, response_body, location)
+          SELECT attempt_id, instance_id, number, trigger::"AttemptTrigger", started_at, duration_ms, status_code, error_kind, message, response_body, location FROM outcome),
+        changed AS (
+          UPDATE instance i SET status = o.status::"InstanceStatus", next_attempt_at = o.next_attempt_at, request = o.request,
+            last_status_code = o.status_code, last_message = o.message, last_duration_ms = o.duration_ms, last_error_kind = o.error_kind, updated_at = now()
+          FROM outcome o WHERE i.id = o.instance_id
+          RETURNING i.id, i.tenant_id, i.webhook_id, i.status, i.next_attempt_at)
+        SELECT changed.id::text AS id FROM changed,
+          LATERAL (SELECT pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status, 'n', next_attempt_at))::text)) AS sent`;
+}
+
+/** What an outcome means for its instance: done, try again later, or given up. */
+function decide(s: Settlement, limits: SettleLimits, now: Date) {
   const { instance, outcome } = s;
   const webhook = instance.webhook;
-  const now = new Date();
   const gone = outcome.statusCode === 410;
   const retry = !outcome.ok && !gone && s.trigger === 'AUTO' && instance.attempts < webhook.maxAttempts;
   let nextAttemptAt: Date | null = null;
   if (retry) {
     const asked = outcome.statusCode === 429 || outcome.statusCode === 503 ? retryAfterMs(outcome.retryAfter, now) : null;
-    const delay = asked !== null ? Math.min(Math.max(asked, s.minBackoffMs), 86_400_000) : backoffDelay(instance.attempts, webhook.backoffBaseMs, webhook.backoffCapMs);
+    const delay = asked !== null ? Math.min(Math.max(asked, limits.minBackoffMs), 86_400_000) : backoffDelay(instance.attempts, webhook.backoffBaseMs, webhook.backoffCapMs);
     nextAttemptAt = new Date(now.getTime() + delay);
   }
-  const status = outcome.ok ? 'COMPLETED' : retry ? 'RETRYING' : 'FAILED';
-  return db().$transaction(async (tx) => {
-    await tx.attempt.create({ data: { instanceId: instance.id, ...attemptOf(outcome, instance.attempts, s.trigger, s.startedAt) } });
-    const updated = await tx.instance.update({
-      where: { id: instance.id },
-      data: { status, nextAttemptAt, request: s.request as never, ...lastOf(outcome) },
-    });
-    await notify(tx, [{ k: 'instance', t: instance.tenantId, id: instance.id, w: webhook.id, s: status, ...(nextAttemptAt ? { n: nextAttemptAt.toISOString() } : {}) }]);
-    if (retry) await enqueueDeliveries(tx, [{ instanceId: instance.id, trigger: 'AUTO', startAfter: nextAttemptAt! }]);
-    if (status !== 'RETRYING' && webhook.orderedDelivery) await releaseNext(tx, webhook.id, instance.entityId);
-    if (gone) {
-      await deactivate(tx, webhook.id, `the receiver answered 410 Gone on ${now.toISOString()}`);
-    } else if (status === 'COMPLETED' && webhook.consecutiveFailures > 0) {
-      await tx.webhook.update({ where: { id: webhook.id }, data: { consecutiveFailures: 0 } });
-    } else if (status === 'FAILED') {
-      const { consecutiveFailures } = await tx.webhook.update({
-        where: { id: webhook.id },
-        data: { consecutiveFailures: { increment: 1 } },
-        select: { consecutiveFailures: true },
-      });
-      if (consecutiveFailures >= s.deactivateAfterFailures && webhook.active) {
-        await deactivate(tx, webhook.id, `${consecutiveFailures} deliveries in a row failed (the last: ${outcome.message.slice(0, 200)})`);
-      }
+  const status: InstanceStatus = outcome.ok ? 'COMPLETED' : retry ? 'RETRYING' : 'FAILED';
+  return { gone, status, nextAttemptAt };
+}
+
+/**
+ * Each webhook's failures in a row, in the order the outcomes came: a success resets
+ * the count, a FAILED instance adds one; too many in a row, or a 410 Gone, turns it off.
+ */
+async function countFailures(tx: Tx, decided: Array<Settlement & { gone: boolean; status: InstanceStatus }>, deactivateAfter: number, now: Date): Promise<void> {
+  const byWebhook = new Map<string, typeof decided>();
+  for (const d of decided) byWebhook.set(d.instance.webhookId, [...(byWebhook.get(d.instance.webhookId) ?? []), d]);
+  for (const [webhookId, list] of byWebhook) {
+    const webhook = list[0]!.instance.webhook;
+    if (list.some((d) => d.gone)) {
+      await deactivate(tx, webhookId, `the receiver answered 410 Gone on ${now.toISOString()}`);
+      continue;
     }
-    return updated;
-  });
+    const lastSuccess = list.findLastIndex((d) => d.status === 'COMPLETED');
+    const failedSince = list.slice(lastSuccess + 1).filter((d) => d.status === 'FAILED');
+    if (lastSuccess >= 0 && webhook.consecutiveFailures === 0 && failedSince.length === 0) continue;
+    if (lastSuccess < 0 && failedSince.length === 0) continue;
+    const { consecutiveFailures } = await tx.webhook.update({
+      where: { id: webhookId },
+      data: { consecutiveFailures: lastSuccess >= 0 ? failedSince.length : { increment: failedSince.length } },
+      select: { consecutiveFailures: true },
+    });
+    if (failedSince.length > 0 && consecutiveFailures >= deactivateAfter && webhook.active) {
+      await deactivate(tx, webhookId, `${consecutiveFailures} deliveries in a row failed (the last: ${failedSince.at(-1)!.outcome.message.slice(0, 200)})`);
+    }
+  }
 }
 
 /** An attempt row's fields for an outcome. */
@@ -127,13 +251,13 @@ async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Prom
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
-    const ready = await tx.$queryRaw<Array<{ id: string }>>`
+    const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>`
       WITH changed AS (
         UPDATE instance SET status = 'PENDING', held = false, next_attempt_at = NULL, updated_at = now()
         WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING'
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;
-    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, trigger: 'MANUAL' as const })));
+    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, webhookId: r.webhook_id, trigger: 'MANUAL' as const })));
     return ready.length;
   });
 }

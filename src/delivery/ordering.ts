@@ -32,5 +32,5 @@ export async function releaseNext(tx: Tx, webhookId: string, entityId: string): 
       WHERE id = (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND entity_id = ${entityId} AND status = 'PENDING' AND held ORDER BY id LIMIT 1)
       RETURNING id, tenant_id, webhook_id, status)
     ${NOTIFY_CHANGED_INSTANCES}`;
-  await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, trigger: 'AUTO' as const })));
+  await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
 }

@@ -1,48 +1,39 @@
-import type { Job, JobWithMetadata } from 'pg-boss';
+import type { Job as QueueJob } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { StoredHeader } from '../domain/webhooks.ts';
 import type { RenderedPayload } from '../domain/payload.ts';
 import type { Logger } from '../logger.ts';
-import { DELIVER_QUEUE, queue, type DeliverJob } from '../queue/boss.ts';
+import type { ChangeFeed } from '../pubsub/changes.ts';
+import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
-import { claim, settle } from './instances.ts';
+import { claim, settle, type Claimed, type Settlement } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
 import { buildRequest, shownHeaders } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
-let workerIds: string[] = [];
+/** A fetched delivery job (its retryCount fences completion to this attempt of it). */
+type Job = QueueJob<DeliverJob> & { retryCount: number; groupId?: string | null };
 
-/** Wakes this process's delivery workers at once (after a publish commits). */
-export function wakeWorkers(): void {
-  for (const id of workerIds) queue().notifyWorker(id);
-}
+const POLL_MS = 500;
+/** Largest group of outcomes recorded in one transaction. */
+const SETTLE_GROUP = 500;
 
 export interface DeliveryWorker {
   sender: Sender;
   stop(): Promise<void>;
 }
 
-/** Takes delivery jobs from the queue and sends them, a batch at a time. */
-export async function startDeliveryWorker(config: Config, log: Logger): Promise<DeliveryWorker> {
+/** Takes delivery jobs from the queue and sends them; closes batches when their window ends. */
+export async function startDeliveryWorker(config: Config, log: Logger, feed: ChangeFeed): Promise<DeliveryWorker> {
   const sender = sharedSender(new AddressGuard(config.outboundAllow));
   const boss = queue();
-  const id = await boss.work<DeliverJob>(
-    DELIVER_QUEUE,
-    { batchSize: config.workerConcurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, perJobResults: true, includeMetadata: true },
-    async (jobs: Job<DeliverJob>[]) =>
-      Promise.all(
-        jobs.map(async (job) => {
-          try {
-            // includeMetadata: a job that runs again may take over an instance its dead worker left SENDING.
-            await deliver(job.data, sender, config, (job as JobWithMetadata<DeliverJob>).retryCount > 0);
-            return { id: job.id, status: 'completed' as const };
-          } catch (error) {
-            log.error({ err: error, instanceId: job.data.instanceId }, 'delivery failed before it could be recorded; the job will run again');
-            return { id: job.id, status: 'failed' as const };
-          }
-        }),
-      ),
-  );
+  const dispatcher = new Dispatcher(config, log, sender);
+  // New deliveries (published, re-triggered, released, batched) are announced as PENDING changes, whichever process made them.
+  const onChange = (change: { k: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake();
+  const onReconnect = () => dispatcher.wake();
+  feed.on('change', onChange);
+  feed.on('reconnected', onReconnect);
+  dispatcher.start();
   const batchWorker = await boss.work<{ batchId: string }>(
     BATCH_QUEUE,
     { batchSize: 10, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
@@ -50,33 +41,293 @@ export async function startDeliveryWorker(config: Config, log: Logger): Promise<
       for (const job of jobs) await closeBatch(job.data.batchId);
     },
   );
-  workerIds.push(id, batchWorker);
   return {
     sender,
     async stop() {
-      workerIds = workerIds.filter((w) => w !== id && w !== batchWorker);
+      feed.off('change', onChange);
+      feed.off('reconnected', onReconnect);
       await boss.offWork(BATCH_QUEUE, { id: batchWorker, wait: true });
-      await boss.offWork(DELIVER_QUEUE, { id, wait: true });
+      await dispatcher.stop();
     },
   };
 }
 
-/** One delivery attempt of one instance. */
-export async function deliver(job: DeliverJob, sender: Sender, config: Config, takeOver = false): Promise<void> {
-  const instance = await claim(job.instanceId, takeOver);
-  if (!instance) return; // delivered, cancelled, or being sent by someone else
-  const payload = instance.payload as unknown as RenderedPayload;
-  const webhook = instance.webhook;
-  const startedAt = new Date();
-  const request = buildRequest(payload, { ...webhook, headers: webhook.headers as unknown as StoredHeader[] }, instance.id, startedAt);
-  const outcome = await sender.send(request, webhook.timeoutMs);
-  await settle({
-    instance,
-    trigger: job.trigger,
-    startedAt,
-    request: { ...request, headers: shownHeaders(request, webhook.headers as unknown as StoredHeader[]) },
-    outcome,
-    deactivateAfterFailures: config.deactivateAfterFailures,
-    minBackoffMs: config.minBackoffMs,
-  });
+/**
+ * Keeps up to `workerConcurrency` requests on their way, at most `webhookConcurrency`
+ * of them to one webhook: fetches jobs a batch at a time whenever there is room, claims
+ * a batch's instances in one statement, sends each request on its own, and records
+ * outcomes in groups as they come back (group commit), completing their jobs in the
+ * same transaction. A job whose webhook already has its share on the way waits here,
+ * unclaimed, for one of them to finish: a slow receiver holds its own places, never a
+ * whole batch nor everyone's. Jobs in hand carry heartbeats: if this process dies they
+ * run again elsewhere and take over the instances left SENDING.
+ */
+class Dispatcher {
+  /** Every job in hand: waiting, being sent or being recorded. */
+  private readonly held = new Map<string, Job>();
+  private sending = 0;
+  private readonly webhooks = new Map<string, { sending: number; waiting: Job[] }>();
+  private waiting = 0;
+  private startScheduled = false;
+  private readonly outcomes: Array<{ job: Job; settlement?: Settlement }> = [];
+  private writing = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  /** The loop waits for places to free (it has no room, or skipped busy webhooks): finishing deliveries wake it. */
+  private waitingForRoom = false;
+  private drained: Array<() => void> = [];
+  private readonly batchSize: number;
+  /** Jobs that may wait for their webhook's turn (beyond this, fetching pauses). */
+  private readonly maxWaiting: number;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly sender: Sender,
+  ) {
+    this.batchSize = Math.min(config.workerBatchSize, config.workerConcurrency);
+    this.maxWaiting = 5 * config.workerConcurrency;
+  }
+
+  start(): void {
+    this.loop = this.run();
+    this.heartbeat = setInterval(() => void this.beat(), (DELIVER_QUEUE_OPTIONS.heartbeatSeconds * 1000) / 2);
+  }
+
+  /** New deliveries may be waiting, or places freed: fetch now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const room = Math.min(this.config.workerConcurrency - this.sending, this.maxWaiting - this.waiting);
+      if (room < Math.ceil(this.batchSize / 2)) {
+        this.waitingForRoom = true;
+        await this.pause(POLL_MS); // woken when deliveries finish
+        this.waitingForRoom = false;
+        continue;
+      }
+      const asked = Math.min(this.batchSize, room);
+      const busy = this.busyWebhooks();
+      this.woken = false;
+      let jobs: Job[] = [];
+      try {
+        jobs = (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: asked, ignoreGroups: busy })) as Job[];
+      } catch (error) {
+        this.log.error({ err: error }, 'could not fetch delivery jobs; trying again');
+      }
+      if (jobs.length) this.take(jobs);
+      if (jobs.length < asked && !this.stopping) {
+        this.waitingForRoom = busy.length > 0;
+        await this.pause(POLL_MS);
+        this.waitingForRoom = false;
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when woken. */
+  private pause(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        this.woken = false;
+        done();
+      };
+    });
+  }
+
+  /** Queues fetched jobs behind their webhooks and starts what may start. */
+  private take(jobs: Job[]): void {
+    for (const job of jobs) {
+      this.held.set(job.id, job);
+      this.webhookOf(job).waiting.push(job);
+      this.waiting += 1;
+    }
+    this.startWaiting();
+  }
+
+  /**
+   * Webhooks with their share on the way and as many again waiting: their jobs stay in
+   * the queue (the fetch skips them) rather than fill this worker's hands, so the jobs of
+   * other webhooks behind them are still fetched.
+   */
+  private busyWebhooks(): string[] {
+    const busy: string[] = [];
+    for (const [key, webhook] of this.webhooks) if (webhook.waiting.length >= this.config.webhookConcurrency && !key.startsWith('job:')) busy.push(key);
+    return busy;
+  }
+
+  /** Jobs are grouped by webhook when enqueued; a job without a group is its own. */
+  private webhookOf(job: Job) {
+    const key = job.groupId ?? `job:${job.id}`;
+    let webhook = this.webhooks.get(key);
+    if (!webhook) this.webhooks.set(key, (webhook = { sending: 0, waiting: [] }));
+    return webhook;
+  }
+
+  /** Starts waiting jobs, round robin over webhooks, while places are free; one claim for them all. */
+  private startWaiting(): void {
+    const ready: Job[] = [];
+    let progress = true;
+    while (progress && this.sending < this.config.workerConcurrency) {
+      progress = false;
+      for (const [key, webhook] of this.webhooks) {
+        if (this.sending >= this.config.workerConcurrency) break;
+        if (webhook.waiting.length === 0) {
+          if (webhook.sending === 0) this.webhooks.delete(key);
+          continue;
+        }
+        if (webhook.sending >= this.config.webhookConcurrency) continue;
+        ready.push(webhook.waiting.shift()!);
+        webhook.sending += 1;
+        this.sending += 1;
+        this.waiting -= 1;
+        progress = true;
+      }
+    }
+    if (ready.length) void this.claimAndSend(ready);
+  }
+
+  /** A request finished (or never started): its place goes to the next waiting job. */
+  private release(job: Job): void {
+    const webhook = this.webhookOf(job);
+    webhook.sending -= 1;
+    this.sending -= 1;
+    if (this.startScheduled) return;
+    this.startScheduled = true;
+    setImmediate(() => {
+      this.startScheduled = false;
+      this.startWaiting();
+      if (this.waitingForRoom) this.wake();
+    });
+  }
+
+  private async claimAndSend(jobs: Job[]): Promise<void> {
+    let claimed: Claimed[];
+    try {
+      // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
+      claimed = await claim(jobs.map((job) => ({ instanceId: job.data.instanceId, takeOver: job.retryCount > 0 })));
+    } catch (error) {
+      for (const job of jobs) this.release(job);
+      await this.giveBack(jobs, error, 'could not claim deliveries; their jobs will run again');
+      return;
+    }
+    const byId = new Map(claimed.map((c) => [c.id, c]));
+    for (const job of jobs) {
+      const instance = byId.get(job.data.instanceId);
+      byId.delete(job.data.instanceId);
+      if (instance) {
+        void this.send(job, instance);
+      } else {
+        // Not claimed: delivered, cancelled, or being sent by someone else. The job is done.
+        this.release(job);
+        this.record({ job });
+      }
+    }
+  }
+
+  private async send(job: Job, instance: Claimed): Promise<void> {
+    const headers = instance.webhook.headers as unknown as StoredHeader[];
+    const startedAt = new Date();
+    let settlement: Settlement;
+    try {
+      const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
+      const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
+      settlement = { instance, trigger: job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome };
+    } catch (error) {
+      this.release(job);
+      await this.giveBack([job], error, 'delivery failed before it could be recorded; its job will run again');
+      return;
+    }
+    this.release(job);
+    this.record({ job, settlement });
+  }
+
+  /** Queues an outcome; outcomes that arrive while a group is being written go in the next group. */
+  private record(outcome: { job: Job; settlement?: Settlement }): void {
+    this.outcomes.push(outcome);
+    if (!this.writing) void this.writeGroups();
+  }
+
+  private async writeGroups(): Promise<void> {
+    this.writing = true;
+    while (this.outcomes.length) {
+      const group = this.outcomes.splice(0, SETTLE_GROUP);
+      try {
+        await this.write(group);
+      } catch (error) {
+        // One bad outcome must not hold up the others: write them one by one.
+        if (group.length > 1) {
+          for (const one of group) await this.write([one]).catch((e) => this.failed([one.job], e, 'could not record a delivery; its job will run again'));
+        } else {
+          await this.failed([group[0]!.job], error, 'could not record a delivery; its job will run again');
+        }
+      }
+      this.finished(group.map((o) => o.job));
+    }
+    this.writing = false;
+  }
+
+  private write(group: Array<{ job: Job; settlement?: Settlement }>): Promise<void> {
+    const settlements = group.flatMap((o) => (o.settlement ? [o.settlement] : []));
+    return settle(settlements, this.config, group.map((o) => o.job));
+  }
+
+  /** Fails jobs so they run again (after pg-boss's retry delay); if even that fails, their heartbeats lapse and they run again. */
+  private async failed(jobs: Job[], error: unknown, message: string): Promise<void> {
+    this.log.error({ err: error, instanceIds: jobs.map((job) => job.data.instanceId) }, message);
+    await queue()
+      .fail(DELIVER_QUEUE, jobs)
+      .catch(() => undefined);
+  }
+
+  private async giveBack(jobs: Job[], error: unknown, message: string): Promise<void> {
+    await this.failed(jobs, error, message);
+    this.finished(jobs);
+  }
+
+  private finished(jobs: Job[]): void {
+    for (const job of jobs) this.held.delete(job.id);
+    if (this.held.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
+  }
+
+  private async beat(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await queue().touch(DELIVER_QUEUE, [...this.held.values()]);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not refresh delivery job heartbeats');
+    }
+  }
+
+  /** Stops fetching, hands back jobs still waiting, and waits for those on their way to be recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    const waiting = [...this.webhooks.values()].flatMap((w) => w.waiting.splice(0));
+    this.waiting = 0;
+    if (waiting.length) {
+      await queue()
+        .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
+        .catch(() => undefined);
+      this.finished(waiting);
+    }
+    if (this.held.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    clearInterval(this.heartbeat);
+  }
 }

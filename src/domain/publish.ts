@@ -1,11 +1,11 @@
-import { db, type Tx } from '../db/client.ts';
+import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
-import { notify } from '../pubsub/changes.ts';
+import { Prisma, type Combinator, type Event, type HttpMethod, type Instance, type PayloadMode, type TemplateFormat } from '../generated/prisma/client.ts';
+import { enqueueDeliveries, enqueueStatement } from '../queue/boss.ts';
+import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { lockEntity, onItsWay } from '../delivery/ordering.ts';
 import { addToBatches } from '../delivery/batching.ts';
-import { loadTopics } from './catalog.ts';
+import { topicMap, topicsJson, type TopicInfo, type TopicRow } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
@@ -35,7 +35,8 @@ export const MAX_BATCH = 1000;
 export async function publishEvents(tenantId: string, inputs: PublishInput[], limits: { maxEventBytes: number }, at = 'inputs'): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
-  const topics = await loadTopics(tenantId);
+  // The webhooks of the topics named (unknown topics are refused below and match none).
+  const { topics, webhooks } = await readCatalog(tenantId, [...new Set(inputs.map((i) => i.topic))]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
     const event = checkEvent(problems, where, input, topics);
@@ -49,11 +50,49 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   if (new Set(keys).size !== keys.length) problems.add(at, 'two events in one call share an idempotency key');
   problems.throwIfAny();
 
-  const webhooks = await db().webhook.findMany({
-    where: { tenantId, active: true, deletedAt: null, topics: { hasSome: [...new Set(events.map((e) => e.shape.topic))] } },
-    include: { conditions: true },
-  });
   const now = new Date();
+  const plan = (fresh: typeof events) => {
+    const stored = new Date();
+    const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
+    const instances: Instance[] = [];
+    const created = new Map<string, Instance[]>();
+    const batched: Parameters<typeof addToBatches>[1] = [];
+    for (const { shape } of fresh) {
+      const mine: Instance[] = [];
+      for (const webhook of webhooks) {
+        if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
+        if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
+        if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
+        else mine.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!, stored));
+      }
+      instances.push(...mine);
+      created.set(shape.id, mine);
+    }
+    const jobs = () => instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
+    const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
+      const storedEvents = new Map(rows.map((e) => [e.id, e]));
+      return events.map(({ shape, key }) => {
+        const previous = key ? byKey.get(key) : undefined;
+        if (previous) return { event: previous, instances: previous.instances, duplicate: true };
+        return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id)!, duplicate: false };
+      });
+    };
+    return { rows, instances, batched, jobs, results };
+  };
+
+  // Most publishes: no idempotency keys to look up, no batching, no ordering. Their
+  // whole transaction (events, instances, notifications, jobs) goes in one round trip.
+  if (keys.length === 0) {
+    const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
+    const simple = plan(events);
+    if (simple.batched.length === 0 && !simple.instances.some((i) => ordered.has(i.webhookId))) {
+      const jobs = simple.jobs();
+      const sql = storeSql(simple.rows, simple.instances);
+      await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await enqueueStatement(jobs)] : [])]);
+      return simple.results();
+    }
+  }
+
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await db().$transaction(async (tx) => {
@@ -61,39 +100,13 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
           ? await tx.event.findMany({ where: { tenantId, idempotencyKey: { in: keys } }, include: { instances: true } })
           : [];
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
-        const fresh = events.filter((e) => !e.key || !byKey.has(e.key));
-        const rows: Prisma.EventCreateManyInput[] = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key));
-        const instances: Prisma.InstanceCreateManyInput[] = [];
-        const batched: Parameters<typeof addToBatches>[1] = [];
-        for (const { shape } of fresh) {
-          for (const webhook of webhooks) {
-            if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
-            if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
-            if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-            else instances.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!));
-          }
-        }
+        const { rows, instances, batched, jobs, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
         await holdOrdered(tx, instances, webhooks);
-        if (rows.length) await tx.event.createMany({ data: rows });
-        if (instances.length) await tx.instance.createMany({ data: instances });
+        const sql = storeSql(rows, instances);
+        if (sql) await tx.$executeRaw(sql);
         await addToBatches(tx, batched);
-        await enqueueDeliveries(
-          tx,
-          instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id!, trigger: 'AUTO' as const })),
-        );
-        await notify(tx, [
-          ...rows.map((r) => ({ k: 'event' as const, t: tenantId, id: r.id!, topic: r.topic })),
-          ...instances.map((i) => ({ k: 'instance' as const, t: tenantId, id: i.id!, w: i.webhookId, s: i.status! })),
-        ]);
-        const created = new Map<string, Instance[]>();
-        const stored = await tx.instance.findMany({ where: { eventId: { in: rows.map((r) => r.id!) } } });
-        for (const instance of stored) created.set(instance.eventId, [...(created.get(instance.eventId) ?? []), instance]);
-        const storedEvents = new Map((await tx.event.findMany({ where: { id: { in: rows.map((r) => r.id!) } } })).map((e) => [e.id, e]));
-        return events.map(({ shape, key }) => {
-          const previous = key ? byKey.get(key) : undefined;
-          if (previous) return { event: previous, instances: previous.instances, duplicate: true };
-          return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id) ?? [], duplicate: false };
-        });
+        await enqueueDeliveries(tx, jobs());
+        return results(byKey);
       });
     } catch (error) {
       // Another call stored the same idempotency key first: read its event.
@@ -104,10 +117,96 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
 }
 
 /**
+ * The statement that stores events and their instances as given, and announces them.
+ * The rows go as one JSON document each (no per-value work in the client); what is
+ * stored is exactly `events` and `instances`.
+ */
+function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
+  if (events.length === 0) return null;
+  const eventRows = events.map((e) => ({
+    id: e.id,
+    tenant_id: e.tenantId,
+    topic: e.topic,
+    action: e.action,
+    entity_id: e.entityId,
+    data: e.data,
+    previous: e.previous,
+    changed_fields: e.changedFields,
+    actor: e.actor,
+    client_id: e.clientId,
+    correlation_id: e.correlationId,
+    idempotency_key: e.idempotencyKey,
+    occurred_at: e.occurredAt,
+    created_at: e.createdAt,
+  }));
+  const instanceRows = instances.map((i) => ({
+    id: i.id,
+    tenant_id: i.tenantId,
+    webhook_id: i.webhookId,
+    event_id: i.eventId,
+    entity_id: i.entityId,
+    status: i.status,
+    held: i.held,
+    attempts: i.attempts,
+    next_attempt_at: i.nextAttemptAt,
+    payload: i.payload,
+    request: i.request,
+    last_status_code: i.lastStatusCode,
+    last_message: i.lastMessage,
+    last_duration_ms: i.lastDurationMs,
+    last_error_kind: i.lastErrorKind,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  }));
+  return Prisma.sql`
+    WITH stored AS (
+      INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
+      RETURNING id, tenant_id, topic),
+    changed AS (
+      INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
+      RETURNING id, tenant_id, webhook_id, status)
+    SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
+      + (SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified)`;
+}
+
+interface MatchingWebhook {
+  id: string;
+  eventTypes: string[];
+  conditionMatch: Combinator;
+  conditions: Parameters<typeof treeOf>[0];
+  batchWindowMs: number | null;
+  batchMaxSize: number;
+  orderedDelivery: boolean;
+  url: string;
+  method: HttpMethod;
+  payloadMode: PayloadMode;
+  selectedFields: string[];
+  template: string | null;
+  templateFormat: TemplateFormat | null;
+}
+
+/**
+ * What a publish reads, in one plain query (every publish makes it): the tenant's
+ * topics, and what matching and rendering need of its active webhooks on `topics`.
+ */
+async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics: Map<string, TopicInfo>; webhooks: MatchingWebhook[] }> {
+  const [row] = await query<{ topics: TopicRow[]; webhooks: MatchingWebhook[] }>(Prisma.sql`
+    SELECT (${topicsJson(tenantId)}) AS topics,
+      (SELECT COALESCE(json_agg(json_build_object('id', w.id, 'eventTypes', w.event_types, 'conditionMatch', w.condition_match,
+        'conditions', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
+          'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]'),
+        'batchWindowMs', w.batch_window_ms, 'batchMaxSize', w.batch_max_size, 'orderedDelivery', w.ordered_delivery, 'url', w.url, 'method', w.method,
+        'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format) ORDER BY w.id), '[]')
+      FROM webhook w
+      WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
+  return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
+}
+
+/**
  * Ordered webhooks: an instance waits (held, no job) while an earlier one of the same
  * entity is on its way, including earlier ones in this same publish.
  */
-async function holdOrdered(tx: Tx, instances: Prisma.InstanceCreateManyInput[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
+async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
   const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
   const busy = new Map<string, boolean>();
   const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status !== 'FAILED').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
@@ -124,36 +223,52 @@ async function holdOrdered(tx: Tx, instances: Prisma.InstanceCreateManyInput[], 
   }
 }
 
-function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null): Prisma.EventCreateManyInput {
+function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null, createdAt: Date): Event {
   return {
     id: e.id,
     tenantId,
     topic: e.topic,
     action: e.action,
     entityId: e.entityId,
-    data: (e.data ?? undefined) as never,
-    previous: (e.previous ?? undefined) as never,
+    data: (e.data ?? null) as Event['data'],
+    previous: (e.previous ?? null) as Event['previous'],
     changedFields: e.changedFields ?? [],
-    actor: (e.actor ?? undefined) as never,
+    actor: (e.actor ?? null) as Event['actor'],
     clientId: e.clientId,
     correlationId: e.correlationId,
     idempotencyKey,
     occurredAt: e.occurredAt,
+    createdAt,
   };
 }
 
 type MatchedWebhook = { id: string; url: string; method: any; payloadMode: any; selectedFields: string[]; template: string | null; templateFormat: any };
 
 /** An instance with its rendered payload; a payload that cannot render fails the instance at once, visibly. */
-export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: EventShape, topic: Parameters<typeof renderPayload>[2]): Prisma.InstanceCreateManyInput {
-  const base = { id: uuidv7(), tenantId, webhookId: webhook.id, eventId: event.id, entityId: event.entityId };
+export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: EventShape, topic: Parameters<typeof renderPayload>[2], createdAt: Date): Instance {
+  const base: Instance = {
+    id: uuidv7(),
+    tenantId,
+    webhookId: webhook.id,
+    eventId: event.id,
+    entityId: event.entityId,
+    status: 'PENDING',
+    held: false,
+    attempts: 0,
+    nextAttemptAt: null,
+    payload: {},
+    request: null,
+    lastStatusCode: null,
+    lastMessage: null,
+    lastDurationMs: null,
+    lastErrorKind: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
   try {
-    const payload = renderPayload({ ...webhook, mode: webhook.payloadMode }, event, topic);
-    return { ...base, status: 'PENDING', payload: payload as never };
+    return { ...base, payload: renderPayload({ ...webhook, mode: webhook.payloadMode }, event, topic) as unknown as Instance['payload'] };
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
-    return { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' };
+    return { ...base, status: 'FAILED', lastMessage: error.message, lastErrorKind: 'RENDER' };
   }
 }
-
-

@@ -1,4 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** The node flags `npm start` runs the server with (its heap limit, the TypeScript loader), read from package.json's last command of `start`. */
+const START_FLAGS = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split('&&')
+  .at(-1)!
+  .trim()
+  .split(/\s+/)
+  .filter((word, i, all) => i > 0 && i < all.length - 1);
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
@@ -10,8 +19,8 @@ export interface ServerProcess {
 }
 
 /** Runs `src/index.ts` (what `npm start` runs) as a real process. */
-export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ...START_FLAGS, 'src/index.ts'], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   let output = '';

@@ -1,6 +1,5 @@
 import { db } from '../../db/client.ts';
 import { cancel, requeue } from '../../delivery/instances.ts';
-import { wakeWorkers } from '../../delivery/worker.ts';
 import { publishEvents, type PublishInput } from '../../domain/publish.ts';
 import { findWebhook } from '../../domain/webhooks.ts';
 import { notFound } from '../../errors.ts';
@@ -100,9 +99,7 @@ const Published = builder.simpleObject('PublishResult', {
 });
 
 async function publish(tenantId: string, inputs: Array<{ event: PublishInput; idempotencyKey?: string | null }>, maxEventBytes: number, at: string) {
-  const results = await publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), { maxEventBytes }, at);
-  wakeWorkers();
-  return results;
+  return publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), { maxEventBytes }, at);
 }
 
 builder.mutationField('publishEvent', (t) =>
@@ -218,7 +215,6 @@ builder.mutationField('retriggerInstance', (t) =>
     resolve: async (query, _root, { id }, ctx) => {
       await ownInstance(tenantOf(ctx), String(id));
       await requeue([String(id)]);
-      wakeWorkers();
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },
   }),
@@ -242,9 +238,7 @@ builder.mutationField('retriggerInstances', (t) =>
       const tenantId = tenantOf(ctx);
       await findWebhook(tenantId, String(filter.webhookId));
       const ids = await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 });
-      const count = await requeue(ids.map((i) => i.id));
-      wakeWorkers();
-      return count;
+      return requeue(ids.map((i) => i.id));
     },
   }),
 );

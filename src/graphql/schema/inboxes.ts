@@ -1,8 +1,12 @@
+import { GraphQLError } from 'graphql';
 import { db } from '../../db/client.ts';
 import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
+import type { InboxRequest } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
-import { changes } from './subscriptions.ts';
+import { changes, loader, type Loaded } from './subscriptions.ts';
+
+const inboxRequests = loader((ids) => db().inboxRequest.findMany({ where: { id: { in: ids } } }));
 
 const InboxRequestRef = builder.prismaObject('InboxRequest', {
   description: 'A request an inbox captured.',
@@ -114,8 +118,11 @@ builder.subscriptionField('inboxRequestReceived', (t) =>
     subscribe: async (_root, { inboxId }, ctx) => {
       const tenantId = tenantOf(ctx);
       await findInbox(tenantId, String(inboxId));
-      return changes(ctx, 'inbox', (c) => c.inbox === String(inboxId));
+      return changes(ctx, 'inbox', (c) => c.inbox === String(inboxId), (c) => inboxRequests(c.id));
     },
-    resolve: (change: { id: string }) => db().inboxRequest.findUniqueOrThrow({ where: { id: change.id } }),
+    resolve: ({ row }: Loaded<unknown, InboxRequest>) => {
+      if (!row) throw new GraphQLError('it no longer exists', { extensions: { code: 'NOT_FOUND' } });
+      return row;
+    },
   }),
 );

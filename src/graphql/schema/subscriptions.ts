@@ -1,5 +1,7 @@
+import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { db } from '../../db/client.ts';
+import type { Event, Instance, Webhook } from '../../generated/prisma/client.ts';
 import { findWebhook } from '../../domain/webhooks.ts';
 import type { Change } from '../../pubsub/changes.ts';
 import { builder } from '../builder.ts';
@@ -7,23 +9,71 @@ import { tenantOf, type Context } from '../context.ts';
 import { EventRef, InstanceRef, StatusEnum } from './deliveries.ts';
 import { WebhookRef } from './webhooks.ts';
 
+/** Changes a subscriber may fall behind by before its subscription ends (and it catches up with a query). */
+const MAX_BEHIND = 1024;
+
 /**
- * The caller's tenant's changes that `accept` wants, from every process. A
- * subscription ends when its key is revoked.
+ * The caller's tenant's changes that `accept` wants, from every process, each with
+ * its row, loaded as soon as the change arrives (rows of changes arriving together
+ * are loaded in one query), so a subscriber's changes are not loaded one after the
+ * other. A subscription ends when its key is revoked, or with an error when the
+ * subscriber falls too far behind: it then catches up with a query (`updatedSince`).
  */
-export function changes<K extends Change['k']>(ctx: Context, kind: K, accept: (change: Extract<Change, { k: K }>) => boolean) {
+export function changes<K extends Change['k'], R>(ctx: Context, kind: K, accept: (change: Extract<Change, { k: K }>) => boolean, load: (change: Extract<Change, { k: K }>) => Promise<R | undefined>) {
   const tenantId = tenantOf(ctx);
   const keyId = ctx.auth.principal?.kind === 'key' ? ctx.auth.principal.keyId : undefined;
-  return new Repeater<Extract<Change, { k: K }>>(async (push, stop) => {
+  return new Repeater<Loaded<Extract<Change, { k: K }>, R>>(async (push, stop) => {
     const onChange = (change: Change) => {
       if (change.t !== tenantId) return;
       if (change.k === 'key' && change.id === keyId) return stop();
-      if (change.k === kind && accept(change as Extract<Change, { k: K }>)) void push(change as Extract<Change, { k: K }>);
+      if (change.k !== kind || !accept(change as Extract<Change, { k: K }>)) return;
+      const wanted = change as Extract<Change, { k: K }>;
+      try {
+        void push(load(wanted).then((row) => ({ change: wanted, row }), () => ({ change: wanted, row: undefined })));
+      } catch {
+        stop(new GraphQLError(`this subscriber fell more than ${MAX_BEHIND} changes behind; subscribe again and catch up with a query (instances(filter: { updatedSince }))`));
+      }
     };
     ctx.feed.on('change', onChange);
     await stop;
     ctx.feed.off('change', onChange);
   });
+}
+
+export interface Loaded<C, R> {
+  change: C;
+  /** Undefined when it is gone (or not the tenant's). */
+  row: R | undefined;
+}
+
+/** Loads rows by id, the ids asked for in one turn of the event loop in one query. */
+export function loader<R extends { id: string }>(fetch: (ids: string[]) => Promise<R[]>): (id: string) => Promise<R | undefined> {
+  let waiting: Map<string, Array<(row: R | undefined) => void>> | undefined;
+  const flush = async (batch: Map<string, Array<(row: R | undefined) => void>>) => {
+    const rows = new Map((await fetch([...batch.keys()]).catch(() => [] as R[])).map((r) => [r.id, r]));
+    for (const [id, resolvers] of batch) for (const resolve of resolvers) resolve(rows.get(id));
+  };
+  return (id) =>
+    new Promise((resolve) => {
+      if (!waiting) {
+        const batch = (waiting = new Map());
+        setImmediate(() => {
+          waiting = undefined;
+          void flush(batch);
+        });
+      }
+      waiting.set(id, [...(waiting.get(id) ?? []), resolve]);
+    });
+}
+
+const instances = loader((ids) => db().instance.findMany({ where: { id: { in: ids } } }));
+const webhooks = loader((ids) => db().webhook.findMany({ where: { id: { in: ids } } }));
+const events = loader((ids) => db().event.findMany({ where: { id: { in: ids } } }));
+
+/** The row of a change, checked to be the change's tenant's. */
+function rowOf<R extends { tenantId: string }>({ change, row }: Loaded<{ t: string }, R>): R {
+  if (!row || row.tenantId !== change.t) throw new GraphQLError('it no longer exists', { extensions: { code: 'NOT_FOUND' } });
+  return row;
 }
 
 builder.subscriptionField('instanceUpdated', (t) =>
@@ -34,10 +84,11 @@ builder.subscriptionField('instanceUpdated', (t) =>
     args: { webhookId: t.arg.id(), statuses: t.arg({ type: [StatusEnum] }) },
     subscribe: async (_root, { webhookId, statuses }, ctx) => {
       if (webhookId) await findWebhook(tenantOf(ctx), String(webhookId));
-      return changes(ctx, 'instance', (c) => (!webhookId || c.w === String(webhookId)) && (!statuses?.length || statuses.includes(c.s as never)));
+      return changes(ctx, 'instance', (c) => (!webhookId || c.w === String(webhookId)) && (!statuses?.length || statuses.includes(c.s as never)), (c) => instances(c.id));
     },
-    resolve: async (change: Extract<Change, { k: 'instance' }>) => {
-      const instance = await db().instance.findFirstOrThrow({ where: { id: change.id, tenantId: change.t } });
+    resolve: (loaded: Loaded<Extract<Change, { k: 'instance' }>, Instance>) => {
+      const { change } = loaded;
+      const instance = rowOf(loaded);
       // The status (and next attempt) this change was about, even if the instance has moved on since.
       return { ...instance, status: change.s as typeof instance.status, nextAttemptAt: change.n ? new Date(change.n) : change.s === 'RETRYING' ? instance.nextAttemptAt : null };
     },
@@ -52,9 +103,9 @@ builder.subscriptionField('webhookUpdated', (t) =>
     args: { id: t.arg.id() },
     subscribe: async (_root, { id }, ctx) => {
       if (id) await findWebhook(tenantOf(ctx), String(id));
-      return changes(ctx, 'webhook', (c) => !id || c.id === String(id));
+      return changes(ctx, 'webhook', (c) => !id || c.id === String(id), (c) => webhooks(c.id));
     },
-    resolve: (change: Extract<Change, { k: 'webhook' }>) => db().webhook.findFirstOrThrow({ where: { id: change.id, tenantId: change.t } }),
+    resolve: (loaded: Loaded<Extract<Change, { k: 'webhook' }>, Webhook>) => rowOf(loaded),
   }),
 );
 
@@ -64,7 +115,7 @@ builder.subscriptionField('eventPublished', (t) =>
     description: 'Events as they are published (of some topics, if given).',
     authScopes: { read: true },
     args: { topics: t.arg.stringList() },
-    subscribe: (_root, { topics }, ctx) => changes(ctx, 'event', (c) => !topics?.length || topics.includes(c.topic)),
-    resolve: (change: Extract<Change, { k: 'event' }>) => db().event.findFirstOrThrow({ where: { id: change.id, tenantId: change.t } }),
+    subscribe: (_root, { topics }, ctx) => changes(ctx, 'event', (c) => !topics?.length || topics.includes(c.topic), (c) => events(c.id)),
+    resolve: (loaded: Loaded<Extract<Change, { k: 'event' }>, Event>) => rowOf(loaded),
   }),
 );

@@ -1,0 +1,106 @@
+// The limits Herald is compared with, each measured in a child process of its own
+// (as Herald's server is), so the bench process only plays publisher and receiver:
+//   node --import tsx bench/lib/limits.ts pg-boss <databaseUrl> <jobs> <batchSize> <inFlight> <producers>
+//   node --import tsx bench/lib/limits.ts http <url> <requests> <inFlight>
+// Each prints one JSON line: { count, seconds, perSecond }.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import got from 'got';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
+import { DELIVER_QUEUE_OPTIONS } from '../../src/queue/boss.ts';
+
+export interface Rate {
+  count: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Runs one limit in a child process and answers its measurement. */
+export function measureLimit(args: string[]): Promise<Rate> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code === 0 && line) resolve(JSON.parse(line) as Rate);
+      else reject(new Error(`limit ${args[0]} failed (${code}):\n${out}`));
+    });
+  });
+}
+
+/**
+ * pg-boss alone: `jobs` no-op jobs inserted 100 at a time by `producers` concurrent
+ * producers (as Herald's publishes insert them) while workers fetch `batchSize` at a
+ * time with `inFlight` jobs at most in hand, on a queue set up like Herald's.
+ */
+async function pgBoss(databaseUrl: string, jobs: number, batchSize: number, inFlight: number, producers: number): Promise<Rate> {
+  const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss_limit', max: 10, useListenNotify: true, superviseIntervalSeconds: 5, monitorIntervalSeconds: 5 });
+  boss.on('error', (error) => console.error(error));
+  await boss.start();
+  await boss.createQueue('noop', DELIVER_QUEUE_OPTIONS);
+  const started = performance.now();
+  await boss.work('noop', { batchSize, localConcurrency: Math.max(1, Math.ceil(inFlight / batchSize)), pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, burstWhenBatchFull: true }, async () => {});
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < jobs) {
+        const size = Math.min(100, jobs - next);
+        next += size;
+        await boss.insert('noop', Array.from({ length: size }, (_, i) => ({ data: { instanceId: String(next + i), trigger: 'AUTO' }, group: { id: 'webhook' } })));
+      }
+    }),
+  );
+  const counter = new pg.Client({ connectionString: databaseUrl });
+  await counter.connect();
+  for (;;) {
+    const { rows } = await counter.query(`SELECT count(*)::int AS n FROM pgboss_limit.job WHERE name = 'noop' AND state = 'completed'`);
+    if (rows[0].n >= jobs) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await counter.end();
+  await boss.stop({ graceful: false, close: true });
+  return { count: jobs, seconds, perSecond: jobs / seconds };
+}
+
+/**
+ * got alone: `requests` POSTs of a webhook-sized body to the receiver, `inFlight` at a
+ * time, kept-alive connections, used the cheapest way we know (as Herald's sender does).
+ */
+async function httpPosts(url: string, requests: number, inFlight: number): Promise<Rate> {
+  const agent = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }) };
+  const client = got.extend({ followRedirect: false, throwHttpErrors: false, retry: { limit: 0 }, agent });
+  const body = JSON.stringify({ type: 'order.created', timestamp: new Date().toISOString(), data: { entityId: 'e1', status: 'Completed', amount: 42 } });
+  const post = (id: number) =>
+    new Promise<void>((resolve, reject) => {
+      const stream = client.stream(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'webhook-id': `msg_${id}` }, timeout: { request: 10_000 } });
+      stream.on('data', () => undefined);
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < requests) {
+        next += 1;
+        await post(next);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.http.destroy();
+  return { count: requests, seconds, perSecond: requests / seconds };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [kind, target, ...numbers] = process.argv.slice(2);
+  const n = numbers.map(Number);
+  const result = kind === 'pg-boss' ? await pgBoss(target!, n[0]!, n[1]!, n[2]!, n[3]!) : await httpPosts(target!, n[0]!, n[1]!);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScript } from './support/script.ts';
+
+describe('npm run bench, scaled down', () => {
+  let out: string;
+  afterAll(() => fs.rm(out, { recursive: true, force: true }));
+
+  it('measures the limits and Herald end to end, prints the table and writes the results and the picture', async () => {
+    out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-test-'));
+    const { code, output } = await runScript('bench/bench.ts', ['--smoke', '--out', out]);
+    expect(code, output).toBe(0);
+    for (const line of ['pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'server peak memory']) {
+      expect(output).toContain(line);
+    }
+    const files = await fs.readdir(out);
+    const json = files.find((f) => f.endsWith('.json'))!;
+    const results = JSON.parse(await fs.readFile(path.join(out, json), 'utf8'));
+    // Every delivery of both fan-outs reached the receiver and was recorded.
+    expect(results.herald.fanout1.received).toBe(results.herald.fanout1.deliveries);
+    expect(results.herald.fanout10.received).toBe(results.herald.fanout10.deliveries);
+    expect(results.herald.fanout10.deliveries).toBe(10 * results.herald.fanout10.events);
+    expect(results.limits.pgBoss.count).toBeGreaterThan(0);
+    expect(results.limits.http.count).toBeGreaterThan(0);
+    // Every event of the latency runs was timed, and every COMPLETED change reached the subscriber.
+    expect(results.latency.moderate.count).toBeGreaterThan(0);
+    expect(results.latency.nearSaturation.count).toBeGreaterThan(0);
+    expect(results.subscription.count).toBe(results.latency.moderate.count);
+    expect(results.peakMemoryMb).toBeGreaterThan(0);
+    expect(results.targets).toHaveLength(4);
+    const svg = await fs.readFile(path.join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
+    expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);
+  }, 240_000);
+});

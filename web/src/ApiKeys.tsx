@@ -1,7 +1,7 @@
 // API keys of the tenant (ADMIN only): create one (its secret is shown once), revoke one.
 import { useState } from 'react';
 import { gql } from './api.ts';
-import { Confirm, Dialog, ErrorBanner, Field, fieldErrors, time, unclaimed, useLoad } from './ui.tsx';
+import { Confirm, ErrorBanner, SecretOnce, Field, fieldErrors, time, unclaimed, useLoad } from './ui.tsx';
 
 interface Key {
   id: string;
@@ -117,17 +117,9 @@ export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
           ))}
         </tbody>
       </table>
-      <Dialog title="New API key" open={secret !== undefined} onClose={() => setSecret(undefined)}>
-        <p>Copy it now: it is shown only this once. Send it as <code>Authorization: Bearer …</code>.</p>
-        <pre className="code secret" data-testid="api-key">
-          {secret}
-        </pre>
-        <div className="actions">
-          <button type="button" className="primary" onClick={() => setSecret(undefined)} autoFocus>
-            I have copied it
-          </button>
-        </div>
-      </Dialog>
+      <SecretOnce title="New API key" secret={secret} testId="api-key" onClose={() => setSecret(undefined)}>
+        Send it as <code>Authorization: Bearer …</code>.
+      </SecretOnce>
       <Confirm
         open={revoking !== null}
         title="Revoke API key"

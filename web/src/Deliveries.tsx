@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { gql, subscribe } from './api.ts';
 import { go } from './App.tsx';
-import { Confirm, ErrorBanner, Json, StatusBadge, time, useLoad } from './ui.tsx';
+import { Confirm, ErrorBanner, HeaderTable, Json, StatusBadge, time, useLoad } from './ui.tsx';
 
 const PAGE = 50;
 const STATUSES = ['PENDING', 'SENDING', 'RETRYING', 'COMPLETED', 'FAILED', 'CANCELLED'];
@@ -289,16 +289,7 @@ function Detail({ id, version, onClose, act }: { id: string; version: number; on
               <p className="mono">
                 {data.request.method} {data.request.url}
               </p>
-              <table className="kv">
-                <tbody>
-                  {(data.request.headers as { name: string; value: string }[]).map((h) => (
-                    <tr key={h.name}>
-                      <th>{h.name}</th>
-                      <td>{h.value}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <HeaderTable headers={data.request.headers} />
               <Json value={data.request.body} />
             </>
           ) : (

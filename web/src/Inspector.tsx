@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { gql, subscribe } from './api.ts';
 import { go } from './App.tsx';
-import { Confirm, ErrorBanner, Field, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
+import { Confirm, ErrorBanner, Field, HeaderTable, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
 
 interface Inbox {
   id: string;
@@ -204,16 +204,7 @@ function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { i
               <strong>{shown.method}</strong> {shown.path} · {new Date(shown.receivedAt).toLocaleString()} <Signature valid={shown.signatureValid} />
             </p>
             {shown.signatureMessage && <p className="muted">{shown.signatureMessage}</p>}
-            <table className="kv">
-              <tbody>
-                {Object.entries(shown.headers).map(([name, value]) => (
-                  <tr key={name}>
-                    <th>{name}</th>
-                    <td>{value}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <HeaderTable headers={Object.entries(shown.headers).map(([name, value]) => ({ name, value }))} />
             <Json value={shown.body} />
             {shown.bodyTruncated && <p className="muted">The body was cut at the inbox's size limit.</p>}
           </div>

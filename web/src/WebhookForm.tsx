@@ -5,7 +5,7 @@ import { gql } from './api.ts';
 import { go } from './App.tsx';
 import { loadTopics, sampleData, topicKeysOf, type Topic } from './catalog.ts';
 import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
-import { Dialog, ErrorBanner, Field, Json, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
+import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
 
 interface Header {
   name: string;
@@ -387,17 +387,9 @@ export function WebhookForm({ id }: { id?: string }) {
           </aside>
         </div>
       </form>
-      <Dialog title="Signing secret" open={secret !== undefined} onClose={() => setSecret(undefined)}>
-        <p>Copy it now: it is shown only this once. Receivers check the <code>webhook-signature</code> header with it.</p>
-        <pre className="code secret" data-testid="secret">
-          {secret}
-        </pre>
-        <div className="actions">
-          <button type="button" className="primary" onClick={() => setSecret(undefined)} autoFocus>
-            I have copied it
-          </button>
-        </div>
-      </Dialog>
+      <SecretOnce title="Signing secret" secret={secret} testId="secret" onClose={() => setSecret(undefined)}>
+        Receivers check the <code>webhook-signature</code> header with it.
+      </SecretOnce>
     </section>
   );
 }
@@ -657,16 +649,7 @@ function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof
               )}
               <details>
                 <summary>Headers{preview.exampleSecret ? ' (signed with an example secret)' : ''}</summary>
-                <table className="kv">
-                  <tbody>
-                    {preview.headers.map((h: { name: string; value: string }) => (
-                      <tr key={h.name}>
-                        <th>{h.name}</th>
-                        <td>{h.value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <HeaderTable headers={preview.headers} />
               </details>
               <Json value={preview.body ?? ''} />
             </div>

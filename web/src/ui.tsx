@@ -159,3 +159,36 @@ function indented(text: string): string {
     return text;
   }
 }
+
+/** Request headers as a two-column table. */
+export function HeaderTable({ headers }: { headers: Array<{ name: string; value: string }> }) {
+  return (
+    <table className="kv">
+      <tbody>
+        {headers.map((h) => (
+          <tr key={h.name}>
+            <th>{h.name}</th>
+            <td>{h.value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A secret the API answers once (a signing secret, an API key): shown until the person says it is copied. */
+export function SecretOnce(props: { title: string; secret: string | undefined; testId: string; onClose: () => void; children: ReactNode }) {
+  return (
+    <Dialog title={props.title} open={props.secret !== undefined} onClose={props.onClose}>
+      <p>Copy it now: it is shown only this once. {props.children}</p>
+      <pre className="code secret" data-testid={props.testId}>
+        {props.secret}
+      </pre>
+      <div className="actions">
+        <button type="button" className="primary" onClick={props.onClose} autoFocus>
+          I have copied it
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -9,10 +9,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { chart } from './lib/chart.ts';
+import { between, perItem, postgresPids, read, type CpuUse } from './lib/cpu.ts';
 import { createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
 import { measureLimit, type Rate } from './lib/limits.ts';
 import { Receivers } from './lib/receiver.ts';
-import { percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
+import { format, percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
 
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' } } });
 const size = args.smoke
@@ -26,9 +27,11 @@ const postgres = await Postgres.start();
 const receivers = await Receivers.start();
 let herald: Herald | undefined;
 try {
+  // Where the CPU goes, besides the process under test: PostgreSQL, and this process (publishers, receivers).
+  const accounted = { postgres: () => postgresPids(postgres.dataDir), bench: () => [process.pid] };
   // 1. The limits.
-  const pgBoss = await measureLimit(['pg-boss', await postgres.database('limit'), ...[size.limitJobs, settings.batchSize, settings.inFlight, PRODUCERS].map(String)]);
-  const httpLimit = await measureLimit(['http', receivers.route('limit'), String(size.limitRequests), String(settings.inFlight)]);
+  const pgBoss = await measureLimit(['pg-boss', await postgres.database('limit'), ...[size.limitJobs, settings.batchSize, settings.inFlight, PRODUCERS].map(String)], accounted);
+  const httpLimit = await measureLimit(['http', receivers.route('limit'), String(size.limitRequests), String(settings.inFlight)], accounted);
 
   // 2. Herald end to end.
   const databaseUrl = await postgres.database('herald');
@@ -48,8 +51,12 @@ try {
 
   const throughput = async (topic: string, webhookIds: string[], routes: string[], events: number) => {
     const expected = events * webhookIds.length;
+    const delivered = () => routes.reduce((n, r) => n + receivers.get(r).ids.size, 0);
+    const recorded = async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [webhookIds])).rows[0].n as number;
+    const cpuFrom = read({ herald: () => [herald!.pid], ...accounted });
     const started = performance.now();
-    const series: Array<{ t: number; recorded: number }> = [];
+    const series: Array<{ t: number; delivered: number }> = [];
     let next = 0;
     const publishing = Promise.all(
       Array.from({ length: PRODUCERS }, async () => {
@@ -59,17 +66,24 @@ try {
         }
       }),
     ).then(() => performance.now());
+    // Progress from the receivers (free); the database is asked (a count costs PostgreSQL
+    // some milliseconds) once a second, and often once everything has arrived.
+    let lastCount = started;
     for (;;) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [webhookIds]);
-      series.push({ t: (performance.now() - started) / 1000, recorded: rows[0].n });
-      if (rows[0].n >= expected) break;
-      if (performance.now() - started > 60_000 + expected * 5) throw new Error(`only ${rows[0].n} of ${expected} deliveries recorded`);
-      await sleep(100);
+      const now = performance.now();
+      series.push({ t: (now - started) / 1000, delivered: delivered() });
+      if (delivered() >= expected || now - lastCount >= 1000) {
+        lastCount = now;
+        const n = await recorded();
+        if (n >= expected) break;
+        if (now - started > 60_000 + expected * 5) throw new Error(`only ${n} of ${expected} deliveries recorded`);
+      }
+      await sleep(delivered() >= expected ? 20 : 100);
     }
+    const cpu = between(cpuFrom, read({ herald: () => [herald!.pid], ...accounted }));
     const seconds = (performance.now() - started) / 1000;
     const publishSeconds = ((await publishing) - started) / 1000;
-    const received = routes.reduce((n, r) => n + receivers.get(r).ids.size, 0);
-    return { events, deliveries: expected, received, seconds, perSecond: expected / seconds, publishedPerSecond: events / publishSeconds, series };
+    return { events, deliveries: expected, received: delivered(), seconds, perSecond: expected / seconds, publishedPerSecond: events / publishSeconds, series, cpu };
   };
   phase = 'fanout1';
   const fanout1 = await throughput('one', [one], ['one'], size.events1);
@@ -137,7 +151,7 @@ try {
   await postgres.stop();
 }
 
-function summary(run: { events: number; deliveries: number; received: number; seconds: number; perSecond: number; publishedPerSecond: number }) {
+function summary(run: { events: number; deliveries: number; received: number; seconds: number; perSecond: number; publishedPerSecond: number; cpu: CpuUse }) {
   const { series: _, ...rest } = run as typeof run & { series?: unknown };
   return rest;
 }
@@ -151,14 +165,45 @@ function targets(perSecond: number, pgBoss: Rate, moderate: Percentiles, memoryM
   ];
 }
 
+type HeraldRun = { perSecond: number; received: number; deliveries: number; publishedPerSecond: number; cpu: CpuUse };
+
+/** CPU per item, in µs of one core: the whole machine's, and each part's. */
+function cpuPer(cpu: CpuUse, count: number) {
+  const of = (cores: number) => perItem(cores, cpu, count);
+  return { total: of(cpu.machine), tested: of(cpu.groups.client ?? cpu.groups.herald ?? 0), postgres: of(cpu.groups.postgres ?? 0), bench: of(cpu.groups.bench ?? 0), other: of(cpu.groups.other ?? 0), busy: cpu.machine };
+}
+
+/** The CPU table, and what 50% of pg-boss leaves for Herald's own work. */
+function cpuReport(r: Results): string[] {
+  const job = cpuPer(r.limits.pgBoss.cpu, r.limits.pgBoss.count);
+  const request = cpuPer(r.limits.http.cpu, r.limits.http.count);
+  const one = cpuPer(r.herald.fanout1.cpu, r.herald.fanout1.deliveries);
+  const ten = cpuPer(r.herald.fanout10.cpu, r.herald.fanout10.deliveries);
+  const row = (label: string, c: typeof job): Array<string | number> => [label, `${format(c.busy)} of ${r.limits.pgBoss.cpu.cpus}`, c.total, c.tested, c.postgres, c.bench, c.other];
+  const target = r.limits.pgBoss.perSecond / 2;
+  const budget = (r.limits.pgBoss.cpu.cpus * 1e6) / target;
+  const parts = job.total + request.total;
+  return [
+    table(
+      ['CPU per item (µs of one core)', 'cores busy', 'machine', 'tested process', 'PostgreSQL', 'bench process', 'other'],
+      [row('pg-boss alone, per job', job), row('HTTP alone, per request', request), row('Herald, 1 webhook, per delivery', one), row('Herald, 10 webhooks, per delivery', ten)],
+    ),
+    `(tested process: the pg-boss or got client, or Herald's server; bench process: publishers and receivers; other: the kernel and everything else)`,
+    '',
+    `50% of pg-boss is ${format(target)} deliveries/s: at most ${format(budget)} µs of CPU per delivery with all ${r.limits.pgBoss.cpu.cpus} cores busy.`,
+    `A pg-boss job (${format(job.total)} µs) and a got request with its receiver (${format(request.total)} µs) take ${format(parts)} of them, leaving ${format(budget - parts)} µs`,
+    `for everything else Herald does per delivery; it used ${format(one.total - parts)} µs more than those two (1 webhook): publishing through GraphQL, storing events, instances, attempts.`,
+  ];
+}
+
 type Results = {
   date: string;
   commit: string;
   smoke: boolean;
   machine: { cpus: number; node: string };
   settings: typeof settings;
-  limits: { pgBoss: Rate; http: Rate };
-  herald: { fanout1: { perSecond: number; received: number; deliveries: number; publishedPerSecond: number }; fanout10: { perSecond: number; received: number; deliveries: number; publishedPerSecond: number } };
+  limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse } };
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun };
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -191,6 +236,8 @@ function report(r: Results): string {
       ],
     ),
     '',
+    ...cpuReport(r),
+    '',
     `server peak memory (VmHWM): ${Math.round(r.peakMemoryMb)} MB`,
     '',
     table(['target', 'value', 'met'], r.targets.map((t) => [t.target, t.value, t.met ? 'yes' : 'NO'])),
@@ -198,12 +245,12 @@ function report(r: Results): string {
   return lines.join('\n');
 }
 
-function picture(r: Results, one: Array<{ t: number; recorded: number }>, ten: Array<{ t: number; recorded: number }>): string {
-  // Each point: deliveries recorded over the second before it.
-  const rates = (series: Array<{ t: number; recorded: number }>) =>
+function picture(r: Results, one: Array<{ t: number; delivered: number }>, ten: Array<{ t: number; delivered: number }>): string {
+  // Each point: deliveries received over the second before it.
+  const rates = (series: Array<{ t: number; delivered: number }>) =>
     series.slice(1).map((p) => {
       const from = series.findLast((q) => q.t <= p.t - 1) ?? series[0]!;
-      return { t: p.t, perSecond: (p.recorded - from.recorded) / Math.max(0.001, p.t - from.t) };
+      return { t: p.t, perSecond: (p.delivered - from.delivered) / Math.max(0.001, p.t - from.t) };
     });
   return chart({
     title: `Herald bench ${r.date.slice(0, 10)} (commit ${r.commit})`,

@@ -12,7 +12,7 @@ describe('npm run bench, scaled down', () => {
     out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-test-'));
     const { code, output } = await runScript('bench/bench.ts', ['--smoke', '--out', out]);
     expect(code, output).toBe(0);
-    for (const line of ['pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'server peak memory']) {
+    for (const line of ['pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'CPU per item', 'per delivery', '50% of pg-boss is', 'server peak memory']) {
       expect(output).toContain(line);
     }
     const files = await fs.readdir(out);
@@ -29,6 +29,14 @@ describe('npm run bench, scaled down', () => {
     expect(results.latency.nearSaturation.count).toBeGreaterThan(0);
     expect(results.subscription.count).toBe(results.latency.moderate.count);
     expect(results.peakMemoryMb).toBeGreaterThan(0);
+    // Where the CPU went: each tested process and PostgreSQL were seen working (/proc accounting found them).
+    for (const cpu of [results.limits.pgBoss.cpu, results.limits.http.cpu, results.herald.fanout1.cpu]) {
+      expect(cpu.machine).toBeGreaterThan(0);
+      expect(cpu.groups.client ?? cpu.groups.herald).toBeGreaterThan(0);
+    }
+    expect(results.limits.pgBoss.cpu.groups.postgres).toBeGreaterThan(0);
+    expect(results.herald.fanout1.cpu.groups.postgres).toBeGreaterThan(0);
+    expect(results.limits.http.cpu.groups.bench).toBeGreaterThan(0);
     expect(results.targets).toHaveLength(4);
     const svg = await fs.readFile(path.join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
     expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);

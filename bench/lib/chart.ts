@@ -67,7 +67,7 @@ function latencyPanel(groups: ChartInput['latency'], x: number, width: number): 
 }
 
 function seriesPanel(series: ChartInput['series'], x: number, width: number): string[] {
-  const out = [text(x, 45, 'Deliveries recorded per second, over time', { weight: 'bold' })];
+  const out = [text(x, 45, 'Deliveries received per second, over time', { weight: 'bold' })];
   const all = series.flatMap((s) => s.points);
   const maxT = Math.max(1, ...all.map((p) => p.t));
   const maxY = Math.max(1, ...all.map((p) => p.perSecond));

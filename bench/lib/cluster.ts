@@ -31,7 +31,12 @@ export class Postgres {
   }
 
   private async boot(): Promise<void> {
-    this.server = await startEmbeddedPostgres({ dir: path.join(this.dir, 'pg'), port: this.port, persistent: true, log: createLogger('warn') });
+    this.server = await startEmbeddedPostgres({ dir: this.dataDir, port: this.port, persistent: true, log: createLogger('warn') });
+  }
+
+  /** Where its data (and postmaster.pid) is. */
+  get dataDir(): string {
+    return path.join(this.dir, 'pg');
   }
 
   /** A new database on this server, and its URL. */

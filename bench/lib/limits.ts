@@ -2,7 +2,8 @@
 // (as Herald's server is), so the bench process only plays publisher and receiver:
 //   node --import tsx bench/lib/limits.ts pg-boss <databaseUrl> <jobs> <batchSize> <inFlight> <producers>
 //   node --import tsx bench/lib/limits.ts http <url> <requests> <inFlight>
-// Each prints one JSON line: { count, seconds, perSecond }.
+// Each prints `{"mark":"start"}` and `{"mark":"end"}` around what it times, then one JSON
+// line: { count, seconds, perSecond }.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import got from 'got';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { DELIVER_QUEUE_OPTIONS } from '../../src/queue/boss.ts';
+import { between, read, type CpuUse, type Groups } from './cpu.ts';
 
 export interface Rate {
   count: number;
@@ -17,20 +19,30 @@ export interface Rate {
   perSecond: number;
 }
 
-/** Runs one limit in a child process and answers its measurement. */
-export function measureLimit(args: string[]): Promise<Rate> {
+/**
+ * Runs one limit in a child process and answers its measurement, with the CPU used
+ * while it was timed: by the child (`client`), by each of `groups`, and by the machine.
+ */
+export function measureLimit(args: string[], groups: Groups = {}): Promise<Rate & { cpu: CpuUse }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const accounted: Groups = { client: () => [child.pid!], ...groups };
+    const readings: Record<string, ReturnType<typeof read>> = {};
     let out = '';
-    child.stdout.on('data', (c) => (out += c));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      for (const mark of ['start', 'end']) if (!readings[mark] && out.includes(`{"mark":"${mark}"}`)) readings[mark] = read(accounted);
+    });
     child.stderr.on('data', (c) => (out += c));
     child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (code === 0 && line) resolve(JSON.parse(line) as Rate);
+      const line = out.split('\n').find((l) => l.startsWith('{"count"'));
+      if (code === 0 && line && readings.start && readings.end) resolve({ ...(JSON.parse(line) as Rate), cpu: between(readings.start, readings.end) });
       else reject(new Error(`limit ${args[0]} failed (${code}):\n${out}`));
     });
   });
 }
+
+const mark = (name: 'start' | 'end') => process.stdout.write(`{"mark":"${name}"}\n`);
 
 /**
  * pg-boss alone: `jobs` no-op jobs inserted 100 at a time by `producers` concurrent
@@ -42,6 +54,7 @@ async function pgBoss(databaseUrl: string, jobs: number, batchSize: number, inFl
   boss.on('error', (error) => console.error(error));
   await boss.start();
   await boss.createQueue('noop', DELIVER_QUEUE_OPTIONS);
+  mark('start');
   const started = performance.now();
   await boss.work('noop', { batchSize, localConcurrency: Math.max(1, Math.ceil(inFlight / batchSize)), pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, burstWhenBatchFull: true }, async () => {});
   let next = 0;
@@ -62,6 +75,7 @@ async function pgBoss(databaseUrl: string, jobs: number, batchSize: number, inFl
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - started) / 1000;
+  mark('end');
   await counter.end();
   await boss.stop({ graceful: false, close: true });
   return { count: jobs, seconds, perSecond: jobs / seconds };
@@ -83,6 +97,7 @@ async function httpPosts(url: string, requests: number, inFlight: number): Promi
       stream.on('error', reject);
     });
   let next = 0;
+  mark('start');
   const started = performance.now();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -93,6 +108,7 @@ async function httpPosts(url: string, requests: number, inFlight: number): Promi
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  mark('end');
   agent.http.destroy();
   return { count: requests, seconds, perSecond: requests / seconds };
 }

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { chart } from './lib/chart.ts';
 import { between, perItem, postgresPids, read, type CpuUse } from './lib/cpu.ts';
-import { createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
+import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
 import { measureLimit, type Rate } from './lib/limits.ts';
 import { Receivers } from './lib/receiver.ts';
 import { format, percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
@@ -23,6 +23,7 @@ const PRODUCERS = 4;
 const config = loadConfig(process.env);
 const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, perWebhook: config.webhookConcurrency, producers: PRODUCERS, publishBatch: 100 };
 
+buildForStart(); // the server as `npm start` runs it, rebuilt if src/ changed
 const postgres = await Postgres.start();
 const receivers = await Receivers.start();
 let herald: Herald | undefined;

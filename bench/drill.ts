@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
-import { createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate } from './lib/cluster.ts';
+import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
 import { percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
 
@@ -33,6 +33,7 @@ export interface DrillResult {
   latency?: { before: Percentiles; during: Percentiles };
 }
 
+buildForStart(); // the server as `npm start` runs it, rebuilt if src/ changed
 const postgres = await Postgres.start();
 const results: DrillResult[] = [];
 const drills: Record<string, () => Promise<DrillResult[]>> = {

@@ -5,25 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { isStale } from './stale.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
 const outDir = path.join(root, 'dist');
 
-function newest(dir) {
-  let latest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
-  }
-  return latest;
-}
-
 export async function buildDashboard({ ifStale = false } = {}) {
-  const built = path.join(outDir, 'index.html');
-  if (ifStale && fs.existsSync(built)) {
-    const sources = Math.max(newest(path.join(root, 'src')), fs.statSync(path.join(root, 'index.html')).mtimeMs);
-    if (fs.statSync(built).mtimeMs >= sources) return false;
-  }
+  if (ifStale && !isStale(path.join(outDir, 'index.html'), [path.join(root, 'src'), path.join(root, 'index.html')])) return false;
   // Always React's production build, also when run from the tests (NODE_ENV=test).
   process.env.NODE_ENV = 'production';
   const { build } = await import('vite');

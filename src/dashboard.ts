@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
+import { fromRoot } from './paths.ts';
 
 /** Where `npm run build:web` puts the dashboard (web/ built by Vite). */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+export const DASHBOARD_DIR = fromRoot('web', 'dist');
 
 const SECURITY_HEADERS = {
   // Everything the page loads comes from this server; GraphQL over HTTP and WebSocket only to it.

@@ -33,6 +33,13 @@ describe('one command runs Herald on an embedded PostgreSQL', () => {
 
     const ready = await fetch(url.replace('/graphql', '/readyz'));
     expect(ready.status).toBe(200);
+    // It is the build npm start runs (one file, plain node, no TypeScript loader), and it found
+    // the project's files from dist/: migrations (above), the dashboard (here).
+    expect(running.child.spawnargs.at(-1)).toBe('dist/server.mjs');
+    expect(running.child.spawnargs.join(' ')).not.toContain('tsx');
+    const page = await fetch(url.replace('/graphql', '/'));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);

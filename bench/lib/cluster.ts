@@ -8,6 +8,8 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../sr
 import { createLogger } from '../../src/logger.ts';
 import { clientFor, startServerProcess, type ServerProcess } from '../../test/support/process.ts';
 
+export { buildForStart } from '../../test/support/process.ts';
+
 export const KEY = 'hk_bench_bootstrap_admin_key_000000000';
 
 /**
@@ -59,7 +61,7 @@ export class Postgres {
   }
 }
 
-/** A Herald server process (`src/index.ts`, what `npm start` runs) on a given database. */
+/** A Herald server process (what `npm start` runs: the build of src/, see buildForStart) on a given database. */
 export class Herald {
   private process: ServerProcess | undefined;
   url = '';

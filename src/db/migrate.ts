@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { fromRoot } from '../paths.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+export const MIGRATIONS_DIR = fromRoot('prisma', 'migrations');
 
 /** Key of the advisory lock held while migrating and bootstrapping. */
 export const SETUP_LOCK = 7_250_001;

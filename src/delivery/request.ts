@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { RenderedPayload } from '../domain/payload.ts';
 import type { StoredHeader } from '../domain/webhooks.ts';
+import { fromRoot } from '../paths.ts';
 import { signatureHeader } from './signing.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string };
 export const USER_AGENT = `Herald/${version}`;
 
 export interface OutgoingRequest {

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
+import { buildForStart } from './process.ts';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
@@ -25,9 +25,9 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const log = createLogger('warn');
-  // The dashboard the browser tests load is the one in web/, built now if it changed.
-  const build = spawnSync(process.execPath, ['scripts/build-web.mjs', '--if-stale'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('building the dashboard (scripts/build-web.mjs) failed');
+  // The dashboard the browser tests load is the one in web/, and the server processes tests start run the
+  // build of src/, as `npm start` does: both built now if their sources changed.
+  buildForStart();
   let embedded: EmbeddedPostgres | undefined;
   let dir: string | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL;

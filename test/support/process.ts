@@ -1,13 +1,22 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** The node flags `npm start` runs the server with (its heap limit, the TypeScript loader), read from package.json's last command of `start`. */
-const START_FLAGS = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
+/** What `npm start` finally runs: node's flags (heap limits, source maps) and the file (the built server), from package.json's last command of `start`. */
+const START_COMMAND = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
   .split('&&')
   .at(-1)!
   .trim()
-  .split(/\s+/)
-  .filter((word, i, all) => i > 0 && i < all.length - 1);
+  .split(/\s+/);
+const START_FLAGS = START_COMMAND.slice(1, -1);
+const START_FILE = START_COMMAND.at(-1)!;
+
+/** Builds what `npm start` builds before it runs the server (the dashboard, the server), each only if its sources changed. */
+export function buildForStart(): void {
+  for (const script of ['scripts/build-web.mjs', 'scripts/build-server.mjs']) {
+    const build = spawnSync(process.execPath, [script, '--if-stale'], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error(`building (${script}) failed`);
+  }
+}
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
@@ -18,9 +27,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `src/index.ts` (what `npm start` runs) as a real process. */
+/** Runs the server as `npm start` runs it (the build of src/, made by the test run's global setup), as a real process. */
 export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): ServerProcess {
-  const child = spawn(process.execPath, [...nodeArgs, ...START_FLAGS, 'src/index.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...START_FLAGS, START_FILE], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   let output = '';

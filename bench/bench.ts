@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
+import { DELIVERIES_PER_JOB } from '../src/queue/boss.ts';
 import { chart } from './lib/chart.ts';
 import { between, perItem, postgresPids, read, type CpuUse } from './lib/cpu.ts';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
@@ -183,7 +184,6 @@ function cpuReport(r: Results): string[] {
   const row = (label: string, c: typeof job): Array<string | number> => [label, `${format(c.busy)} of ${r.limits.pgBoss.cpu.cpus}`, c.total, c.tested, c.postgres, c.bench, c.other];
   const target = r.limits.pgBoss.perSecond / 2;
   const budget = (r.limits.pgBoss.cpu.cpus * 1e6) / target;
-  const parts = job.total + request.total;
   return [
     table(
       ['CPU per item (µs of one core)', 'cores busy', 'machine', 'tested process', 'PostgreSQL', 'bench process', 'other'],
@@ -192,8 +192,8 @@ function cpuReport(r: Results): string[] {
     `(tested process: the pg-boss or got client, or Herald's server; bench process: publishers and receivers; other: the kernel and everything else)`,
     '',
     `50% of pg-boss is ${format(target)} deliveries/s: at most ${format(budget)} µs of CPU per delivery with all ${r.limits.pgBoss.cpu.cpus} cores busy.`,
-    `A pg-boss job (${format(job.total)} µs) and a got request with its receiver (${format(request.total)} µs) take ${format(parts)} of them, leaving ${format(budget - parts)} µs`,
-    `for everything else Herald does per delivery; it used ${format(one.total - parts)} µs more than those two (1 webhook): publishing through GraphQL, storing events, instances, attempts.`,
+    `A got request with its receiver takes ${format(request.total)} of them, leaving ${format(budget - request.total)} µs for everything else Herald does per delivery`,
+    `(its share of a queue job (up to ${DELIVERIES_PER_JOB} deliveries each), publishing through GraphQL, storing events, instances, attempts); it used ${format(one.total - request.total)} µs (1 webhook).`,
   ];
 }
 

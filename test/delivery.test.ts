@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { eventually, Receiver } from './support/receiver.ts';
+import { claim } from '../src/delivery/instances.ts';
 
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`;
 const PUBLISH = `mutation($input: PublishEventInput!) { publishEvent(input: $input) { duplicate event { id } instances { id status webhook { id } } } }`;
@@ -309,5 +311,49 @@ describe('delivering events to webhooks over HTTP', () => {
     await settled(id, ['RETRYING']);
     await t.ok('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: webhook.id });
     expect(await instance(id)).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+  });
+  describe('delivery jobs', () => {
+    const parcel = (entityId: string) => ({ topic: 'parcel', action: 'created', entityId, data: { weight: 2 } });
+    beforeAll(async () => {
+      await t.ok('mutation { createTopic(input: { key: "parcel", name: "Parcel" }) { key } }');
+    });
+
+    it('a publish packs its deliveries to one webhook into jobs of up to 25, each completed once all of its deliveries are recorded', async () => {
+      const receiver = await Receiver.start();
+      const { webhook } = await hook(receiver.url, { events: ['parcel.created'] });
+      const inputs = Array.from({ length: 60 }, (_, i) => ({ event: parcel(`pack-${i}`) }));
+      const published = await t.ok('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id } } }', { inputs });
+      const ids: string[] = published.publishEvents.flatMap((p: any) => p.instances.map((i: any) => i.id));
+      expect(ids).toHaveLength(60);
+      await receiver.waitFor(60);
+      const db = new pg.Client({ connectionString: t.databaseUrl });
+      await db.connect();
+      try {
+        const jobs = await eventually(async () => {
+          const { rows } = await db.query(`SELECT data, state FROM pgboss.job WHERE name = 'deliver' AND group_id = $1`, [webhook.id]);
+          return rows.length && rows.every((r) => r.state === 'completed') ? rows : undefined;
+        }, 10_000, 'every job completed');
+        expect(jobs.map((j) => j.data.instanceIds.length).sort()).toEqual([10, 25, 25]);
+        expect(jobs.flatMap((j) => j.data.instanceIds).sort()).toEqual([...ids].sort());
+        const { rows } = await db.query(`SELECT status, attempts, count(*)::int AS n FROM instance WHERE webhook_id = $1 GROUP BY 1, 2`, [webhook.id]);
+        expect(rows).toEqual([{ status: 'COMPLETED', attempts: 1, n: 60 }]);
+      } finally {
+        await db.end();
+      }
+      expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(60);
+    });
+
+    it("a first attempt's job that runs again leaves an instance waiting for its retry alone; the retry's job takes it", async () => {
+      const receiver = await Receiver.start(() => ({ status: 500, body: 'not now' }));
+      const { webhook } = await hook(receiver.url, { events: ['parcel.created'], backoffBaseMs: 600_000, backoffCapMs: 600_000 });
+      const { id } = await publishTo(webhook.id, parcel('retry-later'));
+      await settled(id, ['RETRYING']);
+      // As the first attempt's job would ask if its worker died after recording this outcome but before its other deliveries.
+      expect(await claim([{ instanceId: id, takeOver: true, retry: false }])).toEqual([]);
+      expect(await instance(id)).toMatchObject({ status: 'RETRYING', attempts: 1 });
+      const [taken] = await claim([{ instanceId: id, takeOver: false, retry: true }]);
+      expect(taken).toMatchObject({ id, attempts: 2 });
+      expect(await instance(id)).toMatchObject({ status: 'SENDING', attempts: 2 });
+    });
   });
 });

@@ -29,19 +29,22 @@ export interface Claimed {
 }
 
 /**
- * Takes instances for sending, in one statement: PENDING or RETRYING ones, and also
- * SENDING ones whose job runs again (`takeOver`: its worker died or failed before
- * recording), which is how a crash mid-send is recovered. Answers those taken (an
- * instance asked for twice is taken once), each with its webhook.
+ * Takes instances for sending, in one statement: PENDING ones; RETRYING ones when
+ * asked by a retry's job (`retry`: a first attempt's job that runs again must not send
+ * an instance waiting for its retry early); and SENDING ones whose job runs again
+ * (`takeOver`: its worker died or failed before recording), which is how a crash
+ * mid-send is recovered. Answers those taken (an instance asked for twice is taken
+ * once), each with its webhook.
  */
-export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean }>): Promise<Claimed[]> {
+export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean }>): Promise<Claimed[]> {
   if (wanted.length === 0) return [];
   const rows = await query<ClaimRow>(Prisma.sql`
     WITH wanted AS (
-      SELECT id, bool_or(take_over) AS take_over FROM unnest(${wanted.map((w) => w.instanceId)}::uuid[], ${wanted.map((w) => w.takeOver)}::boolean[]) AS w(id, take_over) GROUP BY id),
+      SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry
+      FROM unnest(${wanted.map((w) => w.instanceId)}::uuid[], ${wanted.map((w) => w.takeOver)}::boolean[], ${wanted.map((w) => w.retry)}::boolean[]) AS w(id, take_over, retry) GROUP BY id),
     locked AS (
       SELECT i.id FROM instance i JOIN wanted ON wanted.id = i.id
-      WHERE i.status IN ('PENDING', 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')
+      WHERE i.status = 'PENDING' OR (wanted.retry AND i.status = 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')
       ORDER BY i.id FOR UPDATE OF i),
     changed AS (
       UPDATE instance i SET status = 'SENDING', attempts = i.attempts + 1, next_attempt_at = NULL, updated_at = now()
@@ -127,7 +130,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
   await db().$transaction(async (tx) => {
     if (sql) await tx.$queryRaw(sql);
     const retries = decided.filter((d) => d.status === 'RETRYING');
-    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, startAfter: d.nextAttemptAt! })));
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt! })));
     for (const d of decided) {
       if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
     }

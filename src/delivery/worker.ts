@@ -4,7 +4,7 @@ import type { StoredHeader } from '../domain/webhooks.ts';
 import type { RenderedPayload } from '../domain/payload.ts';
 import type { Logger } from '../logger.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
-import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, queue, type DeliverJob } from '../queue/boss.ts';
+import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
 import { claim, settle, type Claimed, type Settlement } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
@@ -13,6 +13,13 @@ import { sharedSender, type Sender } from './sender.ts';
 
 /** A fetched delivery job (its retryCount fences completion to this attempt of it). */
 type Job = QueueJob<DeliverJob> & { retryCount: number; groupId?: string | null };
+/** One delivery of a job: an instance to send. */
+interface Unit {
+  job: Job;
+  instanceId: string;
+  /** The job's instances may be RETRYING ones (a retry's job). */
+  retry: boolean;
+}
 
 const POLL_MS = 500;
 /** Largest group of outcomes recorded in one transaction. */
@@ -55,21 +62,27 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
 /**
  * Keeps up to `workerConcurrency` requests on their way, at most `webhookConcurrency`
  * of them to one webhook: fetches jobs a batch at a time whenever there is room, claims
- * a batch's instances in one statement, sends each request on its own, and records
- * outcomes in groups as they come back (group commit), completing their jobs in the
- * same transaction. A job whose webhook already has its share on the way waits here,
+ * the instances about to be sent in one statement, sends each request on its own, and
+ * records outcomes in groups as they come back (group commit). A job (up to
+ * DELIVERIES_PER_JOB instances of one webhook) is completed in the same transaction
+ * as the last of its outcomes, so it is done exactly when all its attempts are
+ * recorded. An instance whose webhook already has its share on the way waits here,
  * unclaimed, for one of them to finish: a slow receiver holds its own places, never a
  * whole batch nor everyone's. Jobs in hand carry heartbeats: if this process dies they
- * run again elsewhere and take over the instances left SENDING.
+ * run again elsewhere, skip what was recorded and take over the instances left SENDING.
  */
 class Dispatcher {
-  /** Every job in hand: waiting, being sent or being recorded. */
+  /** Jobs in hand (heartbeats keep them): their instances waiting, being sent or being recorded. */
   private readonly held = new Map<string, Job>();
+  /** Per job in hand or given up, its instances not recorded yet (nor dropped). */
+  private readonly open = new Map<string, number>();
+  /** Jobs failed back to the queue (they run again) while some of their instances were on their way: those are still recorded, the job is not completed. */
+  private readonly givenUp = new Set<string>();
   private sending = 0;
-  private readonly webhooks = new Map<string, { sending: number; waiting: Job[] }>();
+  private readonly webhooks = new Map<string, { sending: number; waiting: Unit[] }>();
   private waiting = 0;
   private startScheduled = false;
-  private readonly outcomes: Array<{ job: Job; settlement?: Settlement }> = [];
+  private readonly outcomes: Outcome[] = [];
   private writing = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -150,12 +163,16 @@ class Dispatcher {
     });
   }
 
-  /** Queues fetched jobs behind their webhooks and starts what may start. */
+  /** Queues fetched jobs' instances behind their webhooks and starts what may start. */
   private take(jobs: Job[]): void {
     for (const job of jobs) {
+      const { instanceIds, retry } = deliveriesOf(job.data);
       this.held.set(job.id, job);
-      this.webhookOf(job).waiting.push(job);
-      this.waiting += 1;
+      this.open.set(job.id, instanceIds.length);
+      const webhook = this.webhookOf(job);
+      for (const instanceId of instanceIds) webhook.waiting.push({ job, instanceId, retry });
+      this.waiting += instanceIds.length;
+      if (instanceIds.length === 0) this.record({ unit: undefined, job });
     }
     this.startWaiting();
   }
@@ -179,9 +196,9 @@ class Dispatcher {
     return webhook;
   }
 
-  /** Starts waiting jobs, round robin over webhooks, while places are free; one claim for them all. */
+  /** Starts waiting instances, round robin over webhooks, while places are free; one claim for them all. */
   private startWaiting(): void {
-    const ready: Job[] = [];
+    const ready: Unit[] = [];
     let progress = true;
     while (progress && this.sending < this.config.workerConcurrency) {
       progress = false;
@@ -202,9 +219,9 @@ class Dispatcher {
     if (ready.length) void this.claimAndSend(ready);
   }
 
-  /** A request finished (or never started): its place goes to the next waiting job. */
-  private release(job: Job): void {
-    const webhook = this.webhookOf(job);
+  /** A request finished (or never started): its place goes to the next waiting instance. */
+  private release(unit: Unit): void {
+    const webhook = this.webhookOf(unit.job);
     webhook.sending -= 1;
     this.sending -= 1;
     if (this.startScheduled) return;
@@ -216,49 +233,51 @@ class Dispatcher {
     });
   }
 
-  private async claimAndSend(jobs: Job[]): Promise<void> {
+  private async claimAndSend(units: Unit[]): Promise<void> {
     let claimed: Claimed[];
     try {
       // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
-      claimed = await claim(jobs.map((job) => ({ instanceId: job.data.instanceId, takeOver: job.retryCount > 0 })));
+      claimed = await claim(units.map((u) => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry })));
     } catch (error) {
-      for (const job of jobs) this.release(job);
-      await this.giveBack(jobs, error, 'could not claim deliveries; their jobs will run again');
+      for (const unit of units) this.release(unit);
+      await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
+      this.done(units);
       return;
     }
     const byId = new Map(claimed.map((c) => [c.id, c]));
-    for (const job of jobs) {
-      const instance = byId.get(job.data.instanceId);
-      byId.delete(job.data.instanceId);
+    for (const unit of units) {
+      const instance = byId.get(unit.instanceId);
+      byId.delete(unit.instanceId);
       if (instance) {
-        void this.send(job, instance);
+        void this.send(unit, instance);
       } else {
-        // Not claimed: delivered, cancelled, or being sent by someone else. The job is done.
-        this.release(job);
-        this.record({ job });
+        // Not claimed: delivered, cancelled, waiting for its retry, or being sent by someone else. Nothing to send.
+        this.release(unit);
+        this.record({ unit, job: unit.job });
       }
     }
   }
 
-  private async send(job: Job, instance: Claimed): Promise<void> {
+  private async send(unit: Unit, instance: Claimed): Promise<void> {
     const headers = instance.webhook.headers as unknown as StoredHeader[];
     const startedAt = new Date();
     let settlement: Settlement;
     try {
       const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
       const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
-      settlement = { instance, trigger: job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome };
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome };
     } catch (error) {
-      this.release(job);
-      await this.giveBack([job], error, 'delivery failed before it could be recorded; its job will run again');
+      this.release(unit);
+      await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');
+      this.done([unit]);
       return;
     }
-    this.release(job);
-    this.record({ job, settlement });
+    this.release(unit);
+    this.record({ unit, job: unit.job, settlement });
   }
 
   /** Queues an outcome; outcomes that arrive while a group is being written go in the next group. */
-  private record(outcome: { job: Job; settlement?: Settlement }): void {
+  private record(outcome: Outcome): void {
     this.outcomes.push(outcome);
     if (!this.writing) void this.writeGroups();
   }
@@ -269,40 +288,75 @@ class Dispatcher {
       const group = this.outcomes.splice(0, SETTLE_GROUP);
       try {
         await this.write(group);
+        this.done(group);
       } catch (error) {
         // One bad outcome must not hold up the others: write them one by one.
-        if (group.length > 1) {
-          for (const one of group) await this.write([one]).catch((e) => this.failed([one.job], e, 'could not record a delivery; its job will run again'));
-        } else {
-          await this.failed([group[0]!.job], error, 'could not record a delivery; its job will run again');
+        for (const one of group) {
+          const failure = group.length === 1 ? error : await this.write([one]).then(() => undefined, (e: unknown) => e ?? new Error('write failed'));
+          if (failure) await this.giveUp([one], failure, 'could not record a delivery; its job will run again');
+          this.done([one]);
         }
       }
-      this.finished(group.map((o) => o.job));
     }
     this.writing = false;
   }
 
-  private write(group: Array<{ job: Job; settlement?: Settlement }>): Promise<void> {
+  /** Records a group's outcomes, completing the jobs whose last open instances they are, in one transaction. */
+  private write(group: Outcome[]): Promise<void> {
     const settlements = group.flatMap((o) => (o.settlement ? [o.settlement] : []));
-    return settle(settlements, this.config, group.map((o) => o.job));
+    const inGroup = new Map<Job, number>();
+    for (const o of group) inGroup.set(o.job, (inGroup.get(o.job) ?? 0) + 1);
+    const complete = [...inGroup].filter(([job, n]) => n >= (this.open.get(job.id) ?? 0) && !this.givenUp.has(job.id)).map(([job]) => job);
+    return settle(settlements, this.config, complete);
   }
 
-  /** Fails jobs so they run again (after pg-boss's retry delay); if even that fails, their heartbeats lapse and they run again. */
-  private async failed(jobs: Job[], error: unknown, message: string): Promise<void> {
-    this.log.error({ err: error, instanceIds: jobs.map((job) => job.data.instanceId) }, message);
+  /** Instances recorded (or given up): their jobs are finished once none of their instances is open. */
+  private done(outcomes: Array<{ job: Job }>): void {
+    for (const { job } of outcomes) this.close(job, 1);
+    if (this.open.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
+  }
+
+  private close(job: Job, count: number): void {
+    const left = (this.open.get(job.id) ?? 0) - count;
+    if (left > 0) {
+      this.open.set(job.id, left);
+      return;
+    }
+    this.open.delete(job.id);
+    this.held.delete(job.id);
+    this.givenUp.delete(job.id);
+  }
+
+  /**
+   * Fails jobs back to the queue so they run again (after pg-boss's retry delay; if even
+   * that fails, their heartbeats lapse and they run again): their instances still
+   * waiting here are dropped (the job's next run sends them), those on their way are
+   * still recorded, and the job is no longer completed here.
+   */
+  private async giveUp(of: Array<{ job: Job }>, error: unknown, message: string): Promise<void> {
+    const jobs = [...new Set(of.map((o) => o.job))].filter((job) => !this.givenUp.has(job.id));
+    if (jobs.length === 0) return;
+    this.log.error({ err: error, instanceIds: jobs.flatMap((job) => deliveriesOf(job.data).instanceIds) }, message);
+    this.drop(jobs);
     await queue()
       .fail(DELIVER_QUEUE, jobs)
       .catch(() => undefined);
   }
 
-  private async giveBack(jobs: Job[], error: unknown, message: string): Promise<void> {
-    await this.failed(jobs, error, message);
-    this.finished(jobs);
-  }
-
-  private finished(jobs: Job[]): void {
-    for (const job of jobs) this.held.delete(job.id);
-    if (this.held.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
+  /** Takes jobs out of this worker's hands: no more heartbeats, their waiting instances dropped. */
+  private drop(jobs: Job[]): void {
+    const ids = new Set(jobs.map((job) => job.id));
+    for (const job of jobs) {
+      this.givenUp.add(job.id);
+      this.held.delete(job.id);
+    }
+    for (const webhook of this.webhooks.values()) {
+      const kept = webhook.waiting.filter((unit) => !ids.has(unit.job.id));
+      for (const unit of webhook.waiting) if (ids.has(unit.job.id)) this.close(unit.job, 1);
+      this.waiting -= webhook.waiting.length - kept.length;
+      webhook.waiting = kept;
+    }
+    if (this.open.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
   }
 
   private async beat(): Promise<void> {
@@ -314,20 +368,26 @@ class Dispatcher {
     }
   }
 
-  /** Stops fetching, hands back jobs still waiting, and waits for those on their way to be recorded. */
+  /** Stops fetching, hands back jobs with instances still waiting, and waits for those on their way to be recorded. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
     await this.loop;
-    const waiting = [...this.webhooks.values()].flatMap((w) => w.waiting.splice(0));
-    this.waiting = 0;
+    const waiting = [...new Set([...this.webhooks.values()].flatMap((w) => w.waiting.map((unit) => unit.job)))];
     if (waiting.length) {
+      this.drop(waiting);
       await queue()
         .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
         .catch(() => undefined);
-      this.finished(waiting);
     }
-    if (this.held.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    if (this.open.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     clearInterval(this.heartbeat);
   }
+}
+
+/** An instance's outcome: sent (`settlement`) or nothing to send. */
+interface Outcome {
+  unit?: Unit;
+  job: Job;
+  settlement?: Settlement;
 }

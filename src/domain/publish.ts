@@ -29,8 +29,9 @@ export const MAX_BATCH = 1000;
 
 /**
  * Publishes events: matches them against the tenant's active webhooks, renders each
- * payload, and stores the events, one instance per matching webhook and one delivery
- * job per instance in one transaction. Once this returns, nothing is lost.
+ * payload, and stores the events, one instance per matching webhook and the delivery
+ * jobs that carry them (up to DELIVERIES_PER_JOB of one webhook each) in one
+ * transaction. Once this returns, nothing is lost.
  */
 export async function publishEvents(tenantId: string, inputs: PublishInput[], limits: { maxEventBytes: number }, at = 'inputs'): Promise<Published[]> {
   const problems = new Problems();

@@ -4,11 +4,28 @@ import type { Logger } from '../logger.ts';
 
 export type { PgBoss };
 
-/** The queue of deliveries: one job per attempt to send an instance. */
+/**
+ * The queue of deliveries. A job carries up to DELIVERIES_PER_JOB instances of one
+ * webhook to send (those a publish, a re-trigger or a retry made together): the
+ * queue's own work (insert, fetch, complete) is then paid per job, not per delivery.
+ */
 export const DELIVER_QUEUE = 'deliver';
+export const DELIVERIES_PER_JOB = 25;
 export interface DeliverJob {
+  instanceIds: string[];
+  trigger: 'AUTO' | 'MANUAL';
+  /** Its instances are RETRYING (a retry's job); other jobs send PENDING instances only. */
+  retry?: boolean;
+}
+/** A job enqueued before jobs carried several instances: one instance, PENDING or RETRYING. */
+interface SingleDeliverJob {
   instanceId: string;
   trigger: 'AUTO' | 'MANUAL';
+}
+
+/** The instances a fetched job carries, and whether they may be RETRYING ones. */
+export function deliveriesOf(data: DeliverJob | SingleDeliverJob): { instanceIds: string[]; retry: boolean } {
+  return 'instanceIds' in data ? { instanceIds: data.instanceIds, retry: !!data.retry } : { instanceIds: [data.instanceId], retry: true };
 }
 
 /** A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again. */
@@ -54,7 +71,7 @@ export function forgetQueue(): void {
   current = undefined;
 }
 
-type NewDelivery = DeliverJob & { webhookId: string; startAfter?: Date };
+type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date };
 
 /**
  * Enqueues deliveries inside the caller's transaction: they exist if and only if it
@@ -63,12 +80,12 @@ type NewDelivery = DeliverJob & { webhookId: string; startAfter?: Date };
  */
 export async function enqueueDeliveries(tx: Tx, jobs: NewDelivery[]): Promise<void> {
   if (jobs.length === 0) return;
-  await queue().insert(DELIVER_QUEUE, jobs.map(jobOf), { db: fromPrisma(tx) });
+  await queue().insert(DELIVER_QUEUE, jobsOf(jobs), { db: fromPrisma(tx) });
 }
 
 /** The statement that enqueues deliveries, for a transaction sent in one round trip (`inOneTrip`). */
 export function enqueueStatement(jobs: NewDelivery[]): Promise<Statement> {
-  return statementOf((db) => queue().insert(DELIVER_QUEUE, jobs.map(jobOf), { db }));
+  return statementOf((db) => queue().insert(DELIVER_QUEUE, jobsOf(jobs), { db }));
 }
 
 /** Completes fetched delivery jobs (fenced to the attempt fetched) inside the caller's transaction. */
@@ -81,8 +98,22 @@ export function completeStatement(jobs: Array<Pick<Job, 'id'> & { retryCount: nu
   return statementOf((db) => queue().complete(DELIVER_QUEUE, jobs, null, { db }));
 }
 
-function jobOf({ startAfter, webhookId, ...data }: NewDelivery) {
-  return { data, group: { id: webhookId }, ...(startAfter ? { startAfter } : {}) };
+/** Deliveries to the same webhook, alike (trigger, retry, when), packed into jobs of up to DELIVERIES_PER_JOB, in order. */
+function jobsOf(deliveries: NewDelivery[]) {
+  const alike = new Map<string, NewDelivery[]>();
+  for (const d of deliveries) {
+    const key = `${d.webhookId} ${d.trigger} ${!!d.retry} ${d.startAfter?.getTime() ?? ''}`;
+    alike.set(key, [...(alike.get(key) ?? []), d]);
+  }
+  return [...alike.values()].flatMap((list) => {
+    const { webhookId, trigger, retry, startAfter } = list[0]!;
+    const jobs = [];
+    for (let i = 0; i < list.length; i += DELIVERIES_PER_JOB) {
+      const data: DeliverJob = { instanceIds: list.slice(i, i + DELIVERIES_PER_JOB).map((d) => d.instanceId), trigger, ...(retry ? { retry } : {}) };
+      jobs.push({ data, group: { id: webhookId }, ...(startAfter ? { startAfter } : {}) });
+    }
+    return jobs;
+  });
 }
 
 /** The one statement pg-boss runs for `act`, captured instead of run. */

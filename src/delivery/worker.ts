@@ -4,7 +4,7 @@ import type { StoredHeader } from '../domain/webhooks.ts';
 import type { RenderedPayload } from '../domain/payload.ts';
 import type { Logger } from '../logger.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
-import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
+import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, DELIVERIES_PER_JOB, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
 import { claim, settle, type Claimed, type Settlement } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
@@ -93,6 +93,12 @@ class Dispatcher {
   private waitingForRoom = false;
   private drained: Array<() => void> = [];
   private readonly batchSize: number;
+  /**
+   * Instances per fetched job, lately (a job carries 1 to DELIVERIES_PER_JOB): a fetch
+   * asks for as many jobs as there is room for instances, so one webhook's big jobs
+   * cannot fill this worker's hands before it is seen to be busy. Starts at the most.
+   */
+  private perJob = DELIVERIES_PER_JOB;
   /** Jobs that may wait for their webhook's turn (beyond this, fetching pauses). */
   private readonly maxWaiting: number;
 
@@ -125,7 +131,7 @@ class Dispatcher {
         this.waitingForRoom = false;
         continue;
       }
-      const asked = Math.min(this.batchSize, room);
+      const asked = Math.max(1, Math.min(this.batchSize, Math.floor(room / this.perJob)));
       const busy = this.busyWebhooks();
       this.woken = false;
       let jobs: Job[] = [];
@@ -165,6 +171,7 @@ class Dispatcher {
 
   /** Queues fetched jobs' instances behind their webhooks and starts what may start. */
   private take(jobs: Job[]): void {
+    const before = this.waiting;
     for (const job of jobs) {
       const { instanceIds, retry } = deliveriesOf(job.data);
       this.held.set(job.id, job);
@@ -174,6 +181,7 @@ class Dispatcher {
       this.waiting += instanceIds.length;
       if (instanceIds.length === 0) this.record({ unit: undefined, job });
     }
+    this.perJob = Math.max(1, 0.7 * this.perJob + (0.3 * (this.waiting - before)) / jobs.length);
     this.startWaiting();
   }
 

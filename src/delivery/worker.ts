@@ -99,7 +99,7 @@ class Dispatcher {
    * cannot fill this worker's hands before it is seen to be busy. Starts at the most.
    */
   private perJob = DELIVERIES_PER_JOB;
-  /** Jobs that may wait for their webhook's turn (beyond this, fetching pauses). */
+  /** Instances that may wait for their webhook's turn (beyond this, fetching pauses). */
   private readonly maxWaiting: number;
 
   constructor(
@@ -179,7 +179,7 @@ class Dispatcher {
       const webhook = this.webhookOf(job);
       for (const instanceId of instanceIds) webhook.waiting.push({ job, instanceId, retry });
       this.waiting += instanceIds.length;
-      if (instanceIds.length === 0) this.record({ unit: undefined, job });
+      if (instanceIds.length === 0) this.record({ job });
     }
     this.perJob = Math.max(1, 0.7 * this.perJob + (0.3 * (this.waiting - before)) / jobs.length);
     this.startWaiting();
@@ -261,7 +261,7 @@ class Dispatcher {
       } else {
         // Not claimed: delivered, cancelled, waiting for its retry, or being sent by someone else. Nothing to send.
         this.release(unit);
-        this.record({ unit, job: unit.job });
+        this.record({ job: unit.job });
       }
     }
   }
@@ -281,7 +281,7 @@ class Dispatcher {
       return;
     }
     this.release(unit);
-    this.record({ unit, job: unit.job, settlement });
+    this.record({ job: unit.job, settlement });
   }
 
   /** Queues an outcome; outcomes that arrive while a group is being written go in the next group. */
@@ -393,9 +393,8 @@ class Dispatcher {
   }
 }
 
-/** An instance's outcome: sent (`settlement`) or nothing to send. */
+/** An instance's outcome: sent (`settlement`) or nothing to send; `job` is the job it came in. */
 interface Outcome {
-  unit?: Unit;
   job: Job;
   settlement?: Settlement;
 }

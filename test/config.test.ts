@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { START_ARGS } from './support/process.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -45,7 +46,7 @@ describe('configuration', () => {
   });
 
   it('stops start-up with the message and a non-zero exit', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const result = spawnSync(process.execPath, START_ARGS, {
       env: { ...process.env, PORT: 'eighty', DATABASE_URL: '' },
       encoding: 'utf8',
       timeout: 30_000,

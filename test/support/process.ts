@@ -7,8 +7,8 @@ const START_COMMAND = (JSON.parse(readFileSync(new URL('../../package.json', imp
   .at(-1)!
   .trim()
   .split(/\s+/);
-const START_FLAGS = START_COMMAND.slice(1, -1);
-const START_FILE = START_COMMAND.at(-1)!;
+/** node's arguments for the server as `npm start` runs it: its flags, then the built file. */
+export const START_ARGS = START_COMMAND.slice(1);
 
 /** Builds what `npm start` builds before it runs the server (the dashboard, the server), each only if its sources changed. */
 export function buildForStart(): void {
@@ -29,7 +29,7 @@ export interface ServerProcess {
 
 /** Runs the server as `npm start` runs it (the build of src/, made by the test run's global setup), as a real process. */
 export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): ServerProcess {
-  const child = spawn(process.execPath, [...nodeArgs, ...START_FLAGS, START_FILE], {
+  const child = spawn(process.execPath, [...nodeArgs, ...START_ARGS], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   let output = '';

@@ -320,12 +320,13 @@ class Dispatcher {
 
   /** Instances recorded (or given up): their jobs are finished once none of their instances is open. */
   private done(outcomes: Array<{ job: Job }>): void {
-    for (const { job } of outcomes) this.close(job, 1);
+    for (const { job } of outcomes) this.close(job);
     if (this.open.size === 0) this.drained.splice(0).forEach((resolve) => resolve());
   }
 
-  private close(job: Job, count: number): void {
-    const left = (this.open.get(job.id) ?? 0) - count;
+  /** One of a job's instances is no longer open (recorded, given up or dropped). */
+  private close(job: Job): void {
+    const left = (this.open.get(job.id) ?? 0) - 1;
     if (left > 0) {
       this.open.set(job.id, left);
       return;
@@ -360,7 +361,7 @@ class Dispatcher {
     }
     for (const webhook of this.webhooks.values()) {
       const kept = webhook.waiting.filter((unit) => !ids.has(unit.job.id));
-      for (const unit of webhook.waiting) if (ids.has(unit.job.id)) this.close(unit.job, 1);
+      for (const unit of webhook.waiting) if (ids.has(unit.job.id)) this.close(unit.job);
       this.waiting -= webhook.waiting.length - kept.length;
       webhook.waiting = kept;
     }

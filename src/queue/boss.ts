@@ -103,7 +103,9 @@ function jobsOf(deliveries: NewDelivery[]) {
   const alike = new Map<string, NewDelivery[]>();
   for (const d of deliveries) {
     const key = `${d.webhookId} ${d.trigger} ${!!d.retry} ${d.startAfter?.getTime() ?? ''}`;
-    alike.set(key, [...(alike.get(key) ?? []), d]);
+    const list = alike.get(key);
+    if (list) list.push(d);
+    else alike.set(key, [d]);
   }
   return [...alike.values()].flatMap((list) => {
     const { webhookId, trigger, retry, startAfter } = list[0]!;

@@ -28,6 +28,18 @@ describe('delivering events to webhooks over HTTP', () => {
   const publishTo = async (webhookId: string, event: object) =>
     (await publish(event)).instances.find((i: any) => i.webhook.id === webhookId);
   const instance = async (id: string) => (await t.ok(INSTANCE, { id })).instance;
+  /** Runs one statement on the test's database, straight (not through Herald). */
+  const sql = async (text: string, values: unknown[]) => {
+    const client = new pg.Client(t.databaseUrl);
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  /** The instance's row as stored. */
+  const stored = async (id: string) => (await sql('SELECT request, payload FROM instance WHERE id = $1', [id]))[0];
   const settled = async (id: string, statuses = ['COMPLETED', 'FAILED']) => {
     let last: unknown;
     try {
@@ -59,6 +71,18 @@ describe('delivering events to webhooks over HTTP', () => {
     const body = new StandardWebhook(secret).verify(request!.body, request!.headers as Record<string, string>);
     expect(body).toMatchObject({ type: 'delegate.created', entityId: '1', data: { status: 'Booked' } });
     expect(done.request).toMatchObject({ method: 'POST', url: `${receiver.url}/hooks`, body: request!.body });
+    // The body is kept once, in the payload; the recorded request is its method, url and headers.
+    const row = await stored(done.id);
+    expect(row.request).toEqual({ method: 'POST', url: `${receiver.url}/hooks`, headers: done.request.headers });
+    expect(row.payload.body).toBe(request!.body);
+  });
+
+  it('shows the body of a request recorded with it (before the body was kept once)', async () => {
+    const receiver = await Receiver.start(() => ({ status: 200 }));
+    const { webhook } = await hook(receiver.url);
+    const done = await settled((await publishTo(webhook.id, delegate('old'))).id);
+    await sql(`UPDATE instance SET request = request || '{"body": "as it was"}'::jsonb WHERE id = $1`, [done.id]);
+    expect((await instance(done.id)).request.body).toBe('as it was');
   });
 
   it('500 then 200: two attempts, COMPLETED, with the same webhook-id', async () => {
@@ -255,6 +279,9 @@ describe('delivering events to webhooks over HTTP', () => {
     expect(sent).toMatchObject({ type: 'delegate.test', action: 'test', data: { type: 'Delegate', status: 'Booked', score: 1.5 } });
     const logged = await instance(result.instanceId);
     expect(logged).toMatchObject({ status: 'COMPLETED', attempts: 1, attemptLog: [{ trigger: 'TEST', statusCode: 202 }] });
+    expect(logged.request).toEqual(result.request);
+    expect(logged.request.body).toBe(receiver.received[0]!.body);
+    expect((await stored(result.instanceId)).request.body).toBeUndefined();
     const failing = await Receiver.start(() => ({ status: 400, body: 'Bad payload: missing field x' }));
     const unsaved = (
       await t.ok('mutation($w: CreateWebhookInput!) { testWebhook(webhook: $w) { success statusCode response instanceId } }', { w: { label: 'try', events: ['user.created'], url: failing.url } })

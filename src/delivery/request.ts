@@ -44,3 +44,28 @@ export function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Arr
   const secret = new Set(own.filter((h) => h.secret).map((h) => h.name.toLowerCase()));
   return Object.entries(request.headers).map(([name, value]) => ({ name, value: secret.has(name) ? '[secret]' : value }));
 }
+
+/**
+ * The request as an instance keeps it: method, url and the headers shown to a person.
+ * Not the body: it is always the instance's payload body (what is signed and sent), so
+ * it is stored once, in the payload; `shownRequest` puts it back.
+ */
+export function storedRequest(request: OutgoingRequest, own: StoredHeader[]): StoredRequest {
+  return { method: request.method, url: request.url, headers: shownHeaders(request, own) };
+}
+
+export interface StoredRequest {
+  method: string;
+  url: string;
+  headers: Array<{ name: string; value: string }>;
+  /** Only in instances recorded before the body was kept once (in the payload). */
+  body?: string;
+}
+
+/** An instance's last request as shown: the stored request with its body from the payload. */
+export function shownRequest(stored: unknown, payload: unknown): (Omit<StoredRequest, 'body'> & { body: string | null }) | null {
+  if (!stored || typeof stored !== 'object') return null;
+  const request = stored as StoredRequest;
+  const body = request.body ?? (payload as { body?: unknown } | null)?.body;
+  return { ...request, body: typeof body === 'string' ? body : null };
+}

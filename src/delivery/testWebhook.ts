@@ -8,7 +8,7 @@ import { renderPayload, RenderError } from '../domain/payload.ts';
 import { Problems } from '../domain/problems.ts';
 import { checkNewWebhook, findWebhook, unsavedSettings, type StoredHeader, type WebhookInput } from '../domain/webhooks.ts';
 import { AddressGuard } from './guard.ts';
-import { buildRequest, shownHeaders } from './request.ts';
+import { buildRequest, storedRequest, type StoredRequest } from './request.ts';
 import { sharedSender, type Outcome } from './sender.ts';
 import { notify } from '../pubsub/changes.ts';
 import { attemptOf, lastOf } from './instances.ts';
@@ -55,17 +55,19 @@ export async function testWebhook(
   const messageId = saved ? uuidv7() : `msg_test_${event.id}`;
   let outcome: Outcome;
   let request: TestResult['request'] = null;
+  let stored: StoredRequest | null = null;
   let payload;
   try {
     payload = renderPayload(settings, event, topics.get(event.topic)!);
     const built = buildRequest(payload, settings, messageId, startedAt);
-    request = { ...built, headers: shownHeaders(built, settings.headers) };
+    stored = storedRequest(built, settings.headers);
+    request = { ...stored, body: built.body };
     outcome = await sharedSender(new AddressGuard(config.outboundAllow)).send(built, settings.timeoutMs);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
     outcome = { ok: false, statusCode: null, errorKind: 'NETWORK', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };
   }
-  if (saved) await record(tenantId, saved.id, messageId, event, payload ?? {}, request, startedAt, outcome);
+  if (saved) await record(tenantId, saved.id, messageId, event, payload ?? {}, stored, startedAt, outcome);
   return {
     success: outcome.ok,
     statusCode: outcome.statusCode,
@@ -108,7 +110,7 @@ async function record(
   instanceId: string,
   event: EventShape,
   payload: object,
-  request: TestResult['request'],
+  request: StoredRequest | null,
   startedAt: Date,
   outcome: Outcome,
 ) {

@@ -8,7 +8,7 @@ import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, DELIVERIES_PER_JOB, deliveriesOf,
 import { AddressGuard } from './guard.ts';
 import { claim, settle, type Claimed, type Settlement } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
-import { buildRequest, shownHeaders } from './request.ts';
+import { buildRequest, storedRequest } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
 /** A fetched delivery job (its retryCount fences completion to this attempt of it). */
@@ -273,7 +273,7 @@ class Dispatcher {
     try {
       const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
       const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
-      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: { ...request, headers: shownHeaders(request, headers) }, outcome };
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers), outcome };
     } catch (error) {
       this.release(unit);
       await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');

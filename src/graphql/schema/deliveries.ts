@@ -5,6 +5,7 @@ import { findWebhook } from '../../domain/webhooks.ts';
 import { notFound } from '../../errors.ts';
 import { isUuid } from '../../domain/topics.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
+import { shownRequest } from '../../delivery/request.ts';
 import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
@@ -67,7 +68,12 @@ export const InstanceRef = builder.prismaObject('Instance', {
     lastMessage: t.exposeString('lastMessage', { nullable: true }),
     lastDurationMs: t.exposeInt('lastDurationMs', { nullable: true }),
     lastErrorKind: t.exposeString('lastErrorKind', { nullable: true }),
-    request: t.expose('request', { type: 'JSON', nullable: true, description: 'The last request sent: method, url, headers (secret values hidden), body.' }),
+    request: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The last request sent: method, url, headers (secret values hidden), body.',
+      resolve: (instance) => shownRequest(instance.request, instance.payload) as never,
+    }),
     payload: t.expose('payload', { type: 'JSON', description: 'What is sent: method, url, contentType, body.' }),
     attemptLog: t.relation('attemptList', { query: { orderBy: { number: 'asc' } } }),
     events: t.field({

@@ -22,7 +22,10 @@ const size = args.smoke
   ? { events1: 400, events10: 40, limitJobs: 1000, limitRequests: 1000, moderateRate: 50, latencySeconds: 2, saturationSeconds: 2 }
   : { events1: 30_000, events10: 3_000, limitJobs: 30_000, limitRequests: 30_000, moderateRate: 200, latencySeconds: 15, saturationSeconds: 10 };
 const ROUNDS = Number(args.rounds ?? (args.smoke ? 2 : 3));
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error(`--rounds: a whole number from 1 to 20, not ${args.rounds}`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) {
+  console.error(`--rounds: a whole number from 1 to 20, not ${args.rounds}`);
+  process.exit(2);
+}
 const PRODUCERS = 4;
 const config = loadConfig(process.env);
 const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, perWebhook: config.webhookConcurrency, producers: PRODUCERS, publishBatch: 100 };

@@ -225,10 +225,10 @@ describe('delivering events to webhooks over HTTP', () => {
   describe('publishing', () => {
     it('refuses unknown topics and actions, data that is not an object, and events over the size limit', async () => {
       const cases: Array<[object, string, RegExp]> = [
-        [{ topic: 'invoice', action: 'created', entityId: '1', data: {} }, 'input.topic', /unknown topic "invoice"/],
-        [{ topic: 'user', action: 'paid', entityId: '1', data: {} }, 'input.action', /no action "paid"/],
-        [{ topic: 'user', action: 'created', entityId: '1', data: 'text' }, 'input.data', /must be a JSON object/],
-        [{ topic: 'user', action: 'created', entityId: '1', data: { blob: 'x'.repeat(300_000) } }, 'input.data', /at most 262144 are allowed/],
+        [{ topic: 'invoice', action: 'created', entityId: '1', data: {} }, 'input.event.topic', /unknown topic "invoice"/],
+        [{ topic: 'user', action: 'paid', entityId: '1', data: {} }, 'input.event.action', /no action "paid"/],
+        [{ topic: 'user', action: 'created', entityId: '1', data: 'text' }, 'input.event.data', /must be a JSON object/],
+        [{ topic: 'user', action: 'created', entityId: '1', data: { blob: 'x'.repeat(300_000) } }, 'input.event.data', /at most 262144 are allowed/],
       ];
       for (const [event, field, message] of cases) {
         const before = (await t.ok('{ events(first: 1) { edges { node { id } } } }')).events;

@@ -1,5 +1,6 @@
 import { ARITY, CHANGE_OPERATORS, isIsoDate, type Operator } from './conditions.ts';
 import type { TopicInfo } from './catalog.ts';
+import { pathProblem } from './event.ts';
 import type { Problems } from './problems.ts';
 
 /** What a condition is checked against: the (topic, action) pairs a webhook receives. */
@@ -15,7 +16,6 @@ export interface RuleInput {
 }
 
 const ROOTS = ['data', 'previous', 'actor.type', 'actor.id', 'entityId', 'action', 'topic', 'clientId', 'correlationId', 'occurredAt'];
-const SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ORDERED = ['NUMBER', 'INTEGER', 'STRING', 'DATE', 'DATETIME'];
 const COMPARISONS: Operator[] = ['GREATER_THAN', 'GREATER_THAN_OR_EQUAL', 'LESS_THAN', 'LESS_THAN_OR_EQUAL'];
 
@@ -32,8 +32,9 @@ export function checkRule(problems: Problems, at: string, rule: RuleInput, ctx: 
   }
   const root = path.split('.')[0]!;
   const inData = root === 'data' || root === 'previous';
-  if (!(inData ? path.split('.').slice(1).every((s) => SEGMENT.test(s)) && path.includes('.') : ROOTS.includes(path))) {
-    problems.add(`${at}.path`, `"${path}" is not a path Herald can read; use data.<field>, previous.<field>, ${ROOTS.slice(2).join(', ')}`);
+  const dataPathProblem = inData && path.includes('.') ? pathProblem(path.slice(root.length + 1)) : null;
+  if (dataPathProblem || !(inData ? path.includes('.') : ROOTS.includes(path))) {
+    problems.add(`${at}.path`, `"${path}" is not a path Herald can read${dataPathProblem ? ` (${dataPathProblem})` : ''}; use data.<field>, previous.<field>, ${ROOTS.slice(2).join(', ')}`);
     return;
   }
   if (CHANGE_OPERATORS.includes(operator) && root !== 'data') {

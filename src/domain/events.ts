@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TopicInfo } from './catalog.ts';
 import type { Event } from '../generated/prisma/client.ts';
-import type { EventShape } from './event.ts';
+import { pathProblem, type EventShape } from './event.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
 
 export interface EventInput {
@@ -17,7 +17,6 @@ export interface EventInput {
   occurredAt?: Date | null;
 }
 
-const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Checks an event against the tenant's topics and gives it the shape the pure modules use. */
@@ -46,7 +45,8 @@ export function checkEvent(problems: Problems, at: string, input: EventInput, to
   }
   const changedFields = input.changedFields ?? null;
   changedFields?.forEach((f, i) => {
-    if (!PATH.test(f)) problems.add(`${at}.changedFields[${i}]`, `"${f}" is not a dotted path such as status or session.id`);
+    const problem = pathProblem(f);
+    if (problem) problems.add(`${at}.changedFields[${i}]`, problem);
   });
   const actor = input.actor ? { type: input.actor.type.trim(), id: input.actor.id ?? null } : null;
   if (actor && !/^[a-z][a-z0-9_]{0,49}$/.test(actor.type)) problems.add(`${at}.actor.type`, 'must be a lower-case word such as admin, learner or system');

@@ -40,9 +40,9 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   const { topics, webhooks } = await readCatalog(tenantId, [...new Set(inputs.map((i) => i.topic))]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
-    const event = checkEvent(problems, where, input, topics);
+    const event = checkEvent(problems, `${where}.event`, input, topics);
     const size = Buffer.byteLength(JSON.stringify([input.data ?? null, input.previous ?? null]));
-    if (size > limits.maxEventBytes) problems.add(`${where}.data`, `the event's data is ${size} bytes; at most ${limits.maxEventBytes} are allowed (HERALD_MAX_EVENT_BYTES)`);
+    if (size > limits.maxEventBytes) problems.add(`${where}.event.data`, `the event's data is ${size} bytes; at most ${limits.maxEventBytes} are allowed (HERALD_MAX_EVENT_BYTES)`);
     const key = input.idempotencyKey?.trim() || null;
     if (key && key.length > 200) problems.add(`${where}.idempotencyKey`, 'must be at most 200 characters');
     return { shape: { ...event, id: uuidv7() }, key };

@@ -1,6 +1,7 @@
 import { db } from '../db/client.ts';
 import { conflict, notFound } from '../errors.ts';
 import { FieldType, Prisma, type Topic } from '../generated/prisma/client.ts';
+import { pathProblem } from './event.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from './problems.ts';
 
 /** Actions every topic has; topics may add their own (`completed`, `awarded`). */
@@ -9,7 +10,6 @@ export const BUILT_IN_ACTIONS = ['created', 'updated', 'deleted'] as const;
 const RESERVED_ACTIONS = [...BUILT_IN_ACTIONS, 'test'];
 
 export const FIELD_TYPES = Object.values(FieldType);
-const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const MERGE_TAG = /^@@[A-Za-z][A-Za-z0-9_]*$/;
 const LIMITS = { key: 64, fields: 500, customActions: 50, values: 200 };
 
@@ -193,8 +193,9 @@ function validateFields(problems: Problems, fields: TopicFieldInput[] | null | u
   return fields.map((f, i) => {
     const at = `input.fields[${i}]`;
     const path = f.path.trim();
-    if (!PATH.test(path)) {
-      problems.add(`${at}.path`, `must be a dotted path of identifiers relative to the event's data, e.g. "status" or "session.id" (got "${f.path}")`);
+    const problem = pathProblem(path);
+    if (problem) {
+      problems.add(`${at}.path`, `must be a dotted path of identifiers relative to the event's data, e.g. "status" or "session.id": ${problem}`);
     } else if (paths.has(path)) {
       problems.add(`${at}.path`, `"${path}" is already in the catalog; paths must be unique within a topic`);
     }

@@ -73,6 +73,8 @@ const FORBIDDEN_HEADERS = [
 ];
 const SECRET_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What Node refuses to send in a header value (line breaks, NUL, other controls, anything past Latin-1). */
+const UNSENDABLE_IN_HEADER = /[^\t\x20-\x7e\xa0-\xff]/u;
 
 /** The settings a webhook ends up with: everything the rules look at, validated together. */
 type Resolved = Omit<Prisma.WebhookUncheckedCreateInput, 'tenantId' | 'secret' | 'conditions' | 'headers'> & {
@@ -502,11 +504,18 @@ function checkHeaders(problems: Problems, headers: HeaderInput[]): StoredHeader[
     const name = h.name.trim();
     const lower = name.toLowerCase();
     if (!HEADER_NAME.test(name)) problems.add(`${at}.name`, `"${h.name}" is not a valid header name`);
+    else if (lower === '__proto__') problems.add(`${at}.name`, '__proto__ is reserved and cannot be a header name');
     else if (FORBIDDEN_HEADERS.includes(lower) || lower.startsWith('proxy-')) {
       problems.add(`${at}.name`, `${name} is set by Herald or by HTTP itself and cannot be overridden (not allowed: ${FORBIDDEN_HEADERS.join(', ')})`);
     } else if (seen.has(lower)) problems.add(`${at}.name`, `${name} is given twice`);
     seen.add(lower);
-    if (/[\r\n\0]/.test(h.value)) problems.add(`${at}.value`, 'must not contain line breaks or NUL');
+    const unsendable = UNSENDABLE_IN_HEADER.exec(h.value);
+    if (unsendable) {
+      const point = unsendable[0].codePointAt(0)!;
+      const code = `U+${point.toString(16).toUpperCase().padStart(4, '0')}`;
+      const what = point === 0x0a || point === 0x0d ? 'a line break' : point === 0 ? 'NUL' : point < 0x100 ? 'a control character' : 'a character beyond Latin-1';
+      problems.add(`${at}.value`, `contains ${what} (${code}) at position ${unsendable.index}, which HTTP cannot carry in a header: only tabs and printable Latin-1 characters (U+0020–U+007E, U+00A0–U+00FF) are allowed`);
+    }
     if (h.value.length > LIMITS.headerValue) problems.add(`${at}.value`, `must be at most ${LIMITS.headerValue} characters`);
     // Credentials headers are always secret, whatever the input says.
     return { name, value: h.value, secret: Boolean(h.secret) || SECRET_HEADERS.includes(lower) };

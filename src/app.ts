@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -12,7 +13,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate, migrationNames } from './db/migrate.ts';
 import { bootstrapDefaultTenant } from './domain/tenants.ts';
 import type { Context } from './graphql/context.ts';
-import { maskError } from './graphql/errors.ts';
+import { checkVariableDepth } from './graphql/arguments.ts';
+import { maskError, requestError, requestErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/schema/index.ts';
 import type { Logger } from './logger.ts';
 import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
@@ -100,6 +102,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         costLimit: { maxCost: 20_000 },
         blockFieldSuggestion: { enabled: false },
       }),
+      { onParams: ({ params }) => checkVariableDepth(params.variables) },
+      requestErrorCodes(),
     ],
   });
 
@@ -215,17 +219,25 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
               socket: ctx.extra.socket,
               params,
             });
-            const args = {
+            // A bad operation is answered on its own id; thrown, it would close the socket and every subscription on it.
+            let document;
+            try {
+              checkVariableDepth(params.variables);
+              document = parse(params.query);
+            } catch (error) {
+              if (error instanceof GraphQLError) return [socketError(error)];
+              throw error;
+            }
+            const errors = validate(schema, document);
+            if (errors.length) return errors.map(socketError);
+            return {
               schema,
               operationName: params.operationName,
-              document: parse(params.query),
+              document,
               variableValues: params.variables,
               contextValue: await contextFactory({ auth: ctx.extra.auth } as never),
               rootValue: { execute, subscribe },
             };
-            const errors = validate(args.schema, args.document);
-            if (errors.length) return errors;
-            return args;
           },
         },
         wsServer,
@@ -280,6 +292,13 @@ async function receiveInInbox(req: IncomingMessage, res: ServerResponse): Promis
   const result = await capture(token, { method: req.method ?? 'GET', path: `/${rest.join('/')}${req.url?.includes('?') ? `?${req.url.split('?')[1]}` : ''}`, headers, body, truncated: size > INBOX_LIMITS.bodyBytes });
   res.writeHead(result?.status ?? 404, { 'content-type': 'application/json' });
   res.end(JSON.stringify(result ? { captured: true } : { error: 'no such inbox, or it has expired' }));
+}
+
+/** A request error as a WebSocket client gets it: coded, without the HTTP status meant for yoga. */
+function socketError(error: GraphQLError): GraphQLError {
+  const coded = requestError(error);
+  const { http: _http, ...extensions } = coded.extensions;
+  return new GraphQLError(coded.message, { nodes: coded.nodes, extensions });
 }
 
 function delay(ms: number): Promise<void> {

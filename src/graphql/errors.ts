@@ -1,11 +1,14 @@
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { HeraldError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
  * Yoga's error mask: a HeraldError keeps its message and gets `extensions.code`;
- * GraphQL's own errors (parse, validation) pass through; anything else is
- * logged and shown only as "Unexpected error.".
+ * GraphQL's own errors (parse, validation, variables, limits, pagination arguments)
+ * are the client's input: BAD_USER_INPUT with their whole message, answered 400
+ * when nothing was executed; anything else is logged and shown only as
+ * "Unexpected error.".
  */
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {
@@ -18,13 +21,48 @@ export function maskError(log: Logger) {
         extensions: { code: original.code, ...original.details },
       });
     }
-    if (graphqlError && !original) return graphqlError;
-    if (original instanceof GraphQLError) return original;
+    if (graphqlError && (!original || original instanceof GraphQLError)) return requestError(graphqlError, original as GraphQLError | undefined);
     log.error({ err: original, path: graphqlError?.path }, 'unexpected error in a GraphQL operation');
     return new GraphQLError(message, {
       nodes: graphqlError?.nodes,
       path: graphqlError?.path,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
+  };
+}
+
+/** Yoga's own codes for a document that does not parse or validate: the client's input too. */
+const REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+
+/** A GraphQL error about the request itself, with a code, the argument it names, and its fullest message. */
+export function requestError(error: GraphQLError, inner?: GraphQLError): GraphQLError {
+  // graphql-js wraps the scalar's reason in a message that names the variable: keep the longer one.
+  const source = inner && !error.message.includes(inner.message) ? inner : error;
+  const extensions: Record<string, unknown> = { ...inner?.extensions, ...error.extensions };
+  if (extensions.code && !REQUEST_CODES.has(extensions.code as string)) {
+    return source === error && !inner ? error : new GraphQLError(source.message, { ...where(error), extensions });
+  }
+  const text = source.message.replace(/^Syntax Error: (?=.* limit of )/, '');
+  const field = /^Argument "(\w+)"/.exec(text)?.[1] ?? (/^Invalid cursor/.test(text) ? 'after' : undefined);
+  const executed = error.path !== undefined;
+  return new GraphQLError(text, {
+    ...where(error),
+    extensions: { ...extensions, code: 'BAD_USER_INPUT', ...(field ? { field } : {}), ...(executed ? {} : { http: { status: 400 } }) },
+  });
+}
+
+const where = (error: GraphQLError) => ({ nodes: error.nodes, source: error.source, positions: error.positions, path: error.path });
+
+/**
+ * Yoga answers documents that fail to validate without passing them through the mask:
+ * this gives them the same code as every other request error.
+ */
+export function requestErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+      if (!result.errors.some((e) => REQUEST_CODES.has(e.extensions?.code as string))) return;
+      setResult({ ...result, errors: result.errors.map((e) => (e instanceof GraphQLError && REQUEST_CODES.has(e.extensions.code as string) ? requestError(e) : e)) });
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { guardArguments } from '../arguments.ts';
 import { builder } from '../builder.ts';
 import './enums.ts';
 import './tenants.ts';
@@ -11,7 +12,7 @@ import './deliveries.ts';
 import './subscriptions.ts';
 import './inboxes.ts';
 
-export const schema = builder.toSchema();
+export const schema = guardArguments(builder.toSchema());
 
 export function printedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,86 @@
+/**
+ * What Herald can store and send exactly, checked on every value a client gives:
+ * PostgreSQL keeps no NUL in text or JSON, UTF-8 has no lone surrogates, JSON in
+ * JavaScript rounds integers past 2^53 and turns 1e400 into null, and JSON walked
+ * recursively must not nest without end.
+ */
+
+/** How deep event data (or any JSON argument) may nest: `{"a":{"b":1}}` is 2 levels. */
+export const MAX_JSON_DEPTH = 32;
+const LONE_SURROGATE = /\p{Cs}/u;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ValueProblem {
+  /** Where inside the value, e.g. `.session.name` or `[2]`; empty for the value itself. */
+  at: string;
+  message: string;
+}
+
+/** Why a string cannot be stored as given, or null. */
+export function textProblem(value: string): string | null {
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0) return `contains NUL (U+0000) at position ${nul}, which cannot be stored; remove it or send it escaped in your own way`;
+  if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate (half of a character), which is not valid Unicode text';
+  return null;
+}
+
+/** Why a number would not survive JSON exactly, or null. */
+export function numberProblem(value: number): string | null {
+  if (!Number.isFinite(value)) return 'is a number JSON cannot carry (too large, it would become null); send it as a string';
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    return `is an integer beyond ±${Number.MAX_SAFE_INTEGER}, which JSON numbers do not keep exactly; send it as a string`;
+  }
+  return null;
+}
+
+/** Why a date cannot be stored, or null: PostgreSQL and ISO 8601 take years 1 to 9999. */
+export function dateProblem(value: Date): string | null {
+  const year = value.getUTCFullYear();
+  return Number.isNaN(year) || year < 1 || year > 9999 ? 'must be a date between the years 0001 and 9999' : null;
+}
+
+/**
+ * The first problems of a JSON value: NUL or lone surrogates in strings and keys,
+ * numbers JSON would change, nesting past `maxDepth`. Walked without recursion, so
+ * any depth is safe to check.
+ */
+export function jsonProblems(value: unknown, maxDepth = MAX_JSON_DEPTH, limit = 10): ValueProblem[] {
+  const problems: ValueProblem[] = [];
+  const stack: Array<{ value: unknown; at: string; depth: number }> = [{ value, at: '', depth: 0 }];
+  while (stack.length > 0 && problems.length < limit) {
+    const { value: v, at, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = textProblem(v);
+      if (problem) problems.push({ at, message: problem });
+    } else if (typeof v === 'number') {
+      const problem = numberProblem(v);
+      if (problem) problems.push({ at, message: `${v} ${problem}` });
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= maxDepth) {
+        problems.push({ at, message: `nests deeper than ${maxDepth} levels, the most Herald takes` });
+        continue;
+      }
+      const entries = Array.isArray(v) ? v.map((item, i) => [`[${i}]`, item] as const) : Object.entries(v).map(([k, item]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`, item, k] as const);
+      for (const [step, item, key] of entries.reverse() as Array<readonly [string, unknown, string?]>) {
+        const keyProblem = key === undefined ? null : textProblem(key);
+        if (keyProblem) problems.push({ at: `${at}${step}`, message: `has a key that ${keyProblem}` });
+        else stack.push({ value: item, at: `${at}${step}`, depth: depth + 1 });
+      }
+    }
+  }
+  return problems.slice(0, limit);
+}
+
+/** How deep a value nests (arrays and objects), counted without recursion and stopping past `stopAt`. */
+export function nesting(value: unknown, stopAt: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > stopAt) return deepest;
+    for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push([item, depth + 1]);
+  }
+  return deepest;
+}

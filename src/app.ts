@@ -26,6 +26,9 @@ import { allowOwnInboxes } from './delivery/guard.ts';
 import { capture, INBOX_LIMITS } from './domain/inboxes.ts';
 import { dashboardHandler } from './dashboard.ts';
 
+/** A WebSocket's largest frame, and how soon it must authenticate (graphql-ws closes it with 4408 after). */
+export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs: 3000 };
+
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** The database Herald uses (the embedded one's URL when DATABASE_URL is unset). */
@@ -179,7 +182,8 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
       });
-      wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+      // A frame over the limit closes the socket (1009) before it is buffered whole.
+      wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: WEBSOCKET_LIMITS.frameBytes });
       // A revoked key's open connections end at once, whichever process revoked it.
       const byKey = new Map<string, Set<import('ws').WebSocket>>();
       feed.on('change', (change) => {
@@ -188,6 +192,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       });
       useServer<Record<string, unknown>, { auth?: Authentication }>(
         {
+          connectionInitWaitTimeout: WEBSOCKET_LIMITS.authenticateWithinMs,
           execute: (args: any) => args.rootValue.execute(args),
           subscribe: (args: any) => args.rootValue.subscribe(args),
           onConnect: async (ctx) => {

@@ -151,15 +151,19 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       return;
     }
     if (req.url?.startsWith('/inbox/')) {
-      await receiveInInbox(req, res);
+      await receiveInInbox(req, res, config.maxRequestBytes);
       return;
     }
     if (dashboard(req, res)) return;
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > config.maxRequestBytes) {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: `request body over ${config.maxRequestBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
-      return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // Read here, counted as it arrives, so a chunked body is held to the limit as a declared one is.
+      const body = Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes ? null : await readBody(req, config.maxRequestBytes);
+      if (body === null) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ errors: [{ message: `request body over ${config.maxRequestBytes} bytes (HERALD_MAX_REQUEST_BYTES)`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+        return;
+      }
+      (req as IncomingMessage & { body?: Buffer }).body = body;
     }
     if (stopping) res.setHeader('connection', 'close');
     await yoga.requestListener(req, res);
@@ -283,20 +287,42 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
 }
 
 /** The request inspector's capture endpoint: `/inbox/<token>[/anything]`, any method. */
-async function receiveInInbox(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const room = INBOX_LIMITS.bodyBytes - size;
-    if (room > 0) chunks.push((chunk as Buffer).subarray(0, room));
-    size += (chunk as Buffer).length;
+async function receiveInInbox(req: IncomingMessage, res: ServerResponse, maxRequestBytes: number): Promise<void> {
+  const whole = await readBody(req, maxRequestBytes);
+  if (whole === null) {
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ error: `request body over ${maxRequestBytes} bytes` }));
+    return;
   }
   const [, , token = '', ...rest] = (req.url ?? '').split('?')[0]!.split('/');
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-  const body = Buffer.concat(chunks).subarray(0, INBOX_LIMITS.bodyBytes).toString('utf8');
-  const result = await capture(token, { method: req.method ?? 'GET', path: `/${rest.join('/')}${req.url?.includes('?') ? `?${req.url.split('?')[1]}` : ''}`, headers, body, truncated: size > INBOX_LIMITS.bodyBytes });
+  const body = whole.subarray(0, INBOX_LIMITS.bodyBytes).toString('utf8');
+  const result = await capture(token, { method: req.method ?? 'GET', path: `/${rest.join('/')}${req.url?.includes('?') ? `?${req.url.split('?')[1]}` : ''}`, headers, body, truncated: whole.length > INBOX_LIMITS.bodyBytes });
   res.writeHead(result?.status ?? 404, { 'content-type': 'application/json' });
   res.end(JSON.stringify(result ? { captured: true } : { error: 'no such inbox, or it has expired' }));
+}
+
+/**
+ * A request's whole body, or null as soon as it passes `limit` bytes: reading stops
+ * there, and the socket stays open for the 413 answer (closed after it).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (value: Buffer | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      stop(null);
+    };
+    const onEnd = () => stop(Buffer.concat(chunks));
+    req.on('data', onData).on('end', onEnd).on('error', reject);
+  });
 }
 
 /** A request error as a WebSocket client gets it: coded, without the HTTP status meant for yoga. */

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -92,5 +93,39 @@ describe('the server on a real port', () => {
       body: JSON.stringify({ query: `{ viewer { role } }`, variables: { pad: 'x'.repeat(30_000) } }),
     });
     expect(response.status).toBe(413);
+  });
+
+  /** POSTs `body` in chunks without a content-length (Transfer-Encoding: chunked), as a stream would. */
+  function chunkedPost(path: string, chunks: string[], endless = false): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(url.replace('/graphql', path), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` } }, (response) => {
+        let body = '';
+        response.on('data', (c) => (body += c));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      });
+      request.on('error', reject);
+      let sent = 0;
+      const next = () => {
+        if (request.destroyed) return;
+        if (sent < chunks.length || endless) {
+          request.write(chunks[sent % chunks.length]!, () => setImmediate(next));
+          sent += 1;
+        } else request.end();
+      };
+      next();
+    });
+  }
+
+  it('holds HERALD_MAX_REQUEST_BYTES for a chunked body too, and answers a small chunked one', async () => {
+    const small = await chunkedPost('/graphql', ['{"query":', '"{ viewer { role } }"}']);
+    expect(small.status).toBe(200);
+    expect(JSON.parse(small.body)).toEqual({ data: { viewer: { role: 'ADMIN' } } });
+    const big = await chunkedPost('/graphql', ['{"query":"{ viewer { role } }","variables":{"pad":"', ...Array.from({ length: 30 }, () => 'x'.repeat(1000)), '"}}']);
+    expect(big.status).toBe(413);
+    expect(big.body).toContain('HERALD_MAX_REQUEST_BYTES');
+    // A body that never ends is cut off at the limit, not read forever.
+    const endless = await chunkedPost('/graphql', ['x'.repeat(4096)], true);
+    expect(endless.status).toBe(413);
+    expect((await t.ok('{ viewer { role } }')).viewer.role).toBe('ADMIN');
   });
 });

@@ -102,7 +102,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
         maxTokens: { n: config.maxQueryTokens },
         maxAliases: { n: 30 },
         maxDirectives: { n: 50 },
-        costLimit: { maxCost: 20_000 },
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       { onParams: ({ params }) => checkVariableDepth(params.variables) },

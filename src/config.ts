@@ -17,6 +17,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   maxQueryDepth: number;
   maxQueryTokens: number;
+  maxQueryCost: number;
   maxRequestBytes: number;
   /** Smallest retry backoff a webhook may set (tests lower it). */
   minBackoffMs: number;
@@ -68,6 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: read.int('HERALD_SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
     maxQueryDepth: read.int('HERALD_MAX_QUERY_DEPTH', 12, { min: 2, max: 100 }),
     maxQueryTokens: read.int('HERALD_MAX_QUERY_TOKENS', 5_000, { min: 100, max: 1_000_000 }),
+    maxQueryCost: read.int('HERALD_MAX_QUERY_COST', 50_000, { min: 100, max: 100_000_000 }),
     maxRequestBytes: read.int('HERALD_MAX_REQUEST_BYTES', 10 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
     minBackoffMs: read.int('HERALD_MIN_BACKOFF_MS', 1000, { min: 1, max: 3_600_000 }),
     outboundAllow: read.cidrs('HERALD_OUTBOUND_ALLOW'),

@@ -370,6 +370,24 @@ describe('delivering events to webhooks over HTTP', () => {
       expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(60);
     });
 
+    it('a job that runs again never sends past maxAttempts: an instance left SENDING at its last attempt becomes FAILED, saying why', async () => {
+      const receiver = await Receiver.start(() => ({ status: 500, body: 'no' }));
+      const { webhook } = await hook(receiver.url, { events: ['parcel.created'], maxAttempts: 2, backoffBaseMs: 600_000, backoffCapMs: 600_000 });
+      const { id } = await publishTo(webhook.id, parcel('unrecorded'));
+      await settled(id, ['RETRYING']);
+      // As if attempt 1's outcome had not been recorded: the instance is still SENDING when its job runs again.
+      await sql(`UPDATE instance SET status = 'SENDING' WHERE id = $1`, [id]);
+      const [again] = await claim([{ instanceId: id, takeOver: true, retry: false }]);
+      expect(again).toMatchObject({ id, attempts: 2 });
+      // Attempt 2 (the last) is not recorded either: no run of the job may send it a third time.
+      expect(await claim([{ instanceId: id, takeOver: true, retry: false }])).toEqual([]);
+      expect(await instance(id)).toMatchObject({
+        status: 'FAILED',
+        attempts: 2,
+        lastMessage: 'attempt 2 was sent but its outcome could not be recorded; not sent again, since the webhook allows 2 attempts (re-trigger to send it again)',
+      });
+    });
+
     it("a first attempt's job that runs again leaves an instance waiting for its retry alone; the retry's job takes it", async () => {
       const receiver = await Receiver.start(() => ({ status: 500, body: 'not now' }));
       const { webhook } = await hook(receiver.url, { events: ['parcel.created'], backoffBaseMs: 600_000, backoffCapMs: 600_000 });

@@ -38,6 +38,8 @@ export interface Claimed {
  */
 export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean }>): Promise<Claimed[]> {
   if (wanted.length === 0) return [];
+  const takingOver = wanted.filter((w) => w.takeOver).map((w) => w.instanceId);
+  if (takingOver.length > 0) await giveUpUnrecorded(takingOver);
   const rows = await query<ClaimRow>(Prisma.sql`
     WITH wanted AS (
       SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry
@@ -77,6 +79,30 @@ export async function claim(wanted: Array<{ instanceId: string; takeOver: boolea
       consecutiveFailures: r.consecutive_failures,
     },
   }));
+}
+
+/**
+ * SENDING instances that a job running again would take over were sent, but their
+ * outcome was never recorded (the worker died, or the database refused the record).
+ * Those at their attempt limit are not sent again, so no run of a job can send more
+ * than maxAttempts: they become FAILED, saying so, and can be re-triggered by hand.
+ */
+async function giveUpUnrecorded(instanceIds: string[]): Promise<void> {
+  await db().$transaction(async (tx) => {
+    const failed = await tx.$queryRaw<Array<{ id: string }>>`
+      WITH changed AS (
+        UPDATE instance i SET status = 'FAILED', next_attempt_at = NULL, updated_at = now(),
+          last_message = 'attempt ' || i.attempts || ' was sent but its outcome could not be recorded; not sent again, since the webhook allows ' || w.max_attempts || ' attempts (re-trigger to send it again)'
+        FROM webhook w
+        WHERE i.id = ANY(${instanceIds}::uuid[]) AND i.status = 'SENDING' AND w.id = i.webhook_id AND i.attempts >= w.max_attempts
+        RETURNING i.id, i.tenant_id, i.webhook_id, i.status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    if (failed.length === 0) return;
+    const ordered = await tx.$queryRaw<Array<{ webhook_id: string; entity_id: string }>>`
+      SELECT i.webhook_id::text AS webhook_id, i.entity_id FROM instance i JOIN webhook w ON w.id = i.webhook_id
+      WHERE i.id = ANY(${failed.map((f) => f.id)}::uuid[]) AND w.ordered_delivery`;
+    for (const o of ordered) await releaseNext(tx, o.webhook_id, o.entity_id);
+  });
 }
 
 interface ClaimRow {

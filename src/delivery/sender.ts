@@ -3,6 +3,7 @@ import https from 'node:https';
 import got, { type Response } from 'got';
 import { isOwnInbox, type AddressGuard } from './guard.ts';
 import type { OutgoingRequest } from './request.ts';
+import { safeString, safeText } from '../domain/values.ts';
 
 export type ErrorKind =
   | 'HTTP_STATUS'
@@ -14,6 +15,7 @@ export type ErrorKind =
   | 'TLS'
   | 'BLOCKED'
   | 'BODY_TOO_LARGE'
+  | 'INVALID_RESPONSE'
   | 'NETWORK';
 
 export interface Outcome {
@@ -59,11 +61,13 @@ export class Sender {
       const chunks: Buffer[] = [];
       let size = 0;
       let settled = false;
-      const finish = () => {
+      /** The answer as it came: whole, or its first RESPONSE_LIMIT bytes; `broken` when it stopped short. */
+      const finish = (broken?: Error & { code?: string }) => {
         if (settled || !response) return;
         settled = true;
-        const body = Buffer.concat(chunks).subarray(0, RESPONSE_LIMIT).toString('utf8');
-        resolve(outcomeOf(response, body, elapsed()));
+        const body = safeText(Buffer.concat(chunks).subarray(0, RESPONSE_LIMIT));
+        const outcome = outcomeOf(response, body, elapsed());
+        resolve(broken ? brokenOff(outcome, broken, timeoutMs) : outcome);
       };
       const stream = (own ? this.client : this.guarded).stream(request.url, {
         method: request.method as 'POST',
@@ -80,9 +84,9 @@ export class Sender {
           stream.destroy();
         }
       });
-      stream.on('end', finish);
+      stream.on('end', () => finish());
       stream.on('error', (error: Error & { code?: string }) => {
-        if (response) return finish();
+        if (response) return finish(error);
         if (settled) return;
         settled = true;
         resolve(failure(kindOf(error), messageOf(error, timeoutMs), elapsed()));
@@ -99,16 +103,27 @@ export class Sender {
 function outcomeOf(response: Response, body: string, durationMs: number): Outcome {
   const status = response.statusCode;
   const ok = status >= 200 && status < 300;
-  const location = typeof response.headers.location === 'string' ? response.headers.location : null;
+  const location = typeof response.headers.location === 'string' ? safeString(response.headers.location) : null;
   const retryAfter = typeof response.headers['retry-after'] === 'string' ? response.headers['retry-after'] : undefined;
   const errorKind: ErrorKind | null = ok ? null : status >= 300 && status < 400 ? 'REDIRECT' : status === 413 ? 'BODY_TOO_LARGE' : 'HTTP_STATUS';
-  const text = body.trim() || response.statusMessage || '';
+  const text = body.trim() || safeString(response.statusMessage ?? '');
   const message = errorKind === 'REDIRECT' ? `redirect to ${location ?? '(no Location)'} not followed` : `${status}${text ? ` ${text}` : ''}`;
   return { ok, statusCode: status, errorKind, message: message.slice(0, RESPONSE_LIMIT), responseBody: body, location, retryAfter, durationMs };
 }
 
 function failure(errorKind: ErrorKind, message: string, durationMs: number): Outcome {
-  return { ok: false, statusCode: null, errorKind, message, responseBody: null, location: null, retryAfter: undefined, durationMs };
+  return { ok: false, statusCode: null, errorKind, message: safeString(message), responseBody: null, location: null, retryAfter: undefined, durationMs };
+}
+
+/**
+ * An answer whose status came but whose body stopped short (reset, timed out): not a
+ * delivery, whatever its status, since the receiver may not have finished; it is tried again.
+ */
+function brokenOff(outcome: Outcome, error: Error & { code?: string }, timeoutMs: number): Outcome {
+  const kind = kindOf(error);
+  const errorKind = kind === 'TIMEOUT' ? 'TIMEOUT' : kind === 'INVALID_RESPONSE' ? 'INVALID_RESPONSE' : 'CONNECTION_RESET';
+  const how = errorKind === 'TIMEOUT' ? `did not finish within ${timeoutMs} ms` : errorKind === 'INVALID_RESPONSE' ? 'was not valid HTTP' : 'was cut off (the connection was reset)';
+  return { ...outcome, ok: false, errorKind, message: `${outcome.statusCode} answered, but the answer ${how}`.slice(0, RESPONSE_LIMIT) };
 }
 
 function kindOf(error: Error & { code?: string }): ErrorKind {
@@ -119,11 +134,13 @@ function kindOf(error: Error & { code?: string }): ErrorKind {
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'CONNECTION_RESET';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'DNS';
   if (/CERT|TLS|SSL|EPROTO|SELF_SIGNED/.test(code)) return 'TLS';
+  if (code.startsWith('HPE_')) return 'INVALID_RESPONSE';
   return 'NETWORK';
 }
 
 function messageOf(error: Error & { code?: string }, timeoutMs: number): string {
   if (kindOf(error) === 'TIMEOUT') return `no answer within ${timeoutMs} ms`;
+  if (kindOf(error) === 'INVALID_RESPONSE') return `the answer is not valid HTTP (${error.code}: ${error.message})`;
   const cause = (error as { cause?: Error }).cause;
   if (cause?.name === 'BlockedAddressError') return cause.message;
   return error.message;

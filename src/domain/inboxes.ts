@@ -4,7 +4,7 @@ import { verifySignature } from '../delivery/signing.ts';
 import { conflict, notFound } from '../errors.ts';
 import { notify } from '../pubsub/changes.ts';
 import { Problems, text } from './problems.ts';
-import { isUuid } from './topics.ts';
+import { isUuid } from './values.ts';
 import { findWebhook } from './webhooks.ts';
 
 /** Bounds of the request inspector. */

@@ -2,6 +2,7 @@ import { db } from '../db/client.ts';
 import { conflict, notFound } from '../errors.ts';
 import { FieldType, Prisma, type Topic } from '../generated/prisma/client.ts';
 import { pathProblem } from './event.ts';
+import { isUuid } from './values.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from './problems.ts';
 
 /** Actions every topic has; topics may add their own (`completed`, `awarded`). */
@@ -119,9 +120,6 @@ function topicWhere(ref: TopicRef): Prisma.TopicWhereInput {
   return { key: ref.key ?? '' };
 }
 
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
 
 function validateTopic(problems: Problems, input: TopicInput, creating: boolean) {
   const name = text(problems, 'input.name', input.name, { required: creating, max: 200 });

@@ -8,7 +8,9 @@
 /** How deep event data (or any JSON argument) may nest: `{"a":{"b":1}}` is 2 levels. */
 export const MAX_JSON_DEPTH = 32;
 const LONE_SURROGATE = /\p{Cs}/u;
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID.test(value);
 
 export interface ValueProblem {
   /** Where inside the value, e.g. `.session.name` or `[2]`; empty for the value itself. */
@@ -83,4 +85,54 @@ export function nesting(value: unknown, stopAt: number): number {
     for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push([item, depth + 1]);
   }
   return deepest;
+}
+
+/**
+ * Bytes from outside (a receiver's answer) as text that can always be stored: valid
+ * UTF-8 as it is, each invalid byte as `\xNN`, NUL as `\u0000`.
+ */
+export function safeText(bytes: Uint8Array): string {
+  const decoded = strictUtf8(bytes);
+  if (decoded !== null) return safeString(decoded);
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const length = sequenceLength(bytes, i);
+    if (length === 0) {
+      out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+      i += 1;
+    } else {
+      out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
+      i += length;
+    }
+  }
+  return safeString(out);
+}
+
+/** A string from outside that can always be stored: NUL and lone surrogates escaped. */
+export function safeString(value: string): string {
+  return value.replace(/\u0000/g, '\\u0000').replace(/\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+function strictUtf8(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** The length of the well-formed UTF-8 sequence at `i`, or 0 when the byte there starts none. */
+function sequenceLength(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i]!;
+  if (b0 < 0x80) return 1;
+  const [length, low, high] = b0 >= 0xc2 && b0 <= 0xdf ? [2, 0x80, 0xbf]
+    : b0 === 0xe0 ? [3, 0xa0, 0xbf] : b0 >= 0xe1 && b0 <= 0xec ? [3, 0x80, 0xbf] : b0 === 0xed ? [3, 0x80, 0x9f] : b0 >= 0xee && b0 <= 0xef ? [3, 0x80, 0xbf]
+    : b0 === 0xf0 ? [4, 0x90, 0xbf] : b0 >= 0xf1 && b0 <= 0xf3 ? [4, 0x80, 0xbf] : b0 === 0xf4 ? [4, 0x80, 0x8f] : [0, 0, 0];
+  if (length === 0 || i + length > bytes.length) return 0;
+  const b1 = bytes[i + 1]!;
+  if (b1 < low || b1 > high) return 0;
+  for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return 0;
+  return length;
 }

@@ -7,7 +7,7 @@ import type { Combinator, HttpMethod, PayloadMode, Prisma, TemplateFormat, Webho
 import { expandEventTypes, loadTopics, type TopicInfo } from './catalog.ts';
 import { OPERATORS, type ConditionNode, type Operator } from './conditions.ts';
 import { checkRule, type RuleContext } from './conditionRules.ts';
-import { isUuid } from './topics.ts';
+import { isUuid } from './values.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
 import { compileTemplate, isTemplateError } from './template.ts';
 
@@ -65,7 +65,7 @@ export interface WebhookLimits {
   minBackoffMs: number;
 }
 
-const LIMITS = { url: 2048, headers: 30, headerValue: 4096, eventTypes: 100, conditions: 100, depth: 5, selected: 200, template: 100_000 };
+export const WEBHOOK_LIMITS = { url: 2048, headers: 30, headerValue: 4096, eventTypes: 100, conditions: 100, depth: 5, selected: 200, template: 100_000 };
 const FORBIDDEN_HEADERS = [
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'user-agent',
@@ -346,14 +346,14 @@ function checkConditionTree(
   conditions.forEach((condition, i) => {
     const here = `${at}[${i}]`;
     counter.count += 1;
-    if (counter.count === LIMITS.conditions + 1) problems.add(here, `a webhook may have at most ${LIMITS.conditions} conditions`);
+    if (counter.count === WEBHOOK_LIMITS.conditions + 1) problems.add(here, `a webhook may have at most ${WEBHOOK_LIMITS.conditions} conditions`);
     const given = [condition.rule, condition.group].filter((c) => c !== null && c !== undefined).length;
     if (given !== 1) {
       problems.add(here, 'give exactly one of `rule` or `group`');
       return;
     }
     if (condition.group) {
-      if (depth >= LIMITS.depth) problems.add(`${here}.group`, `groups nest at most ${LIMITS.depth} levels deep`);
+      if (depth >= WEBHOOK_LIMITS.depth) problems.add(`${here}.group`, `groups nest at most ${WEBHOOK_LIMITS.depth} levels deep`);
       checkConditionTree(problems, `${here}.group.conditions`, condition.group.conditions, ctx, depth + 1, counter);
     } else {
       const rule = condition.rule!;
@@ -473,7 +473,7 @@ function resolveEventTypes(problems: Problems, events: string[], triggers: Array
   if (events.length + triggers.length === 0) {
     problems.add('input.events', 'a webhook needs at least one event type (e.g. delegate.created) or trigger');
   }
-  if (types.length > LIMITS.eventTypes) problems.add('input.events', `at most ${LIMITS.eventTypes} event types`);
+  if (types.length > WEBHOOK_LIMITS.eventTypes) problems.add('input.events', `at most ${WEBHOOK_LIMITS.eventTypes} event types`);
   // `topic.*` covers every action of its topic: keep it and drop the single ones.
   const wildcards = new Set(types.filter((t) => t.endsWith('.*')).map((t) => t.split('.')[0]));
   return [...new Set(types.filter((t) => t.endsWith('.*') || !wildcards.has(t.split('.')[0])))].sort();
@@ -483,7 +483,7 @@ function checkUrl(problems: Problems, raw: string | null | undefined): string | 
   const field = 'input.url';
   if (!raw || !raw.trim()) return void problems.add(field, 'is required: the endpoint that receives the requests');
   const value = raw.trim();
-  if (value.length > LIMITS.url) return void problems.add(field, `must be at most ${LIMITS.url} characters`);
+  if (value.length > WEBHOOK_LIMITS.url) return void problems.add(field, `must be at most ${WEBHOOK_LIMITS.url} characters`);
   let url: URL;
   try {
     url = new URL(value.replaceAll('{id}', 'id'));
@@ -497,7 +497,7 @@ function checkUrl(problems: Problems, raw: string | null | undefined): string | 
 }
 
 function checkHeaders(problems: Problems, headers: HeaderInput[]): StoredHeader[] {
-  if (headers.length > LIMITS.headers) problems.add('input.headers', `at most ${LIMITS.headers} headers`);
+  if (headers.length > WEBHOOK_LIMITS.headers) problems.add('input.headers', `at most ${WEBHOOK_LIMITS.headers} headers`);
   const seen = new Set<string>();
   return headers.map((h, i) => {
     const at = `input.headers[${i}]`;
@@ -516,7 +516,7 @@ function checkHeaders(problems: Problems, headers: HeaderInput[]): StoredHeader[
       const what = point === 0x0a || point === 0x0d ? 'a line break' : point === 0 ? 'NUL' : point < 0x100 ? 'a control character' : 'a character beyond Latin-1';
       problems.add(`${at}.value`, `contains ${what} (${code}) at position ${unsendable.index}, which HTTP cannot carry in a header: only tabs and printable Latin-1 characters (U+0020–U+007E, U+00A0–U+00FF) are allowed`);
     }
-    if (h.value.length > LIMITS.headerValue) problems.add(`${at}.value`, `must be at most ${LIMITS.headerValue} characters`);
+    if (h.value.length > WEBHOOK_LIMITS.headerValue) problems.add(`${at}.value`, `must be at most ${WEBHOOK_LIMITS.headerValue} characters`);
     // Credentials headers are always secret, whatever the input says.
     return { name, value: h.value, secret: Boolean(h.secret) || SECRET_HEADERS.includes(lower) };
   });
@@ -533,7 +533,7 @@ function checkPayload(
     if (catalog.size === 0 && topics.length > 0) {
       problems.add('input.selectedFields', `the topics ${topics.map((t) => t.key).join(', ')} have no field catalog to select from; add fields to the topic first`);
     }
-    if (p.selectedFields.length > LIMITS.selected) problems.add('input.selectedFields', `at most ${LIMITS.selected} fields`);
+    if (p.selectedFields.length > WEBHOOK_LIMITS.selected) problems.add('input.selectedFields', `at most ${WEBHOOK_LIMITS.selected} fields`);
     p.selectedFields.forEach((f, i) => {
       if (catalog.size > 0 && !catalog.has(f)) {
         problems.add(`input.selectedFields[${i}]`, `"${f}" is not in the field catalog; fields: ${[...catalog].join(', ')}`);
@@ -542,7 +542,7 @@ function checkPayload(
   }
   if (p.payloadMode === 'CUSTOM') {
     if (!p.template?.trim()) return void problems.add('input.template', 'CUSTOM needs a template');
-    if (p.template.length > LIMITS.template) return void problems.add('input.template', `must be at most ${LIMITS.template} characters`);
+    if (p.template.length > WEBHOOK_LIMITS.template) return void problems.add('input.template', `must be at most ${WEBHOOK_LIMITS.template} characters`);
     const result = compileTemplate(p.template, p.templateFormat ?? 'JSON', topics.flatMap((t) => t.mergeTags));
     if (isTemplateError(result)) problems.add('input.template', `line ${result.line}, column ${result.column}: ${result.message}`);
   }

@@ -11,7 +11,7 @@ import {
   GraphQLError,
 } from 'graphql';
 import { InputError, type FieldProblem } from '../errors.ts';
-import { dateProblem, jsonProblems, MAX_JSON_DEPTH, nesting, textProblem, UUID } from '../domain/values.ts';
+import { dateProblem, jsonProblems, MAX_JSON_DEPTH, nesting, textProblem, isUuid } from '../domain/values.ts';
 
 /**
  * Checks every argument of every field, by its GraphQL type, before a resolver sees it:
@@ -57,7 +57,7 @@ function check(problems: FieldProblem[], at: string, type: GraphQLInputType, val
 }
 
 function scalarProblem(scalar: string, value: unknown): string | null {
-  if (scalar === 'ID') return UUID.test(String(value)) ? null : `${JSON.stringify(String(value).slice(0, 60))} is not a Herald id: ids are UUIDs such as 0192f3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d`;
+  if (scalar === 'ID') return isUuid(String(value)) ? null : `${JSON.stringify(String(value).slice(0, 60))} is not a Herald id: ids are UUIDs such as 0192f3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d`;
   if (scalar === 'String' && typeof value === 'string') return textProblem(value);
   if (scalar === 'DateTime' && value instanceof Date) return dateProblem(value);
   return null;

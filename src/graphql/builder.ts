@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
@@ -10,6 +11,7 @@ import { forbidden, unauthenticated } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
+import { fieldCost, tooCostly } from './cost.ts';
 
 type Scopes = Record<Permission, boolean> & { operator: boolean; tenant: boolean };
 
@@ -23,7 +25,12 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, SimpleObjectsPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, SimpleObjectsPlugin],
+  complexity: {
+    fieldComplexity: fieldCost as never,
+    limit: (ctx) => ({ complexity: ctx.config.maxQueryCost }),
+    complexityError: (_kind, { complexity, maxComplexity }) => tooCostly(complexity, maxComplexity ?? 0),
+  },
   defaultFieldNullability: false,
   prisma: {
     client: () => db(),

@@ -3,7 +3,7 @@ import { cancel, requeue } from '../../delivery/instances.ts';
 import { publishEvents, type PublishInput } from '../../domain/publish.ts';
 import { findWebhook } from '../../domain/webhooks.ts';
 import { notFound } from '../../errors.ts';
-import { isUuid } from '../../domain/topics.ts';
+import { isUuid } from '../../domain/values.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
 import { shownRequest } from '../../delivery/request.ts';
 import { builder } from '../builder.ts';
@@ -17,6 +17,14 @@ export const StatusEnum = builder.enumType(InstanceStatus, {
   description: 'PENDING → SENDING → COMPLETED, or RETRYING → … → FAILED; CANCELLED when stopped.',
 });
 const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
+
+/** Lists inside a record are capped like pages: `first` items, at most `max`. */
+const LISTS = {
+  instances: { default: 100, max: 100 },
+  attempts: { default: 100, max: 1000 },
+  batchEvents: { default: 1000, max: 1000 },
+};
+const capped = (first: number | null | undefined, list: { default: number; max: number }) => Math.min(Math.max(first ?? list.default, 0), list.max);
 
 export const EventRef = builder.prismaObject('Event', {
   fields: (t) => ({
@@ -34,7 +42,12 @@ export const EventRef = builder.prismaObject('Event', {
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    instances: t.relation('instances', { query: { orderBy: { id: 'asc' } } }),
+    instances: t.relation('instances', {
+      description: `Its deliveries, one per webhook it matched, oldest first: the first \`first\` (at most ${LISTS.instances.max}; page with instances(filter: { eventId })).`,
+      args: { first: t.arg.int({ defaultValue: LISTS.instances.default }) },
+      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.instances) }),
+      query: ({ first }) => ({ orderBy: { id: 'asc' }, take: capped(first, LISTS.instances) }),
+    }),
   }),
 });
 
@@ -75,12 +88,20 @@ export const InstanceRef = builder.prismaObject('Instance', {
       resolve: (instance) => shownRequest(instance.request, instance.payload) as never,
     }),
     payload: t.expose('payload', { type: 'JSON', description: 'What is sent: method, url, contentType, body.' }),
-    attemptLog: t.relation('attemptList', { query: { orderBy: { number: 'asc' } } }),
+    attemptLog: t.relation('attemptList', {
+      description: `Its attempts in order: the first \`first\` (at most ${LISTS.attempts.max}).`,
+      args: { first: t.arg.int({ defaultValue: LISTS.attempts.default }) },
+      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.attempts) }),
+      query: ({ first }) => ({ orderBy: { number: 'asc' }, take: capped(first, LISTS.attempts) }),
+    }),
     events: t.field({
       type: [EventRef],
-      description: 'The events it carries: one, or every event of its batch (batching webhooks).',
-      resolve: async (instance) => {
-        const batch = await db().batch.findUnique({ where: { instanceId: instance.id }, include: { events: { orderBy: { position: 'asc' }, include: { event: true } } } });
+      description: `The events it carries: one, or those of its batch in order (batching webhooks): the first \`first\` (at most ${LISTS.batchEvents.max}).`,
+      args: { first: t.arg.int({ defaultValue: LISTS.batchEvents.default }) },
+      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.batchEvents) }),
+      resolve: async (instance, { first }) => {
+        const take = capped(first, LISTS.batchEvents);
+        const batch = await db().batch.findUnique({ where: { instanceId: instance.id }, include: { events: { orderBy: { position: 'asc' }, take, include: { event: true } } } });
         return batch ? batch.events.map((e) => e.event) : [await db().event.findUniqueOrThrow({ where: { id: instance.eventId } })];
       },
     }),

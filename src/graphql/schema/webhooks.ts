@@ -16,6 +16,7 @@ import {
   type ConditionInput as DomainConditionInput,
   type StoredHeader,
   type WebhookInput as DomainWebhookInput,
+  WEBHOOK_LIMITS,
 } from '../../domain/webhooks.ts';
 import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
 import { builder } from '../builder.ts';
@@ -54,7 +55,8 @@ builder.prismaObject('Condition', {
     path: t.exposeString('path', { nullable: true }),
     operator: t.field({ type: OperatorEnum, nullable: true, resolve: (c) => c.operator as never }),
     values: t.field({ type: ['JSON'], resolve: (c) => (c.values as unknown[]) ?? [] }),
-    children: t.relation('children', { query: { orderBy: { position: 'asc' } } }),
+    // A webhook's whole tree holds at most WEBHOOK_LIMITS.conditions, counted once at its top level (below).
+    children: t.relation('children', { query: { orderBy: { position: 'asc' } }, complexity: { field: 1, multiplier: 1 } }),
   }),
 });
 
@@ -78,6 +80,7 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     conditions: t.relation('conditions', {
       description: 'The top level of the condition tree; groups hold their own children.',
       query: { where: { parentId: null }, orderBy: { position: 'asc' } },
+      complexity: { field: 1, multiplier: WEBHOOK_LIMITS.conditions },
     }),
     secretHint: t.string({ description: 'The end of the signing secret; the secret itself is shown only when created or rotated.', resolve: (w) => secretHint(w.secret) }),
     previousSecretExpiresAt: t.expose('previousSecretUntil', { type: 'DateTime', nullable: true }),

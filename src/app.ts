@@ -86,6 +86,11 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // Browsers on other origins get no CORS headers unless HERALD_CORS_ORIGINS names them.
+    cors: (request) => {
+      const from = request.headers.get('origin');
+      return from && config.corsOrigins.includes(from) ? { origin: from, credentials: true, methods: ['GET', 'POST'] } : false;
+    },
     healthCheckEndpoint: '/healthz',
     graphiql: { subscriptionsProtocol: 'WS', title: 'Herald' },
     logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.error(a) },

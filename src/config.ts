@@ -18,6 +18,8 @@ export interface Config {
   maxQueryDepth: number;
   maxQueryTokens: number;
   maxQueryCost: number;
+  /** Other origins whose pages may call the API from a browser (none: same origin only). */
+  corsOrigins: string[];
   maxRequestBytes: number;
   /** Smallest retry backoff a webhook may set (tests lower it). */
   minBackoffMs: number;
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
     webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    corsOrigins: read.origins('HERALD_CORS_ORIGINS'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -138,6 +141,23 @@ class Reader {
       return undefined;
     }
     return value;
+  }
+
+  origins(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const list = value.split(',').map((v) => v.trim().replace(/\/+$/, '')).filter(Boolean);
+    const isOrigin = (o: string) => {
+      try {
+        const url = new URL(o);
+        return ['http:', 'https:'].includes(url.protocol) && url.origin === o;
+      } catch {
+        return false;
+      }
+    };
+    const bad = list.filter((o) => !isOrigin(o));
+    if (bad.length > 0) this.problems.push(`${name} has ${bad.map((b) => `"${b}"`).join(', ')}: expected comma-separated origins such as https://admin.example,http://localhost:5173 (scheme, host and port only)`);
+    return list.filter(isOrigin);
   }
 
   cidrs(name: string): string[] {

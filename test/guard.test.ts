@@ -13,6 +13,10 @@ describe('deliveries to private addresses are refused', () => {
     ['169.254.169.254', 'linkLocal'],
     ['100.64.0.1', 'carrierGradeNat'],
     ['::ffff:127.0.0.1', 'loopback'],
+    ['::7f00:1', 'loopback'],
+    ['::127.0.0.1', 'loopback'],
+    ['::a9fe:a9fe', 'linkLocal'],
+    ['::10.0.0.1', 'private'],
     ['fd00::1', 'uniqueLocal'],
     ['0.0.0.0', 'unspecified'],
   ])('%s (%s)', (address, range) => {
@@ -21,6 +25,7 @@ describe('deliveries to private addresses are refused', () => {
 
   it('public addresses pass, and an allow-list opens exactly its ranges', () => {
     expect(new AddressGuard([]).refusal('93.184.216.34')).toBeNull();
+    expect(new AddressGuard([]).refusal('::5db8:d822')).toBeNull();
     const guard = new AddressGuard(['127.0.0.0/8']);
     expect(guard.refusal('127.0.0.1')).toBeNull();
     expect(guard.refusal('10.0.0.1')).not.toBeNull();
@@ -39,6 +44,7 @@ describe('deliveries to private addresses are refused', () => {
       ['an IP literal', (port: string) => `http://127.0.0.1:${port}/`],
       ['a name that resolves to loopback', (port: string) => `http://localhost:${port}/`],
       ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
+      ['an IPv4-compatible IPv6 literal of loopback', (port: string) => `http://[::7f00:1]:${port}/`],
     ])('%s is BLOCKED and nothing reaches it', async (_name, url) => {
       const port = new URL(receiver.url).port;
       const { webhook } = (

@@ -37,6 +37,32 @@ describe('the request inspector', () => {
     await live.client.dispose();
   });
 
+  it("masks the sending webhook's secret header values and credential headers for every reader, and keeps the rest", async () => {
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'secrets' } })).createInbox;
+    await webhookTo(inbox.url, {
+      events: ['user.updated'],
+      headers: [
+        { name: 'Authorization', value: 'Bearer receiver-credential' },
+        { name: 'X-Signing-Key', value: 'custom-secret-value', secret: true },
+        { name: 'X-Source', value: 'lms' },
+      ],
+    });
+    const viewer = (await t.ok('mutation { createApiKey(input: { name: "v", role: VIEWER }) { key } }')).createApiKey.key;
+    await t.ok('mutation { publishEvent(input: { event: { topic: "user", action: "updated", entityId: "8", data: {} } }) { event { id } } }');
+    const [captured] = await eventually(async () => {
+      const list = (await t.ok(REQUESTS, { id: inbox.id }, viewer)).inbox.requests.edges.map((e: any) => e.node);
+      return list.length ? list : undefined;
+    });
+    expect(captured.headers).toMatchObject({ authorization: '[secret]', 'x-signing-key': '[secret]', 'x-source': 'lms' });
+    // Sent by hand with no webhook behind it: credential-like names are still masked.
+    await fetch(inbox.url, { method: 'POST', headers: { cookie: 'session=abc', 'x-auth-token': 't0ken', 'x-plain': 'shown' }, body: 'hi' });
+    const list2 = (await t.ok(REQUESTS, { id: inbox.id }, viewer)).inbox.requests.edges.map((e: any) => e.node);
+    const manual = list2.find((r: any) => r.body === 'hi');
+    expect(manual.headers).toMatchObject({ cookie: '[secret]', 'x-auth-token': '[secret]', 'x-plain': 'shown' });
+    const all = JSON.stringify((await t.ok(REQUESTS, { id: inbox.id })).inbox);
+    for (const secret of ['receiver-credential', 'custom-secret-value', 'session=abc', 't0ken']) expect(all).not.toContain(secret);
+  });
+
   it('answers with the status it is told to, so retries can be tried', async () => {
     const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'failing', respondWith: 503 } })).createInbox;
     const webhookId = await webhookTo(inbox.url, { maxAttempts: 2, backoffBaseMs: 20, backoffCapMs: 40 });

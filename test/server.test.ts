@@ -86,6 +86,14 @@ describe('the server on a real port', () => {
     expect(refused.errors?.[0]?.message).toMatch(/Query depth limit of 4 exceeded, found 5/);
   });
 
+  it('sends no CORS headers to another origin by default (same origin only)', async () => {
+    const response = await fetch(url, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: '{"query":"{ viewer { role } }"}' });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('refuses a request body over HERALD_MAX_REQUEST_BYTES with 413', async () => {
     const response = await fetch(url, {
       method: 'POST',

@@ -34,17 +34,21 @@ export const RESPONSE_LIMIT = 4096;
 
 /** The one HTTP sender: no redirects followed, a bounded response, kept-alive connections. */
 export class Sender {
-  private readonly agent = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
-  };
+  private readonly agent = agents();
+  /**
+   * Herald's own inboxes get sockets of their own: the guard checks an address when a
+   * connection is made, so a kept-alive socket opened unguarded for an inbox must never
+   * carry a guarded delivery to the same host and port.
+   */
+  private readonly inboxAgent = agents();
   /** What every request shares, merged once (got merges per-request options onto these, which is most of its cost). */
-  private readonly client = got.extend({ followRedirect: false, throwHttpErrors: false, retry: { limit: 0 }, agent: this.agent });
-  /** The same, resolving names through the address guard (all but Herald's own inboxes). */
+  private readonly options = { followRedirect: false, throwHttpErrors: false, retry: { limit: 0 } } as const;
+  /** Resolving names through the address guard: every delivery but those to Herald's own inboxes. */
   private readonly guarded: typeof got;
+  private readonly inboxes = got.extend({ ...this.options, agent: this.inboxAgent });
 
   constructor(private readonly guard: AddressGuard) {
-    this.guarded = this.client.extend({ dnsLookup: guard.lookup });
+    this.guarded = got.extend({ ...this.options, agent: this.agent, dnsLookup: guard.lookup });
   }
 
   async send(request: OutgoingRequest, timeoutMs: number): Promise<Outcome> {
@@ -69,7 +73,7 @@ export class Sender {
         const outcome = outcomeOf(response, body, elapsed());
         resolve(broken ? brokenOff(outcome, broken, timeoutMs) : outcome);
       };
-      const stream = (own ? this.client : this.guarded).stream(request.url, {
+      const stream = (own ? this.inboxes : this.guarded).stream(request.url, {
         method: request.method as 'POST',
         headers: request.headers,
         body: request.method === 'GET' ? undefined : request.body,
@@ -95,9 +99,15 @@ export class Sender {
   }
 
   close(): void {
-    this.agent.http.destroy();
-    this.agent.https.destroy();
+    for (const agent of [this.agent, this.inboxAgent]) {
+      agent.http.destroy();
+      agent.https.destroy();
+    }
   }
+}
+
+function agents() {
+  return { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 }
 
 function outcomeOf(response: Response, body: string, durationMs: number): Outcome {

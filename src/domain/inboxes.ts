@@ -5,7 +5,9 @@ import { conflict, notFound } from '../errors.ts';
 import { notify } from '../pubsub/changes.ts';
 import { Problems, text } from './problems.ts';
 import { isUuid } from './values.ts';
-import { findWebhook } from './webhooks.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { query } from '../db/client.ts';
+import { findWebhook, isCredentialHeader } from './webhooks.ts';
 
 /** Bounds of the request inspector. */
 export const INBOX_LIMITS = { perTenant: 20, requestsKept: 100, bodyBytes: 64 * 1024, maxHours: 720, defaultHours: 168 };
@@ -104,13 +106,15 @@ export async function capture(token: string, request: CapturedRequest): Promise<
         : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, request.body);
     }
   }
+  const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, request.headers['webhook-id']);
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, secret.has(name) || isCredentialHeader(name) ? '[secret]' : value]));
   await db().$transaction(async (tx) => {
     const saved = await tx.inboxRequest.create({
       data: {
         inboxId: inbox.id,
         method: request.method,
         path: request.path,
-        headers: request.headers,
+        headers,
         body: request.body,
         bodyTruncated: request.truncated,
         signatureValid: signature?.valid ?? null,
@@ -122,4 +126,21 @@ export async function capture(token: string, request: CapturedRequest): Promise<
     await notify(tx, [{ k: 'inbox', t: inbox.tenantId, id: saved.id, inbox: inbox.id }]);
   });
   return { status: inbox.respondWith };
+}
+
+/**
+ * The header names whose values an inbox must not keep: the secret headers of the
+ * webhook that sent the request (found by its webhook-id, the instance id) and of the
+ * inbox's own webhook; when the sender is not known, those of every webhook of the tenant.
+ */
+async function secretHeaderNames(tenantId: string, inboxWebhookId: string | null, messageId: string | undefined): Promise<Set<string>> {
+  const sender = messageId && isUuid(messageId) ? Prisma.sql`SELECT webhook_id FROM instance WHERE id = ${messageId}::uuid AND tenant_id = ${tenantId}::uuid` : Prisma.sql`SELECT NULL::uuid AS webhook_id`;
+  const rows = await query<{ name: string }>(Prisma.sql`
+    WITH sender AS (${sender}),
+    sources AS (
+      SELECT id FROM webhook WHERE tenant_id = ${tenantId}::uuid AND (id IN (SELECT webhook_id FROM sender) OR id = ${inboxWebhookId}::uuid
+        OR NOT EXISTS (SELECT 1 FROM sender WHERE webhook_id IS NOT NULL)))
+    SELECT DISTINCT lower(h->>'name') AS name FROM webhook w JOIN sources ON sources.id = w.id, jsonb_array_elements(w.headers) h
+    WHERE (h->>'secret')::boolean`);
+  return new Set(rows.map((r) => r.name));
 }

@@ -72,6 +72,8 @@ const FORBIDDEN_HEADERS = [
   'webhook-id', 'webhook-timestamp', 'webhook-signature',
 ];
 const SECRET_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
+/** Headers that carry credentials by their name, wherever they are shown. */
+export const isCredentialHeader = (name: string) => SECRET_HEADERS.includes(name.toLowerCase()) || /authorization|cookie|token|secret|api[-_]?key|password/i.test(name);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** What Node refuses to send in a header value (line breaks, NUL, other controls, anything past Latin-1). */
 const UNSENDABLE_IN_HEADER = /[^\t\x20-\x7e\xa0-\xff]/u;

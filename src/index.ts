@@ -16,13 +16,19 @@ const app = await buildApp(config, log).catch((error: unknown) => {
   log.fatal({ err: error }, 'Herald could not start');
   process.exit(1);
 });
-const { url } = await app.start();
+// Shown as soon as it exists: it is created once, so a start that cannot listen must not lose it.
 if (app.bootstrapKey) {
   process.stdout.write(
     `\nCreated tenant "default" with an ADMIN API key. It is shown only this once:\n\n    ${app.bootstrapKey}\n\n` +
       `Use it as "Authorization: Bearer <key>".\n\n`,
   );
 }
+const { url } = await app.start().catch(async (error: NodeJS.ErrnoException) => {
+  const where = `${config.host}:${config.port}`;
+  log.fatal({ err: error }, error.code === 'EADDRINUSE' ? `Herald cannot listen on ${where}: the port is in use (set PORT or HOST)` : `Herald cannot listen on ${where}`);
+  await app.stop().catch(() => undefined);
+  process.exit(1);
+});
 log.info({ url, role: config.role }, `Herald listening on ${url}`);
 
 // npm and tsx relay signals, so one Ctrl-C can arrive more than once: only a

@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './support/database.ts';
 import { graphqlAt, startServerProcess, type ServerProcess } from './support/process.ts';
 
 /** `npm start` with DATABASE_URL unset: embedded PostgreSQL under HERALD_DATA_DIR. */
@@ -67,4 +69,25 @@ describe('one command runs Herald on an embedded PostgreSQL', () => {
     running = undefined;
     console.info(`start to listening: first start ${firstStartMs} ms, restart ${restartMs} ms`);
   }, 120_000);
+
+  it('a first start on a port already in use prints the ADMIN key before failing, and the key works on the next start', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const databaseUrl = await createTestDatabase();
+      const failed = startServerProcess({ DATABASE_URL: databaseUrl, HERALD_BOOTSTRAP_KEY: undefined, PORT: String(port) });
+      expect(await failed.exited).toBe(1);
+      const key = /^\s+(hk_\S+)$/m.exec(failed.output())?.[1];
+      expect(key, failed.output()).toBeDefined();
+      expect(failed.output()).toContain(`Herald cannot listen on 127.0.0.1:${port}: the port is in use (set PORT or HOST)`);
+      running = startServerProcess({ DATABASE_URL: databaseUrl, HERALD_BOOTSTRAP_KEY: undefined });
+      const url = await running.listening;
+      expect(await graphqlAt(url, key!, '{ viewer { role } }')).toEqual({ data: { viewer: { role: 'ADMIN' } } });
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toBe(0);
+    } finally {
+      busy.close();
+    }
+  });
 });

@@ -83,6 +83,11 @@ function scopesOf(failure: AuthFailure): string[] {
   return [];
 }
 
+/** A type's fields need `read`, however it was reached (a publish result, a subscription, a nested field). */
+export const READERS = { authScopes: { read: true } } as const;
+/** A field of a READERS type that a PUBLISHER sees in what publishing answers: ids and status, never configuration. */
+export const ALSO_PUBLISHERS = { skipTypeScopes: true, authScopes: { $any: { read: true, publish: true } } } as const;
+
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 builder.queryType({});

@@ -6,7 +6,7 @@ import { notFound } from '../../errors.ts';
 import { isUuid } from '../../domain/values.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
 import { shownRequest } from '../../delivery/request.ts';
-import { builder } from '../builder.ts';
+import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
@@ -27,21 +27,22 @@ const LISTS = {
 const capped = (first: number | null | undefined, list: { default: number; max: number }) => Math.min(Math.max(first ?? list.default, 0), list.max);
 
 export const EventRef = builder.prismaObject('Event', {
+  ...READERS,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    type: t.string({ resolve: (e) => `${e.topic}.${e.action}` }),
-    topic: t.exposeString('topic'),
-    action: t.exposeString('action'),
-    entityId: t.exposeString('entityId'),
+    id: t.exposeID('id', ALSO_PUBLISHERS),
+    type: t.string({ ...ALSO_PUBLISHERS, resolve: (e) => `${e.topic}.${e.action}` }),
+    topic: t.exposeString('topic', ALSO_PUBLISHERS),
+    action: t.exposeString('action', ALSO_PUBLISHERS),
+    entityId: t.exposeString('entityId', ALSO_PUBLISHERS),
     data: t.expose('data', { type: 'JSON', nullable: true }),
     previous: t.expose('previous', { type: 'JSON', nullable: true }),
     changedFields: t.exposeStringList('changedFields'),
     actor: t.expose('actor', { type: 'JSON', nullable: true }),
     clientId: t.exposeString('clientId', { nullable: true }),
     correlationId: t.exposeString('correlationId', { nullable: true }),
-    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
-    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    idempotencyKey: t.exposeString('idempotencyKey', { ...ALSO_PUBLISHERS, nullable: true }),
+    occurredAt: t.expose('occurredAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
     instances: t.relation('instances', {
       description: `Its deliveries, one per webhook it matched, oldest first: the first \`first\` (at most ${LISTS.instances.max}; page with instances(filter: { eventId })).`,
       args: { first: t.arg.int({ defaultValue: LISTS.instances.default }) },
@@ -52,6 +53,7 @@ export const EventRef = builder.prismaObject('Event', {
 });
 
 builder.prismaObject('Attempt', {
+  ...READERS,
   description: 'One try at sending an instance.',
   fields: (t) => ({
     number: t.exposeInt('number'),
@@ -67,13 +69,14 @@ builder.prismaObject('Attempt', {
 });
 
 export const InstanceRef = builder.prismaObject('Instance', {
+  ...READERS,
   description: 'One delivery of one event to one webhook, with every attempt.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    webhook: t.relation('webhook'),
-    event: t.relation('event'),
-    entityId: t.exposeString('entityId'),
-    status: t.expose('status', { type: StatusEnum }),
+    id: t.exposeID('id', ALSO_PUBLISHERS),
+    webhook: t.relation('webhook', ALSO_PUBLISHERS),
+    event: t.relation('event', ALSO_PUBLISHERS),
+    entityId: t.exposeString('entityId', ALSO_PUBLISHERS),
+    status: t.expose('status', { ...ALSO_PUBLISHERS, type: StatusEnum }),
     attempts: t.exposeInt('attempts'),
     held: t.exposeBoolean('held', { description: 'Waiting for an earlier delivery of the same entity (ordered webhooks).' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
@@ -105,7 +108,7 @@ export const InstanceRef = builder.prismaObject('Instance', {
         return batch ? batch.events.map((e) => e.event) : [await db().event.findUniqueOrThrow({ where: { id: instance.eventId } })];
       },
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
@@ -324,6 +327,7 @@ builder.mutationField('testWebhook', (t) =>
 
 const StatusCount = builder.simpleObject('StatusCount', { fields: (t) => ({ status: t.field({ type: StatusEnum }), count: t.int() }) });
 const WebhookStats = builder.simpleObject('WebhookStats', {
+  ...READERS,
   fields: (t) => ({
     total: t.int(),
     byStatus: t.field({ type: [StatusCount] }),

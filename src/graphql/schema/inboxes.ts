@@ -2,13 +2,14 @@ import { GraphQLError } from 'graphql';
 import { db } from '../../db/client.ts';
 import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
 import type { InboxRequest } from '../../generated/prisma/client.ts';
-import { builder } from '../builder.ts';
+import { builder, READERS } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { changes, loader, type Loaded } from './subscriptions.ts';
 
 const inboxRequests = loader((ids) => db().inboxRequest.findMany({ where: { id: { in: ids } } }));
 
 const InboxRequestRef = builder.prismaObject('InboxRequest', {
+  ...READERS,
   description: 'A request an inbox captured.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -24,6 +25,7 @@ const InboxRequestRef = builder.prismaObject('InboxRequest', {
 });
 
 export const InboxRef = builder.prismaObject('Inbox', {
+  ...READERS,
   description: `A request inspector: every request to its URL is captured (the latest ${INBOX_LIMITS.requestsKept}, bodies up to ${INBOX_LIMITS.bodyBytes} bytes) until it expires.`,
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -1,11 +1,12 @@
 import { db } from '../../db/client.ts';
 import { createTopic, deleteTopic, findTopic, topicActions, updateTopic, type TopicRef } from '../../domain/topics.ts';
 import { InputError } from '../../errors.ts';
-import { builder } from '../builder.ts';
+import { builder, READERS } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { FieldTypeEnum } from './enums.ts';
 
 builder.prismaObject('TopicField', {
+  ...READERS,
   description: "One entry of a topic's field catalog: used by selected fields, conditions and templates.",
   fields: (t) => ({
     path: t.exposeString('path', { description: 'Path inside the event data, e.g. `status` or `session.id`.' }),
@@ -17,6 +18,7 @@ builder.prismaObject('TopicField', {
 });
 
 builder.prismaObject('Topic', {
+  ...READERS,
   description: 'A category of events, usually one entity type (`user`, `course`, `delegate`).',
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -19,7 +19,7 @@ import {
   WEBHOOK_LIMITS,
 } from '../../domain/webhooks.ts';
 import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
-import { builder } from '../builder.ts';
+import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 
@@ -39,6 +39,7 @@ const OperatorEnum = builder.enumType(Object.fromEntries(OPERATORS.map((o) => [o
 });
 
 const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement({
+  ...READERS,
   fields: (t) => ({
     name: t.exposeString('name'),
     secret: t.exposeBoolean('secret', { description: 'Secret values are never shown after they are saved.' }),
@@ -47,6 +48,7 @@ const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement
 });
 
 builder.prismaObject('Condition', {
+  ...READERS,
   description: 'A rule on the event (`data.status IN [Completed]`), or a group of conditions combined by ALL or ANY.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -61,10 +63,11 @@ builder.prismaObject('Condition', {
 });
 
 export const WebhookRef = builder.prismaObject('Webhook', {
+  ...READERS,
   description: 'A subscription to event types, delivered to one URL.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    label: t.exposeString('label'),
+    id: t.exposeID('id', ALSO_PUBLISHERS),
+    label: t.exposeString('label', ALSO_PUBLISHERS),
     description: t.exposeString('description'),
     active: t.exposeBoolean('active'),
     events: t.exposeStringList('eventTypes', { description: 'Event types, `topic.action` or `topic.*`.' }),

@@ -134,9 +134,9 @@ describe('delivering events to webhooks over HTTP', () => {
     }
   });
 
-  it('GET sends the payload in the query string; DELETE the id', async () => {
+  it('GET sends the payload in the query string, signed; DELETE the id', async () => {
     const receiver = await Receiver.start();
-    await hook(`${receiver.url}/get`, { events: ['enrollment.completed'], method: 'GET' });
+    const { secret } = await hook(`${receiver.url}/get?source=lms`, { events: ['enrollment.completed'], method: 'GET' });
     await hook(`${receiver.url}/delete/{id}`, { events: ['enrollment.deleted'], method: 'DELETE', payloadMode: 'ID_ONLY' });
     await publish({ topic: 'enrollment', action: 'completed', entityId: 'e1', data: { score: 90 } });
     await publish({ topic: 'enrollment', action: 'deleted', entityId: 'e1' });
@@ -145,6 +145,12 @@ describe('delivering events to webhooks over HTTP', () => {
     expect(get.body).toBe('');
     const query = new URL(get.url, receiver.url).searchParams;
     expect([query.get('type'), query.get('entityId'), query.get('data.score')]).toEqual(['enrollment.completed', 'e1', '90']);
+    // The signature covers the query string as received: a Standard Webhooks library verifies it in place of a body…
+    const raw = get.url.slice(get.url.indexOf('?') + 1);
+    expect(() => new StandardWebhook(secret).verify(raw, get.headers as Record<string, string>, { jsonParse: false })).not.toThrow();
+    // …and any change to it fails.
+    expect(() => new StandardWebhook(secret).verify(raw.replace('score=90', 'score=99'), get.headers as Record<string, string>, { jsonParse: false })).toThrow(/No matching signature/);
+    expect(() => new StandardWebhook(secret).verify('', get.headers as Record<string, string>, { jsonParse: false })).toThrow(/No matching signature/);
     const del = receiver.received.find((r) => r.method === 'DELETE')!;
     expect(del.url).toBe('/delete/e1?id=e1');
   });

@@ -13,7 +13,7 @@ type Seen = Map<string, 'readable' | 'forbidden'>;
  * `Type.field` whether this key read it or was refused. Fields with required
  * arguments are left out; each type's fields are tried once.
  */
-async function walk(t: TestApp, key: string, root: { text: (selection: string) => string; variables?: () => object; type: string }, maxDepth = 4): Promise<Seen> {
+async function walk(t: TestApp, key: string, root: { text: (selection: string) => string; variables?: () => Record<string, unknown>; type: string }, maxDepth = 4): Promise<Seen> {
   const seen: Seen = new Map();
   const queue: Array<{ path: string[]; calls: string[]; type: GraphQLObjectType }> = [{ path: [], calls: [], type: schema.getType(root.type) as GraphQLObjectType }];
   while (queue.length > 0) {

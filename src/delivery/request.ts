@@ -34,9 +34,20 @@ export function buildRequest(payload: RenderedPayload, webhook: Signer, messageI
   headers['user-agent'] = USER_AGENT;
   headers['webhook-id'] = messageId;
   headers['webhook-timestamp'] = String(timestamp);
-  headers['webhook-signature'] = signatureHeader(secrets, messageId, timestamp, payload.body);
+  headers['webhook-signature'] = signatureHeader(secrets, messageId, timestamp, signedContent(payload.method, payload.url, payload.body));
   for (const header of webhook.headers) headers[header.name.toLowerCase()] = header.value;
   return { method: payload.method, url: payload.url, headers, body: payload.body };
+}
+
+/**
+ * What the signature covers: the body, or for a GET (which has none and carries its
+ * payload in the URL) the query string exactly as sent, after the `?`. A receiver
+ * verifies a GET by passing that raw query string where a library expects the body.
+ */
+export function signedContent(method: string, url: string, body: string): string {
+  if (method !== 'GET') return body;
+  const query = url.indexOf('?');
+  return query < 0 ? '' : url.slice(query + 1).split('#')[0]!;
 }
 
 /** The same headers for showing to a person: secret header values hidden. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { db } from '../db/client.ts';
+import { signedContent } from '../delivery/request.ts';
 import { verifySignature } from '../delivery/signing.ts';
 import { conflict, notFound } from '../errors.ts';
 import { notify } from '../pubsub/changes.ts';
@@ -103,7 +104,7 @@ export async function capture(token: string, request: CapturedRequest): Promise<
       const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > new Date() ? [webhook.previousSecret] : [])];
       signature = request.truncated
         ? { valid: false, message: `body over ${INBOX_LIMITS.bodyBytes} bytes was cut, so it cannot be verified` }
-        : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, request.body);
+        : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, signedContent(request.method, request.path, request.body));
     }
   }
   const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, request.headers['webhook-id']);

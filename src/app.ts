@@ -7,6 +7,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Authentication } from './auth/principal.ts';
+import { HeraldError } from './errors.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, db, disconnectDatabase } from './db/client.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
@@ -93,7 +94,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     },
     healthCheckEndpoint: '/healthz',
     graphiql: { subscriptionsProtocol: 'WS', title: 'Herald' },
-    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.error(a) },
+    logging: yogaLogger(log),
     maskedErrors: { maskError: maskError(log) },
     context: async ({ request, auth }: { request: Request; auth?: Authentication }) => ({
       auth: auth ?? (await authenticate(request.headers.get('authorization'), config.operatorKey)),
@@ -328,6 +329,24 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
     const onEnd = () => stop(Buffer.concat(chunks));
     req.on('data', onData).on('end', onEnd).on('error', reject);
   });
+}
+
+/**
+ * Yoga's log calls (a message, then values) as pino lines with a message. Yoga logs
+ * at error level only what it did not expect; a request it refused is the client's
+ * mistake, worth a debug line at most.
+ */
+function yogaLogger(log: Logger) {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const [first, ...rest] = args;
+    const message = typeof first === 'string' ? first : first instanceof Error ? first.message : 'graphql-yoga';
+    const err = args.find((a): a is Error => a instanceof Error);
+    const detail = rest.filter((a) => !(a instanceof Error));
+    const original = err instanceof GraphQLError ? err.originalError : undefined;
+    const clientMistake = err instanceof GraphQLError && (!original || original instanceof GraphQLError || original instanceof HeraldError);
+    log[clientMistake ? 'debug' : level]({ ...(err ? { err } : {}), ...(detail.length ? { detail } : {}) }, message);
+  };
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 
 /** A request error as a WebSocket client gets it: coded, without the HTTP status meant for yoga. */

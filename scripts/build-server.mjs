@@ -14,8 +14,10 @@ export async function buildServer({ ifStale = false } = {}) {
   if (ifStale && !isStale(SERVER_FILE, [path.join(root, 'src'), path.join(root, 'package.json'), fileURLToPath(import.meta.url)])) return false;
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [path.join(root, 'src', 'index.ts')],
-    outfile: SERVER_FILE,
+    // The server, and the render threads' worker beside it (src/render/pool.ts finds it there).
+    entryPoints: { server: path.join(root, 'src', 'index.ts'), 'render-worker': path.join(root, 'src', 'render', 'worker.ts') },
+    outdir: path.dirname(SERVER_FILE),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     packages: 'external',
     platform: 'node',

@@ -21,6 +21,7 @@ import type { Logger } from './logger.ts';
 import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
 import { startDeliveryWorker } from './delivery/worker.ts';
 import { closeSharedSender } from './delivery/sender.ts';
+import { closeRenderPool } from './render/pool.ts';
 import { schedulePurge } from './delivery/retention.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
 import { allowOwnInboxes } from './delivery/guard.ts';
@@ -285,6 +286,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
       forgetQueue();
       closeSharedSender();
+      await closeRenderPool();
       await yoga.dispose();
       await disconnectDatabase();
       await embedded?.stop();

@@ -5,7 +5,9 @@ import { isOwnInbox, type AddressGuard } from './guard.ts';
 import type { OutgoingRequest } from './request.ts';
 import { safeString, safeText } from '../domain/values.ts';
 
+/** What went wrong with a delivery: before it (RENDER, BLOCKED), during the attempt, or in the answer. */
 export type ErrorKind =
+  | 'RENDER'
   | 'HTTP_STATUS'
   | 'REDIRECT'
   | 'TIMEOUT'

@@ -4,7 +4,8 @@ import { uuidv7 } from '../db/ids.ts';
 import { loadTopics, type TopicInfo } from '../domain/catalog.ts';
 import { writePath, type EventShape } from '../domain/event.ts';
 import { checkEvent, type EventInput } from '../domain/events.ts';
-import { renderPayload, RenderError } from '../domain/payload.ts';
+import { RenderError } from '../domain/payload.ts';
+import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../domain/problems.ts';
 import { checkNewWebhook, findWebhook, unsavedSettings, type StoredHeader, type WebhookInput } from '../domain/webhooks.ts';
 import { AddressGuard } from './guard.ts';
@@ -58,14 +59,14 @@ export async function testWebhook(
   let stored: StoredRequest | null = null;
   let payload;
   try {
-    payload = renderPayload(settings, event, topics.get(event.topic)!);
+    payload = await render(settings, [event], new Map([[event.topic, topics.get(event.topic)!]]), event.entityId, deadlineForRequest());
     const built = buildRequest(payload, settings, messageId, startedAt);
     stored = storedRequest(built, settings.headers);
     request = { ...stored, body: built.body };
     outcome = await sharedSender(new AddressGuard(config.outboundAllow)).send(built, settings.timeoutMs);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
-    outcome = { ok: false, statusCode: null, errorKind: 'NETWORK', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };
+    outcome = { ok: false, statusCode: null, errorKind: 'RENDER', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };
   }
   if (saved) await record(tenantId, saved.id, messageId, event, payload ?? {}, stored, startedAt, outcome);
   return {

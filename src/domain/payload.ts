@@ -2,6 +2,7 @@ import { changedPaths, eventType, readPath, writePath, type EventShape } from '.
 import {
   compileTemplate,
   isTemplateError,
+  RENDER_LIMITS,
   renderTemplate,
   type MergeTag,
   type TemplateFormat,
@@ -176,8 +177,12 @@ function renderCustom(template: string, format: TemplateFormat, event: EventShap
   try {
     body = renderTemplate(compiled, format, vars, topic.mergeTags, (path) => readPath(event.data, path));
   } catch (error) {
-    throw new RenderError(`template could not be rendered: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    if (/render limit exceeded/i.test(message)) throw new RenderError(`the template took longer than ${RENDER_LIMITS.renderMs} ms to render (a loop that runs too long?)`);
+    if (/memory limit exceeded/i.test(message)) throw new RenderError('the template used too much memory while rendering (strings or loops too large?)');
+    throw new RenderError(`template could not be rendered: ${message}`);
   }
+  if (Buffer.byteLength(body) > RENDER_LIMITS.bodyBytes) throw new RenderError(`the template rendered ${Buffer.byteLength(body)} bytes; a body may be at most ${RENDER_LIMITS.bodyBytes}`);
   if (format === 'JSON') {
     try {
       JSON.parse(body);

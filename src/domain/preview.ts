@@ -3,7 +3,8 @@ import { InputError } from '../errors.ts';
 import { loadTopics } from './catalog.ts';
 import { evaluate } from './conditions.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
-import { renderBatch, renderPayload, RenderError, type PayloadSpec } from './payload.ts';
+import { RenderError, type PayloadSpec } from './payload.ts';
+import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from './problems.ts';
 import { checkNewWebhook, conditionTree, findWebhook, inputTree, unsavedSettings, type StoredHeader, type WebhookInput, type WebhookLimits } from './webhooks.ts';
 
@@ -64,9 +65,8 @@ export async function previewWebhook(
   const reasons = [...(subscribed ? [] : [`the webhook does not subscribe to ${eventType} (it takes ${settings.eventTypes.join(', ')})`]), ...evaluation.reasons];
   const base = { eventType, subscribed, conditionsMatch: evaluation.matched, reasons, wouldSend: subscribed && evaluation.matched, exampleSecret: !target.webhookId, orderedDelivery: settings.orderedDelivery, batchWindowMs: settings.batchWindowMs };
   try {
-    const payload = settings.batchWindowMs
-      ? renderBatch(settings, [event], new Map([[event.topic, topics.get(event.topic)!]]))
-      : renderPayload(settings, event, topics.get(event.topic)!);
+    const topic = new Map([[event.topic, topics.get(event.topic)!]]);
+    const payload = await render(settings, [event], topic, settings.batchWindowMs ? null : event.entityId, deadlineForRequest());
     const request = buildRequest(payload, settings, `msg_preview_${event.id}`, now);
     return { ...base, method: request.method, url: request.url, headers: shownHeaders(request, settings.headers), body: request.body, renderError: null };
   } catch (error) {

@@ -9,7 +9,8 @@ import { topicMap, topicsJson, type TopicInfo, type TopicRow } from './catalog.t
 import { evaluate } from './conditions.ts';
 import type { EventShape } from './event.ts';
 import { checkEvent, wants, type EventInput } from './events.ts';
-import { renderPayload, RenderError } from './payload.ts';
+import { RenderError, type RenderedPayload } from './payload.ts';
+import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from './problems.ts';
 import { isUniqueViolation } from './topics.ts';
 import { treeOf } from './webhooks.ts';
@@ -52,6 +53,23 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
   problems.throwIfAny();
 
   const now = new Date();
+  // Which webhooks take each event, and their payloads, rendered before any transaction
+  // opens (templates on render threads, under one deadline for the whole call).
+  const matched = new Map(events.map(({ shape }) => [shape.id, webhooks.filter((w) => wants(w.eventTypes, shape.topic, shape.action) && evaluate(treeOf(w.conditions, w.conditionMatch), shape, now).matched)]));
+  const deadline = deadlineForRequest();
+  const rendered = new Map<string, RenderedPayload | RenderError>();
+  await Promise.all(
+    events.flatMap(({ shape }) =>
+      matched.get(shape.id)!.filter((w) => !w.batchWindowMs).map(async (w) => {
+        const topic = topics.get(shape.topic)!;
+        const payload = await render({ ...w, mode: w.payloadMode }, [shape], new Map([[shape.topic, topic]]), shape.entityId, deadline).catch((error: unknown) => {
+          if (error instanceof RenderError) return error;
+          throw error;
+        });
+        rendered.set(`${shape.id} ${w.id}`, payload);
+      }),
+    ),
+  );
   const plan = (fresh: typeof events) => {
     const stored = new Date();
     const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
@@ -60,11 +78,9 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
     const batched: Parameters<typeof addToBatches>[1] = [];
     for (const { shape } of fresh) {
       const mine: Instance[] = [];
-      for (const webhook of webhooks) {
-        if (!wants(webhook.eventTypes, shape.topic, shape.action)) continue;
-        if (!evaluate(treeOf(webhook.conditions, webhook.conditionMatch), shape, now).matched) continue;
+      for (const webhook of matched.get(shape.id)!) {
         if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-        else mine.push(instanceRow(tenantId, webhook, shape, topics.get(shape.topic)!, stored));
+        else mine.push(instanceRow(tenantId, webhook.id, shape, rendered.get(`${shape.id} ${webhook.id}`)!, stored));
       }
       instances.push(...mine);
       created.set(shape.id, mine);
@@ -243,14 +259,12 @@ function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null
   };
 }
 
-type MatchedWebhook = { id: string; url: string; method: any; payloadMode: any; selectedFields: string[]; template: string | null; templateFormat: any };
-
-/** An instance with its rendered payload; a payload that cannot render fails the instance at once, visibly. */
-export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: EventShape, topic: Parameters<typeof renderPayload>[2], createdAt: Date): Instance {
+/** An instance with its rendered payload; a payload that could not render fails the instance at once, visibly. */
+export function instanceRow(tenantId: string, webhookId: string, event: EventShape, payload: RenderedPayload | RenderError, createdAt: Date): Instance {
   const base: Instance = {
     id: uuidv7(),
     tenantId,
-    webhookId: webhook.id,
+    webhookId,
     eventId: event.id,
     entityId: event.entityId,
     status: 'PENDING',
@@ -266,10 +280,6 @@ export function instanceRow(tenantId: string, webhook: MatchedWebhook, event: Ev
     createdAt,
     updatedAt: createdAt,
   };
-  try {
-    return { ...base, payload: renderPayload({ ...webhook, mode: webhook.payloadMode }, event, topic) as unknown as Instance['payload'] };
-  } catch (error) {
-    if (!(error instanceof RenderError)) throw error;
-    return { ...base, status: 'FAILED', lastMessage: error.message, lastErrorKind: 'RENDER' };
-  }
+  if (payload instanceof RenderError) return { ...base, status: 'FAILED', lastMessage: payload.message, lastErrorKind: 'RENDER' };
+  return { ...base, payload: payload as unknown as Instance['payload'] };
 }

@@ -14,6 +14,12 @@ export interface MergeTag {
   path: string;
 }
 
+/**
+ * What one render may take: its time (Liquid stops it), the time all renders of one
+ * request may take together (publishEvents, preview, test), and the size of the body.
+ */
+export const RENDER_LIMITS = { renderMs: 100, requestMs: 1000, bodyBytes: 1024 * 1024 };
+
 const MERGE_TAG = /@@[A-Za-z][A-Za-z0-9_]*/g;
 const MERGE_VARIABLE = 'herald_merge';
 
@@ -62,7 +68,7 @@ function engine(format: TemplateFormat): Liquid {
       outputEscape: ESCAPE[format],
       cache: false,
       parseLimit: 100_000,
-      renderLimit: 1_000,
+      renderLimit: RENDER_LIMITS.renderMs,
       memoryLimit: 10_000_000,
     });
     engines.set(format, liquid);

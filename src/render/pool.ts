@@ -1,0 +1,64 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type TopicShape } from '../domain/payload.ts';
+import type { EventShape } from '../domain/event.ts';
+import { RENDER_LIMITS } from '../domain/template.ts';
+import { fromRoot } from '../paths.ts';
+import type { RenderResult, RenderTask } from './worker.ts';
+
+/**
+ * Renders payloads. Templates (CUSTOM) run on worker threads, so a template that
+ * loops until its time limit holds a render thread, never the event loop every
+ * tenant's requests share; the other modes are plain JSON, built here. A request
+ * gives its renders one deadline (RENDER_LIMITS.requestMs): a render that has not
+ * finished by then, waiting or running, fails as RENDER and its thread is replaced.
+ */
+export async function render(spec: PayloadSpec, events: EventShape[], topics: Map<string, TopicShape>, entityId: string | null, deadline: Deadline): Promise<RenderedPayload> {
+  if (spec.mode !== 'CUSTOM' || events.length !== 1 || entityId === null) return renderBatch(spec, events, topics, entityId);
+  const left = deadline.at - Date.now();
+  if (left <= 0) throw new RenderError(spent());
+  let result: RenderResult;
+  try {
+    result = await threads().run({ spec, events, topics, entityId } satisfies RenderTask, { signal: AbortSignal.timeout(left) });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') throw new RenderError(spent());
+    throw error;
+  }
+  if ('error' in result) throw new RenderError(result.error);
+  return result.payload;
+}
+
+/** The time all renders of one request may take together, from when it starts. */
+export interface Deadline {
+  at: number;
+}
+
+export const deadlineForRequest = (): Deadline => ({ at: Date.now() + RENDER_LIMITS.requestMs });
+
+const spent = () => `rendering was stopped: this request's templates may take ${RENDER_LIMITS.requestMs} ms in all, and that time was spent`;
+
+let pool: Piscina<RenderTask, RenderResult> | undefined;
+
+function threads(): Piscina<RenderTask, RenderResult> {
+  if (pool) return pool;
+  // From the one-file build (dist/server.mjs) the worker is its sibling build; from src/ (tests, tsx) it is TypeScript.
+  const here = fileURLToPath(import.meta.url);
+  const built = here.endsWith('.mjs');
+  pool = new Piscina<RenderTask, RenderResult>({
+    filename: built ? path.join(path.dirname(here), 'render-worker.mjs') : fromRoot('src', 'render', 'worker.ts'),
+    execArgv: built ? [] : ['--import', 'tsx'],
+    minThreads: 1,
+    maxThreads: Math.max(1, Math.min(2, availableParallelism())),
+    idleTimeout: 60_000,
+    resourceLimits: { maxOldGenerationSizeMb: 64 },
+  });
+  return pool;
+}
+
+export async function closeRenderPool(): Promise<void> {
+  const closing = pool;
+  pool = undefined;
+  await closing?.destroy();
+}

@@ -1,6 +1,7 @@
 import { db } from '../../db/client.ts';
 import { createApiKey, revokeApiKey } from '../../domain/apiKeys.ts';
 import { builder } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { RoleEnum } from './enums.ts';
 
@@ -40,8 +41,7 @@ builder.queryField('apiKeys', (t) =>
     args: { includeRevoked: t.arg.boolean({ defaultValue: false }) },
     resolve: (query, _root, args, ctx) =>
       db().apiKey.findMany({
-        ...query,
-        where: { tenantId: tenantOf(ctx), ...(args.includeRevoked ? {} : { revokedAt: null }) },
+        ...keyset(query, 'desc', { tenantId: tenantOf(ctx), ...(args.includeRevoked ? {} : { revokedAt: null }) }),
         orderBy: { id: 'desc' },
       }),
   }),

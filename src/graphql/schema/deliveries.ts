@@ -7,6 +7,7 @@ import { isUuid } from '../../domain/values.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
 import { shownRequest } from '../../delivery/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
@@ -187,7 +188,7 @@ builder.queryField('instances', (t) =>
     authScopes: { read: true },
     args: { filter: t.arg({ type: InstanceFilter }) },
     resolve: (query, _root, { filter }, ctx) =>
-      db().instance.findMany({ ...query, where: instanceWhere(tenantOf(ctx), filter ?? {}), orderBy: { id: 'desc' } }),
+      db().instance.findMany({ ...keyset(query, 'desc', instanceWhere(tenantOf(ctx), filter ?? {})), orderBy: { id: 'desc' } }),
   }),
 );
 
@@ -223,13 +224,12 @@ builder.queryField('events', (t) =>
     resolve: (query, _root, { filter }, ctx) => {
       const f = filter ?? {};
       return db().event.findMany({
-        ...query,
-        where: {
+        ...keyset(query, 'desc', {
           tenantId: tenantOf(ctx),
           ...(f.topic ? { topic: f.topic } : {}),
           ...(f.entityId ? { entityId: f.entityId } : {}),
           ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
-        },
+        }),
         orderBy: { id: 'desc' },
       });
     },

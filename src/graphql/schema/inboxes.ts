@@ -3,6 +3,7 @@ import { db } from '../../db/client.ts';
 import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
 import type { InboxRequest } from '../../generated/prisma/client.ts';
 import { builder, READERS } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { changes, loader, type Loaded } from './subscriptions.ts';
 
@@ -35,7 +36,11 @@ export const InboxRef = builder.prismaObject('Inbox', {
     respondWith: t.exposeInt('respondWith'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-    requests: t.relatedConnection('requests', { cursor: 'id', query: { orderBy: { id: 'desc' } } }),
+    requests: t.prismaConnection({
+      type: 'InboxRequest',
+      cursor: 'id',
+      resolve: (query, inbox) => db().inboxRequest.findMany({ ...keyset(query, 'desc', { inboxId: inbox.id }), orderBy: { id: 'desc' } }),
+    }),
   }),
 });
 
@@ -62,7 +67,7 @@ builder.queryField('inboxes', (t) =>
     type: 'Inbox',
     cursor: 'id',
     authScopes: { read: true },
-    resolve: (query, _root, _args, ctx) => db().inbox.findMany({ ...query, where: { tenantId: tenantOf(ctx), expiresAt: { gt: new Date() } }, orderBy: { id: 'desc' } }),
+    resolve: (query, _root, _args, ctx) => db().inbox.findMany({ ...keyset(query, 'desc', { tenantId: tenantOf(ctx), expiresAt: { gt: new Date() } }), orderBy: { id: 'desc' } }),
   }),
 );
 

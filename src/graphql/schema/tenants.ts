@@ -1,6 +1,7 @@
 import { db } from '../../db/client.ts';
 import { createTenant } from '../../domain/tenants.ts';
 import { builder } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { ApiKeyRef } from './apiKeys.ts';
 import { EnvironmentEnum } from './enums.ts';
 
@@ -45,6 +46,6 @@ builder.queryField('tenants', (t) =>
     type: 'Tenant',
     cursor: 'id',
     authScopes: { operator: true },
-    resolve: (query) => db().tenant.findMany({ ...query, orderBy: { id: 'asc' } }),
+    resolve: (query) => db().tenant.findMany({ ...keyset(query, 'asc', {}), orderBy: { id: 'asc' } }),
   }),
 );

@@ -2,6 +2,7 @@ import { db } from '../../db/client.ts';
 import { createTopic, deleteTopic, findTopic, topicActions, updateTopic, type TopicRef } from '../../domain/topics.ts';
 import { InputError } from '../../errors.ts';
 import { builder, READERS } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { FieldTypeEnum } from './enums.ts';
 
@@ -90,8 +91,7 @@ builder.queryField('topics', (t) =>
     args: { search: t.arg.string({ description: 'Text in the key, name or description.' }) },
     resolve: (query, _root, { search }, ctx) =>
       db().topic.findMany({
-        ...query,
-        where: {
+        ...keyset(query, 'asc', {
           tenantId: tenantOf(ctx),
           ...(search
             ? {
@@ -100,7 +100,7 @@ builder.queryField('topics', (t) =>
                 })),
               }
             : {}),
-        },
+        }),
         orderBy: { id: 'asc' },
       }),
   }),

@@ -20,6 +20,7 @@ import {
 } from '../../domain/webhooks.ts';
 import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
+import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 
@@ -189,17 +190,16 @@ builder.queryField('webhooks', (t) =>
     resolve: (query, _root, { filter }, ctx) => {
       const f = filter ?? {};
       return db().webhook.findMany({
-        ...query,
-        where: {
+        ...keyset(query, 'desc', {
           tenantId: tenantOf(ctx),
           ...(f.includeDeleted ? {} : { deletedAt: null }),
           ...(f.active == null ? {} : { active: f.active }),
           ...(f.topic ? { topics: { has: f.topic } } : {}),
           ...(f.eventType ? { eventTypes: { hasSome: [f.eventType, `${f.eventType.split('.')[0]}.*`] } } : {}),
           ...(f.search
-            ? { OR: [{ label: { contains: f.search, mode: 'insensitive' } }, { description: { contains: f.search, mode: 'insensitive' } }] }
+            ? { OR: [{ label: { contains: f.search, mode: 'insensitive' as const } }, { description: { contains: f.search, mode: 'insensitive' as const } }] }
             : {}),
-        },
+        }),
         orderBy: { id: 'desc' },
       });
     },

@@ -1,0 +1,24 @@
+import { InputError } from '../errors.ts';
+import { isUuid } from '../domain/values.ts';
+
+interface PageQuery {
+  cursor?: { id?: string };
+  skip?: number;
+  take?: number;
+}
+
+/**
+ * A connection's query with its cursor turned into a bound on the id (ids are UUIDv7,
+ * pages are ordered by id), instead of Prisma's lookup of the row the cursor names:
+ * that lookup ignores the tenant, so a cursor naming another tenant's record would
+ * place the page there while one naming no record gives an empty page. Bounded by
+ * value, both behave alike and nothing is revealed.
+ */
+export function keyset<Q extends PageQuery, W extends object>(query: Q, order: 'asc' | 'desc', where: W): Omit<Q, 'cursor' | 'skip'> & { where: W } {
+  const { cursor, skip: _skip, ...rest } = query;
+  if (!cursor) return { ...rest, where };
+  if (!cursor.id || !isUuid(cursor.id)) throw new InputError([{ field: 'after', message: 'is not a cursor from this list: pass a pageInfo.endCursor (or an edge cursor) as it was given' }]);
+  const backward = (rest.take ?? 0) < 0;
+  const after = (order === 'desc') !== backward ? { lt: cursor.id } : { gt: cursor.id };
+  return { ...rest, where: { AND: [where, { id: after }] } as unknown as W };
+}

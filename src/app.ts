@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Authentication } from './auth/principal.ts';
 import { HeraldError } from './errors.ts';
+import { safeText } from './domain/values.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, db, disconnectDatabase } from './db/client.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
@@ -304,7 +305,7 @@ async function receiveInInbox(req: IncomingMessage, res: ServerResponse, maxRequ
   }
   const [, , token = '', ...rest] = (req.url ?? '').split('?')[0]!.split('/');
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-  const body = whole.subarray(0, INBOX_LIMITS.bodyBytes).toString('utf8');
+  const body = safeText(whole.subarray(0, INBOX_LIMITS.bodyBytes));
   const result = await capture(token, { method: req.method ?? 'GET', path: `/${rest.join('/')}${req.url?.includes('?') ? `?${req.url.split('?')[1]}` : ''}`, headers, body, truncated: whole.length > INBOX_LIMITS.bodyBytes });
   res.writeHead(result?.status ?? 404, { 'content-type': 'application/json' });
   res.end(JSON.stringify(result ? { captured: true } : { error: 'no such inbox, or it has expired' }));

@@ -63,6 +63,17 @@ describe('the request inspector', () => {
     for (const secret of ['receiver-credential', 'custom-secret-value', 'session=abc', 't0ken']) expect(all).not.toContain(secret);
   });
 
+  it('holds under a burst: 1,000 requests at once are all captured and answered 200, and the latest 100 are kept', async () => {
+    const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'burst' } })).createInbox;
+    const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => fetch(inbox.url, { method: 'POST', body: `request ${i} \u0000 with NUL` }).then(async (r) => [r.status, await r.text()])));
+    expect(answers.filter(([status]) => status !== 200)).toEqual([]);
+    expect(new Set(answers.map(([, body]) => body))).toEqual(new Set(['{"captured":true}']));
+    const kept = (await t.ok('query($id: ID!) { inbox(id: $id) { requests(first: 100) { edges { node { body } } pageInfo { hasNextPage } } } }', { id: inbox.id })).inbox.requests;
+    expect(kept.edges).toHaveLength(100);
+    expect(kept.pageInfo.hasNextPage).toBe(false);
+    expect(kept.edges[0].node.body).toMatch(/^request \d+ \\u0000 with NUL$/);
+  });
+
   it('answers with the status it is told to, so retries can be tried', async () => {
     const inbox = (await t.ok(CREATE_INBOX, { input: { name: 'failing', respondWith: 503 } })).createInbox;
     const webhookId = await webhookTo(inbox.url, { maxAttempts: 2, backoffBaseMs: 20, backoffCapMs: 40 });

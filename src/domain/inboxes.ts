@@ -3,7 +3,8 @@ import { db } from '../db/client.ts';
 import { signedContent } from '../delivery/request.ts';
 import { verifySignature } from '../delivery/signing.ts';
 import { conflict, notFound } from '../errors.ts';
-import { notify } from '../pubsub/changes.ts';
+import { CHANNEL, type Change } from '../pubsub/changes.ts';
+import { uuidv7 } from '../db/ids.ts';
 import { Problems, text } from './problems.ts';
 import { isUuid } from './values.ts';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -109,23 +110,21 @@ export async function capture(token: string, request: CapturedRequest): Promise<
   }
   const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, request.headers['webhook-id']);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, secret.has(name) || isCredentialHeader(name) ? '[secret]' : value]));
-  await db().$transaction(async (tx) => {
-    const saved = await tx.inboxRequest.create({
-      data: {
-        inboxId: inbox.id,
-        method: request.method,
-        path: request.path,
-        headers,
-        body: request.body,
-        bodyTruncated: request.truncated,
-        signatureValid: signature?.valid ?? null,
-        signatureMessage: signature?.message ?? null,
-      },
-    });
-    const old = await tx.inboxRequest.findMany({ where: { inboxId: inbox.id }, orderBy: { id: 'desc' }, skip: INBOX_LIMITS.requestsKept, select: { id: true } });
-    if (old.length) await tx.inboxRequest.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
-    await notify(tx, [{ k: 'inbox', t: inbox.tenantId, id: saved.id, inbox: inbox.id }]);
-  });
+  // One statement, no transaction to wait for: a burst of captures cannot time out or
+  // deadlock. Older requests are trimmed past the latest INBOX_LIMITS.requestsKept, skipping
+  // rows another capture is trimming at the same moment.
+  const id = uuidv7();
+  const change: Change = { k: 'inbox', t: inbox.tenantId, id, inbox: inbox.id };
+  await query(Prisma.sql`
+    WITH saved AS (
+      INSERT INTO inbox_request (id, inbox_id, method, path, headers, body, body_truncated, signature_valid, signature_message)
+      VALUES (${id}::uuid, ${inbox.id}::uuid, ${request.method}, ${request.path}, ${JSON.stringify(headers)}::jsonb, ${request.body}, ${request.truncated},
+        ${signature?.valid ?? null}::boolean, ${signature?.message ?? null})
+      RETURNING id),
+    old AS (
+      SELECT id FROM inbox_request WHERE inbox_id = ${inbox.id}::uuid ORDER BY id DESC OFFSET ${INBOX_LIMITS.requestsKept - 1} FOR UPDATE SKIP LOCKED),
+    gone AS (DELETE FROM inbox_request WHERE id IN (SELECT id FROM old))
+    SELECT pg_notify(${CHANNEL}, ${JSON.stringify(change)}) FROM saved`);
   return { status: inbox.respondWith };
 }
 

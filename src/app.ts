@@ -10,10 +10,12 @@ import { authenticate, type Authentication } from './auth/principal.ts';
 import { HeraldError } from './errors.ts';
 import { safeText } from './domain/values.ts';
 import type { Config } from './config.ts';
-import { connectDatabase, db, disconnectDatabase } from './db/client.ts';
+import { connectDatabase, db, disconnectDatabase, loudLogSettings } from './db/client.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate, migrationNames } from './db/migrate.ts';
 import { bootstrapDefaultTenant } from './domain/tenants.ts';
+import { resealSecrets } from './domain/webhooks.ts';
+import { loadKeys, useKeys } from './crypto/secrets.ts';
 import type { Context } from './graphql/context.ts';
 import { checkVariableDepth } from './graphql/arguments.ts';
 import { maskError, requestError, requestErrorCodes } from './graphql/errors.ts';
@@ -73,6 +75,17 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
     throw error;
   }
   connectDatabase(databaseUrl, config.dbPoolSize);
+  const secretKeys = loadKeys(config.secretKeys, config.dataDir);
+  useKeys(secretKeys.keys);
+  if (secretKeys.file && config.databaseUrl) {
+    log.warn({ file: secretKeys.file }, 'secrets are sealed with the key in the data directory; set HERALD_SECRET_KEY (the same on every process) when several machines share this database');
+  }
+  const loud = await loudLogSettings();
+  if (loud.length > 0) {
+    log.warn({ settings: loud }, 'PostgreSQL may log refused statements of the publish path with their values; let Herald set these (PostgreSQL 15+: GRANT SET ON PARAMETER ... TO its role) or set them for its role');
+  }
+  const resealed = await resealSecrets();
+  if (resealed > 0) log.info({ webhooks: resealed }, 'sealed webhook secrets with the current key');
   const bootstrap = await bootstrapDefaultTenant(config.bootstrapKey);
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);

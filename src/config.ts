@@ -1,3 +1,4 @@
+import { parseKeys } from './crypto/secrets.ts';
 import path from 'node:path';
 import { isValidCidr } from './delivery/guard.ts';
 
@@ -20,6 +21,8 @@ export interface Config {
   maxQueryCost: number;
   /** Other origins whose pages may call the API from a browser (none: same origin only). */
   corsOrigins: string[];
+  /** Keys sealing secrets at rest (the first seals); unset: the data directory's own key file. */
+  secretKeys: Buffer[] | undefined;
   maxRequestBytes: number;
   /** Smallest retry backoff a webhook may set (tests lower it). */
   minBackoffMs: number;
@@ -83,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     corsOrigins: read.origins('HERALD_CORS_ORIGINS'),
+    secretKeys: read.keys('HERALD_SECRET_KEY'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -141,6 +145,17 @@ class Reader {
       return undefined;
     }
     return value;
+  }
+
+  keys(name: string): Buffer[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      return parseKeys(value);
+    } catch (error) {
+      this.problems.push(`${name} is not usable: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   origins(name: string): string[] {

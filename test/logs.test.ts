@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { inOneTrip, loudLogSettings, query } from '../src/db/client.ts';
+import { startTestApp } from './support/app.ts';
 import { createTestDatabase } from './support/database.ts';
 import { graphqlAt, startServerProcess, type ServerProcess } from './support/process.ts';
 
@@ -30,5 +32,16 @@ describe("the server's log", () => {
       expect(line).not.toHaveProperty('0');
     }
     expect(server.output()).not.toContain(KEY);
+  });
+});
+
+describe("PostgreSQL's log", () => {
+  it('keeps the values of a refused one-round-trip statement out: its connections log no statements and no error details', async () => {
+    await startTestApp();
+    expect(await loudLogSettings()).toEqual([]);
+    await expect(inOneTrip([{ text: 'SELECT $1::uuid', values: ['payload-value-that-must-not-be-logged'] }])).rejects.toThrow(/invalid input syntax for type uuid/);
+    // The same pool's connections, after a refusal: still quiet.
+    const rows = await query<{ statement: string; verbosity: string }>({ text: "SELECT current_setting('log_min_error_statement') AS statement, current_setting('log_error_verbosity') AS verbosity", values: [] });
+    expect(rows).toEqual([{ statement: 'panic', verbosity: 'terse' }]);
   });
 });

@@ -22,9 +22,30 @@ let plain: pg.Pool | undefined;
 export function connectDatabase(url: string, poolSize: number): PrismaClient {
   if (current) throw new Error('the database is already connected');
   current = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
-  plain = new pg.Pool({ connectionString: url, max: Math.max(2, Math.ceil(poolSize / 4)), application_name: 'herald-fast' });
+  plain = new pg.Pool({
+    connectionString: url,
+    max: Math.max(2, Math.ceil(poolSize / 4)),
+    application_name: 'herald-fast',
+    // These connections write values into the SQL text (inOneTrip): PostgreSQL must not log them with a
+    // statement it refuses, nor in an error's detail. Setting this needs the right (superuser, or on
+    // PostgreSQL 15+ GRANT SET ON PARAMETER); without it the connection works as before (loudLogSettings).
+    onConnect: async (client: pg.ClientBase) => {
+      for (const setting of QUIET_LOGS) await client.query(`SET ${setting.name} = '${setting.value}'`).catch(() => undefined);
+    },
+  });
   plain.on('error', () => undefined); // an idle connection that drops is replaced on next use
   return current;
+}
+
+const QUIET_LOGS = [
+  { name: 'log_min_error_statement', value: 'panic' },
+  { name: 'log_error_verbosity', value: 'terse' },
+];
+
+/** The logging settings the fast connections could not take (empty when PostgreSQL keeps their values out of its log). */
+export async function loudLogSettings(): Promise<string[]> {
+  const rows = await query<{ name: string; setting: string }>({ text: 'SELECT name, setting FROM pg_settings WHERE name = ANY($1)', values: [QUIET_LOGS.map((s) => s.name)] });
+  return QUIET_LOGS.filter((s) => rows.find((r) => r.name === s.name)?.setting !== s.value).map((s) => s.name);
 }
 
 export function db(): PrismaClient {

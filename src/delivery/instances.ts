@@ -7,6 +7,8 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { backoffDelay, retryAfterMs } from './backoff.ts';
 import type { Outcome } from './sender.ts';
 import { releaseNext } from './ordering.ts';
+import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
+import type { StoredHeader } from '../domain/webhooks.ts';
 
 /**
  * The one place that changes an instance's status. Every change goes through
@@ -67,9 +69,9 @@ export async function claim(wanted: Array<{ instanceId: string; takeOver: boolea
     webhook: {
       id: r.webhook_id,
       active: r.active,
-      headers: r.headers,
-      secret: r.secret,
-      previousSecret: r.previous_secret,
+      headers: openHeaders(r.headers as unknown as StoredHeader[]) as never,
+      secret: open(r.secret),
+      previousSecret: openOrNull(r.previous_secret),
       previousSecretUntil: r.previous_secret_until,
       timeoutMs: r.timeout_ms,
       maxAttempts: r.max_attempts,

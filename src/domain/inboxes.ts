@@ -9,7 +9,7 @@ import { Problems, text } from './problems.ts';
 import { isUuid } from './values.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { query } from '../db/client.ts';
-import { findWebhook, isCredentialHeader } from './webhooks.ts';
+import { findWebhook, isCredentialHeader, openWebhook } from './webhooks.ts';
 
 /** Bounds of the request inspector. */
 export const INBOX_LIMITS = { perTenant: 20, requestsKept: 100, bodyBytes: 64 * 1024, maxHours: 720, defaultHours: 168 };
@@ -100,7 +100,8 @@ export async function capture(token: string, request: CapturedRequest): Promise<
   if (!inbox || inbox.expiresAt < new Date()) return null;
   let signature: { valid: boolean; message: string } | null = null;
   if (inbox.webhookId) {
-    const webhook = await db().webhook.findUnique({ where: { id: inbox.webhookId } });
+    const stored = await db().webhook.findUnique({ where: { id: inbox.webhookId } });
+    const webhook = stored && openWebhook(stored);
     if (webhook) {
       const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > new Date() ? [webhook.previousSecret] : [])];
       signature = request.truncated

@@ -8,6 +8,7 @@ import { expandEventTypes, loadTopics, type TopicInfo } from './catalog.ts';
 import { OPERATORS, type ConditionNode, type Operator } from './conditions.ts';
 import { checkRule, type RuleContext } from './conditionRules.ts';
 import { isUuid } from './values.ts';
+import { open, openHeaders, openOrNull, seal, sealHeaders, sealingKeyId, sealOrNull } from '../crypto/secrets.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
 import { compileTemplate, isTemplateError } from './template.ts';
 
@@ -123,7 +124,7 @@ export async function createWebhook(tenantId: string, input: WebhookInput, limit
   const { resolved, conditions } = await checkNewWebhook(tenantId, input, limits);
   const secret = generateSecret();
   const webhook = await db().$transaction(async (tx) => {
-    const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret, headers: resolved.headers as never } });
+    const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret: seal(secret), headers: sealHeaders(resolved.headers) as never } });
     await insertConditions(tx, created.id, null, conditions);
     await notify(tx, [{ k: 'webhook', t: tenantId, id: created.id }]);
     return created;
@@ -156,7 +157,7 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
     await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
     return tx.webhook.update({
       where: { id },
-      data: { ...resolved, headers: resolved.headers as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
+      data: { ...resolved, headers: sealHeaders(resolved.headers) as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
     });
   });
 }
@@ -198,8 +199,8 @@ export async function rotateWebhookSecret(tenantId: string, id: string, keepPrev
   const webhook = await db().webhook.update({
     where: { id },
     data: {
-      secret,
-      previousSecret: keepPreviousSeconds > 0 ? current.secret : null,
+      secret: seal(secret),
+      previousSecret: keepPreviousSeconds > 0 ? seal(current.secret) : null,
       previousSecretUntil: keepPreviousSeconds > 0 ? new Date(Date.now() + keepPreviousSeconds * 1000) : null,
     },
   });
@@ -211,7 +212,41 @@ export async function findWebhook(tenantId: string, id: string, { includeDeleted
     ? await db().webhook.findFirst({ where: { id, tenantId, ...(includeDeleted ? {} : { deletedAt: null }) } })
     : null;
   if (!webhook) throw notFound('webhook', id);
-  return webhook;
+  return openWebhook(webhook);
+}
+
+/** A stored webhook with its secrets opened (signing secrets, secret header values), for signing and editing. */
+export function openWebhook<W extends Pick<Webhook, 'secret' | 'previousSecret' | 'headers'>>(webhook: W): W {
+  return { ...webhook, secret: open(webhook.secret), previousSecret: openOrNull(webhook.previousSecret), headers: openHeaders(webhook.headers as unknown as StoredHeader[]) as never };
+}
+
+const RESEAL_LOCK = 7_314_002;
+
+/**
+ * Seals every webhook secret that is not sealed with the current key: ones stored in
+ * plain text before sealing existed, and ones under a key being rotated out. Start-up
+ * runs it (under a lock, so processes starting together do it once), and so does
+ * `npm run secrets:reseal`. Answers how many webhooks changed.
+ */
+export async function resealSecrets(): Promise<number> {
+  const sealedNow = `hsec1:${sealingKeyId()}:%`;
+  return db().$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RESEAL_LOCK})`;
+      const rows = await tx.$queryRaw<Array<{ id: string; secret: string; previous_secret: string | null; headers: StoredHeader[] }>>`
+        SELECT id::text AS id, secret, previous_secret, headers FROM webhook
+        WHERE secret NOT LIKE ${sealedNow} OR previous_secret NOT LIKE ${sealedNow}
+          OR EXISTS (SELECT 1 FROM jsonb_array_elements(headers) h WHERE (h->>'secret')::boolean AND h->>'value' NOT LIKE ${sealedNow})`;
+      for (const row of rows) {
+        await tx.webhook.update({
+          where: { id: row.id },
+          data: { secret: seal(open(row.secret)), previousSecret: sealOrNull(openOrNull(row.previous_secret)), headers: sealHeaders(openHeaders(row.headers)) as never },
+        });
+      }
+      return rows.length;
+    },
+    { timeout: 120_000 },
+  );
 }
 
 // ---- conditions ---------------------------------------------------------------

@@ -39,7 +39,11 @@ export const InboxRef = builder.prismaObject('Inbox', {
     requests: t.prismaConnection({
       type: 'InboxRequest',
       cursor: 'id',
-      resolve: (query, inbox) => db().inboxRequest.findMany({ ...keyset(query, 'desc', { inboxId: inbox.id }), orderBy: { id: 'desc' } }),
+      description: `The latest ${INBOX_LIMITS.requestsKept}, newest first (captures in a burst may briefly store a few more; they are trimmed by the next).`,
+      resolve: async (query, inbox) => {
+        const oldest = await db().inboxRequest.findFirst({ where: { inboxId: inbox.id }, orderBy: { id: 'desc' }, skip: INBOX_LIMITS.requestsKept - 1, select: { id: true } });
+        return db().inboxRequest.findMany({ ...keyset(query, 'desc', { inboxId: inbox.id, ...(oldest ? { id: { gte: oldest.id } } : {}) }), orderBy: { id: 'desc' } });
+      },
     }),
   }),
 });

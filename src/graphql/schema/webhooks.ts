@@ -2,6 +2,7 @@ import { db } from '../../db/client.ts';
 import { OPERATORS } from '../../domain/conditions.ts';
 import { previewWebhook } from '../../domain/preview.ts';
 import { secretHint } from '../../delivery/signing.ts';
+import { open } from '../../crypto/secrets.ts';
 import {
   addCondition,
   createWebhook,
@@ -86,7 +87,7 @@ export const WebhookRef = builder.prismaObject('Webhook', {
       query: { where: { parentId: null }, orderBy: { position: 'asc' } },
       complexity: { field: 1, multiplier: WEBHOOK_LIMITS.conditions },
     }),
-    secretHint: t.string({ description: 'The end of the signing secret; the secret itself is shown only when created or rotated.', resolve: (w) => secretHint(w.secret) }),
+    secretHint: t.string({ description: 'The end of the signing secret; the secret itself is shown only when created or rotated.', resolve: (w) => secretHint(open(w.secret)) }),
     previousSecretExpiresAt: t.expose('previousSecretUntil', { type: 'DateTime', nullable: true }),
     timeoutMs: t.exposeInt('timeoutMs'),
     maxAttempts: t.exposeInt('maxAttempts'),

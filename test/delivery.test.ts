@@ -3,6 +3,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
+import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 import { claim } from '../src/delivery/instances.ts';
 
@@ -29,15 +30,7 @@ describe('delivering events to webhooks over HTTP', () => {
     (await publish(event)).instances.find((i: any) => i.webhook.id === webhookId);
   const instance = async (id: string) => (await t.ok(INSTANCE, { id })).instance;
   /** Runs one statement on the test's database, straight (not through Herald). */
-  const sql = async (text: string, values: unknown[]) => {
-    const client = new pg.Client(t.databaseUrl);
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (text: string, values: unknown[]) => runSql(t.databaseUrl, text, values);
   /** The instance's row as stored. */
   const stored = async (id: string) => (await sql('SELECT request, payload FROM instance WHERE id = $1', [id]))[0];
   const settled = async (id: string, statuses = ['COMPLETED', 'FAILED']) => {

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { open, parseKeys, seal, useKeys } from '../src/crypto/secrets.ts';
 import { startTestApp, type TestApp } from './support/app.ts';
+import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
 const key = () => randomBytes(32);
@@ -36,15 +36,7 @@ describe('sealing, as plain functions', () => {
 describe('secrets at rest', () => {
   let t: TestApp;
   let receiver: Receiver;
-  const sql = async (text: string, values: unknown[] = []) => {
-    const client = new pg.Client(t.databaseUrl);
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = (text: string, values: unknown[] = []) => runSql(t.databaseUrl, text, values);
   beforeAll(async () => {
     t = await startTestApp({ HERALD_OUTBOUND_ALLOW: '127.0.0.0/8' });
     await t.ok('mutation { createTopic(input: { key: "user", name: "User" }) { key } }');

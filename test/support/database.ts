@@ -16,3 +16,14 @@ export async function createTestDatabase({ empty = false } = {}): Promise<string
   }
   return databaseUrl(adminUrl, name);
 }
+
+/** Runs one statement on a database straight (not through Herald) and answers its rows. */
+export async function runSql(url: string, text: string, values: unknown[] = []): Promise<any[]> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}

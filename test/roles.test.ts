@@ -1,7 +1,7 @@
 import { getNamedType, isObjectType, isNonNullType, type GraphQLObjectType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/graphql/schema/index.ts';
-import { startTestApp, type TestApp } from './support/app.ts';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { eventually } from './support/receiver.ts';
 
@@ -65,7 +65,7 @@ describe('authorization applies to every type and field, however it is reached',
     t = await startTestApp();
     await t.app.start(0, '127.0.0.1');
     await setUpTopics(t);
-    for (const role of ['PUBLISHER', 'VIEWER']) keys[role] = (await t.ok('mutation($r: Role!) { createApiKey(input: { name: "k", role: $r }) { key } }', { r: role })).createApiKey.key;
+    for (const role of ['PUBLISHER', 'VIEWER', 'DEVELOPER']) keys[role] = (await t.ok('mutation($r: Role!) { createApiKey(input: { name: "k", role: $r }) { key } }', { r: role })).createApiKey.key;
     const inbox = (await t.ok('mutation { createInbox(input: { name: "walk" }) { id url } }')).createInbox;
     await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', {
       input: {
@@ -93,18 +93,18 @@ describe('authorization applies to every type and field, however it is reached',
     expect(refused(seen)).toEqual(expect.arrayContaining(['Webhook.url', 'Webhook.headers', 'Webhook.conditions', 'Webhook.stats', 'Instance.payload', 'Instance.request', 'Instance.attemptLog', 'Event.data', 'Event.instances']));
   });
 
-  it('a VIEWER reads every type reachable from the read fields, and nothing refuses it there', async () => {
+  it.each(['VIEWER', 'DEVELOPER', 'ADMIN'])('%s: every type reachable from the read fields is readable, and nothing refuses it there', async (role) => {
     const roots: Array<[string, string]> = [
       ['webhooks', 'QueryWebhooksConnection'], ['instances', 'QueryInstancesConnection'], ['events', 'QueryEventsConnection'],
-      ['topics', 'QueryTopicsConnection'], ['inboxes', 'QueryInboxesConnection'],
+      ['topics', 'QueryTopicsConnection'], ['inboxes', 'QueryInboxesConnection'], ...(role === 'ADMIN' ? [['apiKeys', 'QueryApiKeysConnection'] as [string, string]] : []),
     ];
     const all: Seen = new Map();
     for (const [field, type] of roots) {
-      const seen = await walk(t, keys.VIEWER!, { type, text: (selection) => `{ ${field}(first: 1) { ${selection} } }` }, 5);
+      const seen = await walk(t, role === 'ADMIN' ? ADMIN_KEY : keys[role]!, { type, text: (selection) => `{ ${field}(first: 1) { ${selection} } }` }, 5);
       for (const [k, v] of seen) all.set(k, v);
     }
     expect(refused(all)).toEqual([]);
-    for (const type of ['Webhook', 'Condition', 'WebhookHeader', 'WebhookStats', 'Instance', 'Attempt', 'Event', 'Topic', 'TopicField', 'Inbox', 'InboxRequest']) {
+    for (const type of ['Webhook', 'Condition', 'WebhookHeader', 'WebhookStats', 'Instance', 'Attempt', 'Event', 'Topic', 'TopicField', 'Inbox', 'InboxRequest', ...(role === 'ADMIN' ? ['ApiKey'] : [])]) {
       expect(readable(all).some((f) => f.startsWith(`${type}.`)), type).toBe(true);
     }
   });

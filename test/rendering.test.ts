@@ -45,7 +45,7 @@ describe('rendering cannot stall the server', () => {
       expect(instance.status).toBe('FAILED');
       const stored = (await t.ok(INSTANCE, { id: instance.id })).instance;
       expect(stored.lastErrorKind).toBe('RENDER');
-      expect(stored.lastMessage).toMatch(/^(the template took longer than 100 ms to render|rendering was stopped: this request's templates may take 1000 ms in all)/);
+      expect(stored.lastMessage).toMatch(/^(the template took longer than 100 ms to render|rendering was stopped: this request's templates may take 2000 ms in all)/);
     }
     // Printed, not asserted (a shared machine): the slowest answer while 10 templates ran.
     console.log(`while 10 templates looped: ${gaps.length} answers, the slowest ${Math.max(...gaps).toFixed(1)} ms`);
@@ -55,7 +55,7 @@ describe('rendering cannot stall the server', () => {
     expect(receiver.received.filter((r) => r.url === '/plain')).toHaveLength(10);
   });
 
-  it("one request's renders share one deadline: 50 events stop at it, each failing with why", async () => {
+  it("one request's renders share one deadline: 50 slow ones stop at it, each failing with why", async () => {
     const published = (await t.ok(PUBLISH, { inputs: events(50, 'budget') })).publishEvents;
     const mine = published.flatMap((p: any) => p.instances).filter((i: any) => i.webhook.id === hostile);
     expect(mine.map((i: any) => i.status)).toEqual(Array(50).fill('FAILED'));
@@ -71,7 +71,7 @@ describe('rendering cannot stall the server', () => {
   });
 
   it('a rendered body is bounded', async () => {
-    const big = (await t.ok(CREATE, { input: { label: 'big', events: ['user.updated'], url: `${receiver.url}/big`, active: true, payloadMode: 'CUSTOM', templateFormat: 'TEXT', template: `{% for i in (1..20000) %}${'x'.repeat(100)}{% endfor %}` } })).createWebhook.webhook.id;
+    const big = (await t.ok(CREATE, { input: { label: 'big', events: ['user.updated'], url: `${receiver.url}/big`, active: true, payloadMode: 'CUSTOM', templateFormat: 'TEXT', template: `{% for i in (1..200) %}${'x'.repeat(10000)}{% endfor %}` } })).createWebhook.webhook.id;
     const published = (await t.ok(PUBLISH, { inputs: [{ event: { topic: 'user', action: 'updated', entityId: 'b', data: {} } }] })).publishEvents;
     const id = published[0].instances.find((i: any) => i.webhook.id === big).id;
     const failed = await eventually(async () => (await t.ok(INSTANCE, { id })).instance);

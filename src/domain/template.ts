@@ -18,7 +18,7 @@ export interface MergeTag {
  * What one render may take: its time (Liquid stops it), the time all renders of one
  * request may take together (publishEvents, preview, test), and the size of the body.
  */
-export const RENDER_LIMITS = { renderMs: 100, requestMs: 1000, bodyBytes: 1024 * 1024 };
+export const RENDER_LIMITS = { renderMs: 100, requestMs: 2000, bodyBytes: 1024 * 1024 };
 
 const MERGE_TAG = /@@[A-Za-z][A-Za-z0-9_]*/g;
 const MERGE_VARIABLE = 'herald_merge';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './support/app.ts';
+import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { createTestDatabase } from './support/database.ts';
 import { graphqlAt, startServerProcess } from './support/process.ts';
 import { eventually, Receiver } from './support/receiver.ts';
@@ -61,6 +61,15 @@ describe('rendering cannot stall the server', () => {
     expect(mine.map((i: any) => i.status)).toEqual(Array(50).fill('FAILED'));
     const messages = await Promise.all(mine.map(async (i: any) => (await t.ok(INSTANCE, { id: i.id })).instance.lastMessage as string));
     expect(messages.filter((m) => m.startsWith('rendering was stopped')).length).toBeGreaterThan(0);
+  });
+
+  it('a delivery whose template failed cannot be re-triggered (nothing to send), alone or in bulk, and says why', async () => {
+    const failed = (await t.ok('query($w: ID) { instances(first: 1, filter: { webhookId: $w, statuses: [FAILED] }) { edges { node { id } } } }', { w: hostile })).instances.edges[0].node.id;
+    const error = errorOf(await t.gql('mutation($id: ID!) { retriggerInstance(id: $id) { status } }', { id: failed }), 'CONFLICT');
+    expect(error.message).toMatch(/^this delivery has nothing to send: its payload could not be rendered when its event was published \((the template took longer|rendering was stopped)/);
+    expect((await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w }) }', { w: hostile })).retriggerInstances).toBe(0);
+    expect((await t.ok(INSTANCE, { id: failed })).instance.status).toBe('FAILED');
+    expect(receiver.received.filter((r) => r.url === '/hostile')).toEqual([]);
   });
 
   it('testWebhook and the preview report such a template as RENDER', async () => {

@@ -278,14 +278,17 @@ async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Prom
   return rows.length;
 }
 
-/** Sends instances again now, whatever their status and attempts (trigger MANUAL). */
+/**
+ * Sends instances again now, whatever their status and attempts (trigger MANUAL); not
+ * those with nothing to send (their payload could not be rendered when published).
+ */
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
     const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>`
       WITH changed AS (
         UPDATE instance SET status = 'PENDING', held = false, next_attempt_at = NULL, updated_at = now()
-        WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING'
+        WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING' AND payload->>'url' IS NOT NULL
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;
     await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, webhookId: r.webhook_id, trigger: 'MANUAL' as const })));

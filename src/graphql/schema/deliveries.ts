@@ -2,7 +2,7 @@ import { db } from '../../db/client.ts';
 import { cancel, requeue } from '../../delivery/instances.ts';
 import { publishEvents, type PublishInput } from '../../domain/publish.ts';
 import { findWebhook } from '../../domain/webhooks.ts';
-import { notFound } from '../../errors.ts';
+import { conflict, notFound } from '../../errors.ts';
 import { isUuid } from '../../domain/values.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
 import { shownRequest } from '../../delivery/request.ts';
@@ -243,7 +243,10 @@ builder.mutationField('retriggerInstance', (t) =>
     authScopes: { operate: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      await ownInstance(tenantOf(ctx), String(id));
+      const instance = await ownInstance(tenantOf(ctx), String(id));
+      if (!(instance.payload as { url?: unknown } | null)?.url) {
+        throw conflict(`this delivery has nothing to send: its payload could not be rendered when its event was published (${instance.lastMessage ?? 'no reason recorded'}); fix the webhook and publish the event again`);
+      }
       await requeue([String(id)]);
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },

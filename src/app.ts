@@ -7,7 +7,6 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Authentication } from './auth/principal.ts';
-import { HeraldError } from './errors.ts';
 import { safeText } from './domain/values.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, db, disconnectDatabase, loudLogSettings } from './db/client.ts';
@@ -18,7 +17,7 @@ import { resealSecrets } from './domain/webhooks.ts';
 import { loadKeys, useKeys } from './crypto/secrets.ts';
 import type { Context } from './graphql/context.ts';
 import { checkVariableDepth } from './graphql/arguments.ts';
-import { maskError, requestError, requestErrorCodes } from './graphql/errors.ts';
+import { isClientMistake, maskError, requestError, requestErrorCodes } from './graphql/errors.ts';
 import { schema } from './graphql/schema/index.ts';
 import type { Logger } from './logger.ts';
 import { forgetQueue, startQueue, type PgBoss } from './queue/boss.ts';
@@ -358,9 +357,7 @@ function yogaLogger(log: Logger) {
     const message = typeof first === 'string' ? first : first instanceof Error ? first.message : 'graphql-yoga';
     const err = args.find((a): a is Error => a instanceof Error);
     const detail = rest.filter((a) => !(a instanceof Error));
-    const original = err instanceof GraphQLError ? err.originalError : undefined;
-    const clientMistake = err instanceof GraphQLError && (!original || original instanceof GraphQLError || original instanceof HeraldError);
-    log[clientMistake ? 'debug' : level]({ ...(err ? { err } : {}), ...(detail.length ? { detail } : {}) }, message);
+    log[isClientMistake(err) ? 'debug' : level]({ ...(err ? { err } : {}), ...(detail.length ? { detail } : {}) }, message);
   };
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }

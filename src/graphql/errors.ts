@@ -21,7 +21,7 @@ export function maskError(log: Logger) {
         extensions: { code: original.code, ...original.details },
       });
     }
-    if (graphqlError && (!original || original instanceof GraphQLError)) return requestError(graphqlError, original as GraphQLError | undefined);
+    if (graphqlError && isRequestError(graphqlError)) return requestError(graphqlError, original as GraphQLError | undefined);
     log.error({ err: original, path: graphqlError?.path }, 'unexpected error in a GraphQL operation');
     return new GraphQLError(message, {
       nodes: graphqlError?.nodes,
@@ -30,6 +30,12 @@ export function maskError(log: Logger) {
     });
   };
 }
+
+/** An error about the request itself (parse, validation, variables, limits, pagination), not raised by Herald. */
+const isRequestError = (error: GraphQLError) => !error.originalError || error.originalError instanceof GraphQLError;
+
+/** An error that is the client's doing (a refusal Herald or GraphQL made on purpose), not a fault of the server. */
+export const isClientMistake = (error: unknown): boolean => error instanceof GraphQLError && (isRequestError(error) || error.originalError instanceof HeraldError);
 
 /** Yoga's own codes for a document that does not parse or validate: the client's input too. */
 const REQUEST_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);

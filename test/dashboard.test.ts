@@ -257,7 +257,7 @@ describe('the dashboard', () => {
     await page.getByText('● live').waitFor();
   });
 
-  it('lists webhooks with success rate and last delivery; deactivates, and deletes after confirming', async () => {
+  it('lists webhooks with success rate and last delivery; pauses (holding deliveries), discards after confirming with the count, resumes, turns off, and deletes after confirming', async () => {
     await page.getByRole('link', { name: 'Webhooks' }).click();
     const row = page.locator('tr[data-webhook="Completed delegates"]');
     await row.waitFor();
@@ -265,8 +265,21 @@ describe('the dashboard', () => {
     expect(await row.locator('td[data-label="Last delivery"]').textContent()).not.toBe('—');
     expect(await row.locator('td[data-label="Events"]').textContent()).toBe('delegate.created');
 
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.getByText('0 deliveries held').waitFor();
+    await publish('Completed', 'held-1');
+    await row.getByText('1 delivery held').waitFor();
+    await row.getByRole('button', { name: 'Discard held' }).click();
+    const discard = page.getByRole('dialog', { name: 'Discard held deliveries' });
+    expect(await discard.textContent()).toContain('Discard the 1 delivery held for Completed delegates?');
+    await discard.getByRole('button', { name: 'Discard 1' }).click();
+    await row.getByText('0 deliveries held').waitFor();
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.getByText('Active', { exact: true }).waitFor();
+    expect((await herald.ok(`{ webhooks { edges { node { state } } } }`)).webhooks.edges[0].node.state).toBe('ACTIVE');
+
     await row.getByLabel('Completed delegates active').uncheck();
-    await row.getByText('Inactive').waitFor();
+    await row.getByText('Off', { exact: true }).waitFor();
     // The switch turns at once; the change is saved a moment later.
     await expect.poll(async () => (await herald.ok(`{ webhooks { edges { node { active } } } }`)).webhooks.edges[0].node.active).toBe(false);
 

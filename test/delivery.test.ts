@@ -170,26 +170,41 @@ describe('delivering events to webhooks over HTTP', () => {
     expect(receiver.received.map((r) => JSON.parse(r.body).entityId)).toEqual(['d']);
   });
 
-  it('410 Gone deactivates the webhook at once, with the reason on it', async () => {
+  it('410 Gone fails the delivery and pauses the webhook at once, with the reason on it', async () => {
     const receiver = await Receiver.start(() => ({ status: 410 }));
     const { webhook } = await hook(receiver.url, { events: ['user.deleted'] });
     const { instances } = await publish({ topic: 'user', action: 'deleted', entityId: 'gone' });
-    expect((await settled(instances[0].id)).attempts).toBe(1);
-    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active deactivatedReason } }', { id: webhook.id })).webhook;
-    expect(after.active).toBe(false);
+    expect(await settled(instances[0].id)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active state deactivatedReason } }', { id: webhook.id })).webhook;
+    expect(after).toMatchObject({ active: false, state: 'PAUSED' });
     expect(after.deactivatedReason).toMatch(/^the receiver answered 410 Gone/);
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhook.id });
   });
 
-  it('a webhook whose deliveries keep failing is deactivated after N failed instances in a row', async () => {
-    const receiver = await Receiver.start(() => ({ status: 500, body: 'still broken' }));
+  it('a webhook whose deliveries keep failing is paused after exactly N failed instances in a row, holding them and what follows, and resuming sends them all', async () => {
+    let healthy = false;
+    const receiver = await Receiver.start(() => (healthy ? { status: 200 } : { status: 500, body: 'still broken' }));
     const { webhook } = await hook(receiver.url, { events: ['enrollment.updated'], maxAttempts: 1 });
-    for (let i = 0; i < 3; i += 1) {
-      const { instances } = await publish({ topic: 'enrollment', action: 'updated', entityId: `f${i}`, data: {} });
-      await settled(instances[0].id);
-    }
-    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active deactivatedReason } }', { id: webhook.id })).webhook;
-    expect(after).toEqual({ active: false, deactivatedReason: '3 deliveries in a row failed (the last: 500 still broken)' });
-    expect((await publish({ topic: 'enrollment', action: 'updated', entityId: 'after', data: {} })).instances).toEqual([]);
+    // Five at once: the whole group fails together, yet the count stops at the threshold (3).
+    const { publishEvents } = await t.ok('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id } } }', {
+      inputs: Array.from({ length: 5 }, (_, i) => ({ event: { topic: 'enrollment', action: 'updated', entityId: `f${i}`, data: {} } })),
+    });
+    const ids: string[] = publishEvents.map((p: any) => p.instances[0].id);
+    for (const id of ids) await settled(id, ['PAUSED']);
+    const after = (await t.ok('query($id: ID!) { webhook(id: $id) { active state pausedAt deactivatedReason heldDeliveries } }', { id: webhook.id })).webhook;
+    expect(after).toMatchObject({ active: false, state: 'PAUSED', deactivatedReason: '3 deliveries in a row failed (the last: 500 still broken)', heldDeliveries: 5 });
+    expect(after.pausedAt).not.toBeNull();
+    // Events published while paused are kept for it, not dropped.
+    const later = await publishTo(webhook.id, { topic: 'enrollment', action: 'updated', entityId: 'after', data: {} });
+    expect(later.status).toBe('PAUSED');
+    const sentBefore = receiver.received.length;
+    healthy = true;
+    const resumed = await t.ok('mutation($id: ID!) { resumeWebhook(id: $id) { state active deactivatedReason consecutiveFailures } }', { id: webhook.id });
+    expect(resumed.resumeWebhook).toEqual({ state: 'ACTIVE', active: true, deactivatedReason: null, consecutiveFailures: 0 });
+    for (const id of [...ids, later.id]) expect((await settled(id, ['COMPLETED'])).status).toBe('COMPLETED');
+    const delivered = receiver.received.slice(sentBefore).map((r) => JSON.parse(r.body).entityId);
+    expect(delivered.sort()).toEqual(['after', 'f0', 'f1', 'f2', 'f3', 'f4']);
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhook.id });
   });
 
   it('lists instances newest first by webhook and status, and re-triggers failed ones in bulk', async () => {
@@ -197,21 +212,22 @@ describe('delivering events to webhooks over HTTP', () => {
     const receiver = await Receiver.start(() => ({ status: healthy ? 200 : 500 }));
     const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 1 });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i += 1) ids.push((await publish({ topic: 'user', action: 'created', entityId: `b${i}`, data: {} })).instances[0].id);
+    // Two: a third failure in a row would pause the webhook (HERALD_DEACTIVATE_AFTER_FAILURES is 3 here).
+    for (let i = 0; i < 2; i += 1) ids.push((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: `b${i}`, data: {} })).id);
     for (const id of ids) await settled(id);
     const listed = await t.ok('query($w: ID!) { instances(filter: { webhookId: $w, statuses: [FAILED] }) { edges { node { id entityId } } } }', { w: webhook.id });
     expect(listed.instances.edges.map((e: any) => e.node.id)).toEqual([...ids].reverse());
     healthy = true;
     const count = await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w }) }', { w: webhook.id });
-    expect(count.retriggerInstances).toBe(3);
+    expect(count.retriggerInstances).toBe(2);
     for (const id of ids) expect((await settled(id, ['COMPLETED'])).attempts).toBe(2);
   });
 
   it('cancels a RETRYING instance, and deactivating a webhook cancels what it has pending', async () => {
     const receiver = await Receiver.start(() => ({ status: 503, headers: { 'retry-after': '60' } }));
     const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 5 });
-    const a = (await publish({ topic: 'user', action: 'created', entityId: 'c1', data: {} })).instances[0].id;
-    const b = (await publish({ topic: 'user', action: 'created', entityId: 'c2', data: {} })).instances[0].id;
+    const a = (await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'c1', data: {} })).id;
+    const b = (await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'c2', data: {} })).id;
     const retrying = await settled(a, ['RETRYING']);
     expect(new Date(retrying.nextAttemptAt).getTime()).toBeGreaterThan(Date.now() + 50_000); // Retry-After: 60 honoured
     const cancelled = await t.ok('mutation($id: ID!) { cancelInstance(id: $id) { status } }', { id: a });

@@ -72,13 +72,15 @@ export async function closeBatch(batchId: string): Promise<void> {
     const last = batch.events.at(-1)!.event;
     const base = { id: uuidv7(), tenantId: webhook.tenantId, webhookId: webhook.id, eventId: last.id, entityId: `batch of ${events.length}` };
     let instance;
-    if (!webhook.active || webhook.deletedAt) {
-      instance = await tx.instance.create({ data: { ...base, status: 'CANCELLED', payload: {}, lastMessage: 'cancelled: the webhook was deactivated or deleted' } });
+    const paused = !webhook.active && webhook.pausedAt !== null && !webhook.deletedAt;
+    if (!webhook.active && !paused) {
+      instance = await tx.instance.create({ data: { ...base, status: 'CANCELLED', payload: {}, lastMessage: 'cancelled: the webhook was turned off or deleted' } });
     } else {
       try {
         const payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, topics);
-        instance = await tx.instance.create({ data: { ...base, status: 'PENDING', payload: payload as never } });
-        await enqueueDeliveries(tx, [{ instanceId: instance.id, webhookId: webhook.id, trigger: 'AUTO' }]);
+        // A paused webhook holds the batch (PAUSED) until it resumes.
+        instance = await tx.instance.create({ data: { ...base, status: paused ? 'PAUSED' : 'PENDING', payload: payload as never } });
+        if (!paused) await enqueueDeliveries(tx, [{ instanceId: instance.id, webhookId: webhook.id, trigger: 'AUTO' }]);
       } catch (error) {
         if (!(error instanceof RenderError)) throw error;
         instance = await tx.instance.create({ data: { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' } });

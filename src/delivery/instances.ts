@@ -4,7 +4,8 @@ import type { AttemptTrigger, Instance, InstanceStatus, Webhook } from '../gener
 import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
 import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { backoffDelay, retryAfterMs } from './backoff.ts';
+import { decide, type Decision } from './retry.ts';
+import { changeState } from './webhookState.ts';
 import type { Outcome } from './sender.ts';
 import { releaseNext } from './ordering.ts';
 import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
@@ -26,7 +27,20 @@ export interface Claimed {
   payload: unknown;
   webhook: Pick<
     Webhook,
-    'id' | 'active' | 'headers' | 'secret' | 'previousSecret' | 'previousSecretUntil' | 'timeoutMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffCapMs' | 'orderedDelivery' | 'consecutiveFailures'
+    | 'id'
+    | 'active'
+    | 'headers'
+    | 'secret'
+    | 'previousSecret'
+    | 'previousSecretUntil'
+    | 'timeoutMs'
+    | 'maxAttempts'
+    | 'backoffBaseMs'
+    | 'backoffCapMs'
+    | 'retryScheduleMs'
+    | 'finalStatusCodes'
+    | 'orderedDelivery'
+    | 'consecutiveFailures'
   >;
 }
 
@@ -36,30 +50,39 @@ export interface Claimed {
  * an instance waiting for its retry early); and SENDING ones whose job runs again
  * (`takeOver`: its worker died or failed before recording), which is how a crash
  * mid-send is recovered. Answers those taken (an instance asked for twice is taken
- * once), each with its webhook.
+ * once), each with its webhook. An automatic delivery of a webhook that is no longer
+ * active is not sent but held (PAUSED) or cancelled (turned off, deleted), as its
+ * webhook's state says: a publish that read the webhook just before it changed loses
+ * nothing and sends nothing. A MANUAL one (a person's re-trigger) is sent regardless.
  */
-export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean }>): Promise<Claimed[]> {
+export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean; manual?: boolean }>): Promise<Claimed[]> {
   if (wanted.length === 0) return [];
   const takingOver = wanted.filter((w) => w.takeOver).map((w) => w.instanceId);
   if (takingOver.length > 0) await giveUpUnrecorded(takingOver);
+  const column = <T>(f: (w: (typeof wanted)[number]) => T) => wanted.map(f);
   const rows = await query<ClaimRow>(Prisma.sql`
     WITH wanted AS (
-      SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry
-      FROM unnest(${wanted.map((w) => w.instanceId)}::uuid[], ${wanted.map((w) => w.takeOver)}::boolean[], ${wanted.map((w) => w.retry)}::boolean[]) AS w(id, take_over, retry) GROUP BY id),
+      SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry, bool_or(manual) AS manual
+      FROM unnest(${column((w) => w.instanceId)}::uuid[], ${column((w) => w.takeOver)}::boolean[], ${column((w) => w.retry)}::boolean[], ${column((w) => !!w.manual)}::boolean[])
+        AS w(id, take_over, retry, manual) GROUP BY id),
     locked AS (
-      SELECT i.id FROM instance i JOIN wanted ON wanted.id = i.id
+      SELECT i.id, w.active OR wanted.manual AS go, w.paused_at IS NOT NULL AND w.deleted_at IS NULL AS paused
+      FROM instance i JOIN wanted ON wanted.id = i.id JOIN webhook w ON w.id = i.webhook_id
       WHERE i.status = 'PENDING' OR (wanted.retry AND i.status = 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')
       ORDER BY i.id FOR UPDATE OF i),
     changed AS (
-      UPDATE instance i SET status = 'SENDING', attempts = i.attempts + 1, next_attempt_at = NULL, updated_at = now()
+      UPDATE instance i SET
+        status = (CASE WHEN locked.go THEN 'SENDING' WHEN locked.paused THEN 'PAUSED' ELSE 'CANCELLED' END)::"InstanceStatus",
+        attempts = i.attempts + (CASE WHEN locked.go THEN 1 ELSE 0 END), held = false, next_attempt_at = NULL, updated_at = now(),
+        last_message = CASE WHEN locked.go OR locked.paused THEN i.last_message ELSE 'cancelled: the webhook was turned off or deleted' END
       FROM locked WHERE i.id = locked.id
       RETURNING i.id, i.tenant_id, i.webhook_id, i.entity_id, i.status, i.attempts, i.payload)
-    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.attempts, changed.payload,
+    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts, changed.payload,
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
-      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.ordered_delivery, w.consecutive_failures
+      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures
     FROM changed JOIN webhook w ON w.id = changed.webhook_id,
       LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent`);
-  return rows.map((r) => ({
+  return rows.filter((r) => r.status === 'SENDING').map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
     webhookId: r.webhook_id,
@@ -77,6 +100,8 @@ export async function claim(wanted: Array<{ instanceId: string; takeOver: boolea
       maxAttempts: r.max_attempts,
       backoffBaseMs: r.backoff_base_ms,
       backoffCapMs: r.backoff_cap_ms,
+      retryScheduleMs: r.retry_schedule_ms,
+      finalStatusCodes: r.final_status_codes,
       orderedDelivery: r.ordered_delivery,
       consecutiveFailures: r.consecutive_failures,
     },
@@ -112,6 +137,7 @@ interface ClaimRow {
   tenant_id: string;
   webhook_id: string;
   entity_id: string;
+  status: string;
   attempts: number;
   payload: unknown;
   active: boolean;
@@ -123,6 +149,8 @@ interface ClaimRow {
   max_attempts: number;
   backoff_base_ms: number;
   backoff_cap_ms: number;
+  retry_schedule_ms: number[];
+  final_status_codes: number[];
   ordered_delivery: boolean;
   consecutive_failures: number;
 }
@@ -149,7 +177,10 @@ export interface SettleLimits {
  */
 export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<void> {
   const now = new Date();
-  const decided = settlements.map((s) => ({ ...s, ...decide(s, limits, now) }));
+  const decided = settlements.map((s) => ({
+    ...s,
+    ...decide(s.outcome, { number: s.instance.attempts, trigger: s.trigger }, s.instance.webhook, { now, minBackoffMs: limits.minBackoffMs }),
+  }));
   const sql = decided.length ? settleSql(decided) : null;
   if (decided.every((d) => d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0)) {
     await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
@@ -168,7 +199,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
 }
 
 /** One statement: every attempt, every instance's new status, every notification. */
-function settleSql(decided: Array<Settlement & { status: InstanceStatus; nextAttemptAt: Date | null }>): Prisma.Sql {
+function settleSql(decided: Array<Settlement & Decision>): Prisma.Sql {
   const column = <T>(f: (d: (typeof decided)[number]) => T) => decided.map(f);
   return Prisma.sql`
         WITH outcome AS (
@@ -191,48 +222,62 @@ function settleSql(decided: Array<Settlement & { status: InstanceStatus; nextAtt
           LATERAL (SELECT pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status, 'n', next_attempt_at))::text)) AS sent`;
 }
 
-/** What an outcome means for its instance: done, try again later, or given up. */
-function decide(s: Settlement, limits: SettleLimits, now: Date) {
-  const { instance, outcome } = s;
-  const webhook = instance.webhook;
-  const gone = outcome.statusCode === 410;
-  const retry = !outcome.ok && !gone && s.trigger === 'AUTO' && instance.attempts < webhook.maxAttempts;
-  let nextAttemptAt: Date | null = null;
-  if (retry) {
-    const asked = outcome.statusCode === 429 || outcome.statusCode === 503 ? retryAfterMs(outcome.retryAfter, now) : null;
-    const delay = asked !== null ? Math.min(Math.max(asked, limits.minBackoffMs), 86_400_000) : backoffDelay(instance.attempts, webhook.backoffBaseMs, webhook.backoffCapMs);
-    nextAttemptAt = new Date(now.getTime() + delay);
-  }
-  const status: InstanceStatus = outcome.ok ? 'COMPLETED' : retry ? 'RETRYING' : 'FAILED';
-  return { gone, status, nextAttemptAt };
-}
-
 /**
- * Each webhook's failures in a row, in the order the outcomes came: a success resets
- * the count, a FAILED instance adds one; too many in a row, or a 410 Gone, turns it off.
+ * Each webhook's failed deliveries in a row, in the order the outcomes came: a success
+ * resets the count, a FAILED instance adds one. The outcome that brings the count to
+ * `pauseAfter` pauses the webhook, saying so; a 410 Gone pauses it at once. Pausing holds
+ * what waits, and the failed run itself (since its first failure), so that resuming
+ * sends everything the outage kept from the receiver.
  */
-async function countFailures(tx: Tx, decided: Array<Settlement & { gone: boolean; status: InstanceStatus }>, deactivateAfter: number, now: Date): Promise<void> {
+async function countFailures(tx: Tx, decided: Array<Settlement & Decision>, pauseAfter: number, now: Date): Promise<void> {
   const byWebhook = new Map<string, typeof decided>();
   for (const d of decided) byWebhook.set(d.instance.webhookId, [...(byWebhook.get(d.instance.webhookId) ?? []), d]);
   for (const [webhookId, list] of byWebhook) {
     const webhook = list[0]!.instance.webhook;
     if (list.some((d) => d.gone)) {
-      await deactivate(tx, webhookId, `the receiver answered 410 Gone on ${now.toISOString()}`);
+      await pauseForFailing(tx, { id: webhookId, tenantId: list[0]!.instance.tenantId }, `the receiver answered 410 Gone on ${now.toISOString()}`, { holdFailedRun: false });
       continue;
     }
     const lastSuccess = list.findLastIndex((d) => d.status === 'COMPLETED');
     const failedSince = list.slice(lastSuccess + 1).filter((d) => d.status === 'FAILED');
     if (lastSuccess >= 0 && webhook.consecutiveFailures === 0 && failedSince.length === 0) continue;
     if (lastSuccess < 0 && failedSince.length === 0) continue;
-    const { consecutiveFailures } = await tx.webhook.update({
-      where: { id: webhookId },
-      data: { consecutiveFailures: lastSuccess >= 0 ? failedSince.length : { increment: failedSince.length } },
-      select: { consecutiveFailures: true },
-    });
-    if (failedSince.length > 0 && consecutiveFailures >= deactivateAfter && webhook.active) {
-      await deactivate(tx, webhookId, `${consecutiveFailures} deliveries in a row failed (the last: ${failedSince.at(-1)!.outcome.message.slice(0, 200)})`);
+    const reset = lastSuccess >= 0;
+    const failed = failedSince.length;
+    const [after] = await tx.$queryRaw<Array<{ count: number; active: boolean }>>`
+      UPDATE webhook SET
+        consecutive_failures = CASE WHEN ${reset} THEN ${failed}::int ELSE consecutive_failures + ${failed}::int END,
+        failing_since = CASE WHEN ${failed}::int = 0 THEN NULL WHEN ${reset} THEN now() ELSE COALESCE(failing_since, now()) END
+      WHERE id = ${webhookId}::uuid RETURNING consecutive_failures AS count, active`;
+    if (!after || failed === 0 || !after.active) continue;
+    const before = after.count - failed;
+    if (before < pauseAfter && after.count >= pauseAfter) {
+      const last = failedSince[pauseAfter - before - 1]!;
+      const reason = `${pauseAfter} deliveries in a row failed (the last: ${last.outcome.message.slice(0, 200)})`;
+      await pauseForFailing(tx, { id: webhookId, tenantId: list[0]!.instance.tenantId }, reason, { holdFailedRun: true });
     }
   }
+}
+
+/**
+ * Herald pauses a webhook that keeps failing, saying why. With `holdFailedRun`, the
+ * deliveries that failed in its current run are held too (they failed because the
+ * receiver was down, not for what they carry): resuming sends them once more.
+ */
+async function pauseForFailing(tx: Tx, webhook: { id: string; tenantId: string }, reason: string, { holdFailedRun }: { holdFailedRun: boolean }): Promise<void> {
+  if (holdFailedRun) {
+    await tx.$queryRaw`
+      WITH run AS (
+        SELECT i.id FROM instance i JOIN webhook w ON w.id = i.webhook_id
+        WHERE i.tenant_id = ${webhook.tenantId}::uuid AND i.updated_at >= w.failing_since AND i.webhook_id = ${webhook.id}::uuid
+          AND i.status = 'FAILED' AND i.payload->>'url' IS NOT NULL
+        ORDER BY i.updated_at DESC LIMIT (SELECT consecutive_failures FROM webhook WHERE id = ${webhook.id}::uuid)),
+      changed AS (
+        UPDATE instance SET status = 'PAUSED', updated_at = now() WHERE id IN (SELECT id FROM run)
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+  }
+  await changeState(tx, webhook, 'PAUSED', { reason });
 }
 
 /** An attempt row's fields for an outcome. */
@@ -244,17 +289,6 @@ export function attemptOf(outcome: Outcome, number: number, trigger: AttemptTrig
 /** An instance's "last attempt" fields for an outcome. */
 export function lastOf(outcome: Outcome) {
   return { lastStatusCode: outcome.statusCode, lastMessage: outcome.message, lastDurationMs: outcome.durationMs, lastErrorKind: outcome.errorKind };
-}
-
-/** Turns a webhook off with a reason a person can read, and cancels what it has pending. */
-export async function deactivate(tx: Tx, webhookId: string, reason: string): Promise<void> {
-  const webhook = await tx.webhook.update({ where: { id: webhookId }, data: { active: false, deactivatedReason: reason, deactivatedAt: new Date() } });
-  await cancelPending(tx, webhookId);
-  await notify(tx, [{ k: 'webhook', t: webhook.tenantId, id: webhookId }]);
-}
-
-export async function cancelPending(tx: Tx, webhookId: string): Promise<number> {
-  return cancelWhere(tx, Prisma.sql`webhook_id = ${webhookId}::uuid`, 'cancelled: the webhook was deactivated or deleted');
 }
 
 /** Cancels one instance that has not been delivered yet (letting the next of its entity go, when ordered). */
@@ -272,7 +306,7 @@ async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Prom
   const rows = await client.$queryRaw<unknown[]>`
     WITH changed AS (
       UPDATE instance SET status = 'CANCELLED', next_attempt_at = NULL, last_message = ${message}, updated_at = now()
-      WHERE ${where} AND status IN ('PENDING', 'RETRYING')
+      WHERE ${where} AND status IN ('PENDING', 'RETRYING', 'PAUSED')
       RETURNING id, tenant_id, webhook_id, status)
     ${NOTIFY_CHANGED_INSTANCES}`;
   return rows.length;

@@ -8,6 +8,7 @@ import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, DELIVERIES_PER_JOB, deliveriesOf,
 import { AddressGuard } from './guard.ts';
 import { claim, settle, type Claimed, type Settlement } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
+import { convergeAll, WEBHOOK_STATE_QUEUE } from './webhookState.ts';
 import { buildRequest, storedRequest } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
@@ -48,12 +49,21 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
       for (const job of jobs) await closeBatch(job.data.batchId);
     },
   );
+  // Webhooks paused, resumed or turned off: the rest of their deliveries follow, step by step.
+  const stateWorker = await boss.work<{ webhookId: string }>(
+    WEBHOOK_STATE_QUEUE,
+    { batchSize: 5, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
+    async (jobs) => {
+      for (const job of jobs) await convergeAll(job.data.webhookId);
+    },
+  );
   return {
     sender,
     async stop() {
       feed.off('change', onChange);
       feed.off('reconnected', onReconnect);
       await boss.offWork(BATCH_QUEUE, { id: batchWorker, wait: true });
+      await boss.offWork(WEBHOOK_STATE_QUEUE, { id: stateWorker, wait: true });
       await dispatcher.stop();
     },
   };
@@ -245,7 +255,7 @@ class Dispatcher {
     let claimed: Claimed[];
     try {
       // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
-      claimed = await claim(units.map((u) => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry })));
+      claimed = await claim(units.map((u) => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry, manual: u.job.data.trigger === 'MANUAL' })));
     } catch (error) {
       for (const unit of units) this.release(unit);
       await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');

@@ -80,12 +80,12 @@ export async function publishEvents(tenantId: string, inputs: PublishInput[], li
       const mine: Instance[] = [];
       for (const webhook of matched.get(shape.id)!) {
         if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-        else mine.push(instanceRow(tenantId, webhook.id, shape, rendered.get(`${shape.id} ${webhook.id}`)!, stored));
+        else mine.push(instanceRow(tenantId, webhook, shape, rendered.get(`${shape.id} ${webhook.id}`)!, stored));
       }
       instances.push(...mine);
       created.set(shape.id, mine);
     }
-    const jobs = () => instances.filter((i) => i.status !== 'FAILED' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
+    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
       return events.map(({ shape, key }) => {
@@ -200,11 +200,13 @@ interface MatchingWebhook {
   selectedFields: string[];
   template: string | null;
   templateFormat: TemplateFormat | null;
+  /** Its deliveries are held (PAUSED) until it resumes. */
+  paused: boolean;
 }
 
 /**
  * What a publish reads, in one plain query (every publish makes it): the tenant's
- * topics, and what matching and rendering need of its active webhooks on `topics`.
+ * topics, and what matching and rendering need of its active and paused webhooks on `topics`.
  */
 async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics: Map<string, TopicInfo>; webhooks: MatchingWebhook[] }> {
   const [row] = await query<{ topics: TopicRow[]; webhooks: MatchingWebhook[] }>(Prisma.sql`
@@ -213,9 +215,10 @@ async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics
         'conditions', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
           'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]'),
         'batchWindowMs', w.batch_window_ms, 'batchMaxSize', w.batch_max_size, 'orderedDelivery', w.ordered_delivery, 'url', w.url, 'method', w.method,
-        'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format) ORDER BY w.id), '[]')
+        'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format,
+        'paused', NOT w.active) ORDER BY w.id), '[]')
       FROM webhook w
-      WHERE w.tenant_id = ${tenantId}::uuid AND w.active AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
+      WHERE w.tenant_id = ${tenantId}::uuid AND (w.active OR w.paused_at IS NOT NULL) AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
   return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
 }
 
@@ -226,7 +229,7 @@ async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics
 async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
   const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
   const busy = new Map<string, boolean>();
-  const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status !== 'FAILED').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
+  const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status === 'PENDING').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
   for (const pair of pairs) {
     const [webhookId, entityId] = pair.split('\u0000') as [string, string];
     await lockEntity(tx, webhookId, entityId);
@@ -234,7 +237,7 @@ async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: 
   }
   for (const instance of instances) {
     const pair = `${instance.webhookId}\u0000${instance.entityId}`;
-    if (!busy.has(pair) || instance.status === 'FAILED') continue;
+    if (!busy.has(pair) || instance.status !== 'PENDING') continue;
     instance.held = busy.get(pair)!;
     busy.set(pair, true);
   }
@@ -259,15 +262,18 @@ function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null
   };
 }
 
-/** An instance with its rendered payload; a payload that could not render fails the instance at once, visibly. */
-export function instanceRow(tenantId: string, webhookId: string, event: EventShape, payload: RenderedPayload | RenderError, createdAt: Date): Instance {
+/**
+ * An instance with its rendered payload, PENDING (PAUSED for a paused webhook: sent when
+ * it resumes); a payload that could not render fails the instance at once, visibly.
+ */
+export function instanceRow(tenantId: string, webhook: { id: string; paused?: boolean }, event: EventShape, payload: RenderedPayload | RenderError, createdAt: Date): Instance {
   const base: Instance = {
     id: uuidv7(),
     tenantId,
-    webhookId,
+    webhookId: webhook.id,
     eventId: event.id,
     entityId: event.entityId,
-    status: 'PENDING',
+    status: webhook.paused ? 'PAUSED' : 'PENDING',
     held: false,
     attempts: 0,
     nextAttemptAt: null,

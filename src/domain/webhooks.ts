@@ -1,4 +1,5 @@
-import { cancelPending } from '../delivery/instances.ts';
+import { changeState, discardHeld, stateOf, type WebhookState } from '../delivery/webhookState.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, MAX_RETRY_DELAY_MS } from '../delivery/retry.ts';
 import { generateSecret } from '../delivery/signing.ts';
 import { notify } from '../pubsub/changes.ts';
 import { db, type Tx } from '../db/client.ts';
@@ -57,6 +58,9 @@ export interface WebhookInput {
   maxAttempts?: number | null;
   backoffBaseMs?: number | null;
   backoffCapMs?: number | null;
+  /** Delays before attempts 2, 3, …; null or empty: exponential backoff. */
+  retryScheduleMs?: number[] | null;
+  finalStatusCodes?: number[] | null;
   orderedDelivery?: boolean | null;
   batchWindowMs?: number | null;
   batchMaxSize?: number | null;
@@ -152,36 +156,41 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
       await tx.condition.deleteMany({ where: { webhookId: id } });
       await insertConditions(tx, id, null, input.conditions!);
     }
-    const reactivated = resolved.active && !current.active;
-    if (!resolved.active && current.active) await cancelPending(tx, id);
-    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
-    return tx.webhook.update({
-      where: { id },
-      data: { ...resolved, headers: sealHeaders(resolved.headers) as never, ...(reactivated ? { deactivatedReason: null, deactivatedAt: null } : {}) },
-    });
+    const { active, ...settings } = resolved;
+    const updated = await tx.webhook.update({ where: { id }, data: { ...settings, headers: sealHeaders(resolved.headers) as never } });
+    // `active` given: on (sending what a paused webhook held) or off; otherwise the state stays.
+    if (input.active != null && input.active !== current.active) await changeState(tx, current, active ? 'ACTIVE' : 'DISABLED');
+    else await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
+    return input.active != null && input.active !== current.active ? tx.webhook.findUniqueOrThrow({ where: { id } }) : updated;
   });
 }
 
-/** Turns a webhook on or off; turning it off cancels what it has pending. */
-export async function setWebhookActive(tenantId: string, id: string, active: boolean) {
-  await findWebhook(tenantId, id, { includeDeleted: false });
+/**
+ * Moves a webhook to a state: ACTIVE sends, and first what it held while paused; PAUSED
+ * keeps recording its deliveries without sending them; DISABLED takes no events and
+ * cancels what waited or was held.
+ */
+export async function setWebhookState(tenantId: string, id: string, to: WebhookState) {
+  const current = await findWebhook(tenantId, id, { includeDeleted: false });
   return db().$transaction(async (tx) => {
-    if (!active) await cancelPending(tx, id);
-    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
-    return tx.webhook.update({
-      where: { id },
-      data: active ? { active, deactivatedReason: null, deactivatedAt: null, consecutiveFailures: 0 } : { active },
-    });
+    if (stateOf(current) !== to || to === 'ACTIVE') await changeState(tx, current, to);
+    return tx.webhook.findUniqueOrThrow({ where: { id } });
   });
 }
 
-/** Deletes a webhook: it stops receiving events and its pending deliveries are cancelled; its history stays readable. */
+/** Cancels every delivery a webhook holds (PAUSED), leaving the webhook as it is. Answers how many. */
+export async function discardHeldDeliveries(tenantId: string, id: string): Promise<number> {
+  const webhook = await findWebhook(tenantId, id);
+  return discardHeld(webhook.id);
+}
+
+/** Deletes a webhook: it stops receiving events and what waited or was held is cancelled; its history stays readable. */
 export async function deleteWebhook(tenantId: string, id: string) {
-  await findWebhook(tenantId, id, { includeDeleted: false });
+  const current = await findWebhook(tenantId, id, { includeDeleted: false });
   return db().$transaction(async (tx) => {
-    await cancelPending(tx, id);
-    await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
-    return tx.webhook.update({ where: { id }, data: { deletedAt: new Date(), active: false } });
+    await tx.webhook.update({ where: { id }, data: { deletedAt: new Date() } });
+    await changeState(tx, current, 'DISABLED');
+    return tx.webhook.findUniqueOrThrow({ where: { id } });
   });
 }
 
@@ -440,15 +449,10 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
   checkPayload(problems, { payloadMode, selectedFields, template, templateFormat }, wanted);
 
   const timeoutMs = pick('timeoutMs', 10_000);
-  const maxAttempts = pick('maxAttempts', 5);
-  const backoffBaseMs = pick('backoffBaseMs', 30_000);
-  const backoffCapMs = pick('backoffCapMs', 3_600_000);
-  const range = (field: string, value: number, min: number, max: number, unit: string) =>
-    problems.check(Number.isInteger(value) && value >= min && value <= max, `input.${field}`, `must be a whole number from ${min} to ${max} ${unit} (got ${value})`);
+  const range = rangeCheck(problems);
   range('timeoutMs', timeoutMs, 1000, 30_000, 'milliseconds');
-  range('maxAttempts', maxAttempts, 1, 100, 'attempts');
-  range('backoffBaseMs', backoffBaseMs, limits.minBackoffMs, 3_600_000, 'milliseconds');
-  range('backoffCapMs', backoffCapMs, Math.max(backoffBaseMs, limits.minBackoffMs), 86_400_000, 'milliseconds');
+  const retry = resolveRetry(problems, input, current, limits);
+  const finalStatusCodes = input.finalStatusCodes != null ? checkFinalStatusCodes(problems, input.finalStatusCodes) : (current?.finalStatusCodes ?? []);
   const orderedDelivery = pick('orderedDelivery', false);
   const batchWindowMs = input.batchWindowMs !== undefined ? input.batchWindowMs : (current?.batchWindowMs ?? null);
   const batchMaxSize = pick('batchMaxSize', 100);
@@ -477,10 +481,55 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
     batchWindowMs,
     batchMaxSize,
     timeoutMs,
-    maxAttempts,
-    backoffBaseMs,
-    backoffCapMs,
+    ...retry,
+    finalStatusCodes,
   };
+}
+
+/**
+ * The retry policy: an explicit schedule (given, or the default for a new webhook that
+ * sets no backoff), or exponential backoff (backoffBaseMs/backoffCapMs given, or an
+ * empty schedule). A schedule given without maxAttempts makes one attempt per delay, plus the first.
+ */
+function resolveRetry(problems: Problems, input: WebhookInput, current: Webhook | undefined, limits: WebhookLimits) {
+  const backoffGiven = input.backoffBaseMs != null || input.backoffCapMs != null;
+  const scheduleGiven = input.retryScheduleMs !== undefined;
+  const schedule = scheduleGiven ? (input.retryScheduleMs ?? []) : backoffGiven ? [] : (current?.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS);
+  if (scheduleGiven && schedule.length > 0 && backoffGiven) {
+    problems.add('input.retryScheduleMs', 'give either a retry schedule or backoffBaseMs/backoffCapMs (exponential backoff), not both');
+  }
+  if (schedule.length > 99) problems.add('input.retryScheduleMs', `at most 99 delays (a webhook makes at most 100 attempts); got ${schedule.length}`);
+  schedule.forEach((delay, i) => {
+    if (!Number.isInteger(delay) || delay < limits.minBackoffMs || delay > MAX_RETRY_DELAY_MS) {
+      problems.add(`input.retryScheduleMs[${i}]`, `must be a whole number of milliseconds from ${limits.minBackoffMs} to ${MAX_RETRY_DELAY_MS} (7 days) (got ${delay})`);
+    }
+  });
+  const scheduleSet = scheduleGiven && schedule.length > 0;
+  const maxAttempts = input.maxAttempts ?? (scheduleSet || (!current && schedule.length > 0) ? Math.min(100, schedule.length + 1) : (current?.maxAttempts ?? 5));
+  const backoffBaseMs = input.backoffBaseMs ?? current?.backoffBaseMs ?? 30_000;
+  const backoffCapMs = input.backoffCapMs ?? current?.backoffCapMs ?? 3_600_000;
+  const range = rangeCheck(problems);
+  range('maxAttempts', maxAttempts, 1, 100, 'attempts');
+  range('backoffBaseMs', backoffBaseMs, limits.minBackoffMs, 3_600_000, 'milliseconds');
+  range('backoffCapMs', backoffCapMs, Math.max(backoffBaseMs, limits.minBackoffMs), 86_400_000, 'milliseconds');
+  return { maxAttempts, backoffBaseMs, backoffCapMs, retryScheduleMs: schedule };
+}
+
+/** A check that a whole number setting lies within bounds, naming the field and the bounds. */
+function rangeCheck(problems: Problems) {
+  return (field: string, value: number, min: number, max: number, unit: string) =>
+    problems.check(Number.isInteger(value) && value >= min && value <= max, `input.${field}`, `must be a whole number from ${min} to ${max} ${unit} (got ${value})`);
+}
+
+/** Status codes that fail a delivery at once: 300–599 (a 2xx answer is a delivery), each once. */
+function checkFinalStatusCodes(problems: Problems, codes: number[]): number[] {
+  if (codes.length > 50) problems.add('input.finalStatusCodes', `at most 50 status codes (got ${codes.length})`);
+  codes.forEach((code, i) => {
+    if (!Number.isInteger(code) || code < 300 || code > 599) {
+      problems.add(`input.finalStatusCodes[${i}]`, `must be an HTTP status code from 300 to 599 (got ${code}); a 2xx answer is a successful delivery`);
+    }
+  });
+  return [...new Set(codes)].sort((a, b) => a - b);
 }
 
 function resolveEventTypes(problems: Problems, events: string[], triggers: Array<{ topic: string; trigger: Trigger }>, topics: Map<string, TopicInfo>): string[] {

@@ -31,8 +31,14 @@ interface Form {
   templateFormat: string;
   timeoutMs: string;
   maxAttempts: string;
+  /** SCHEDULE: the delays listed in retryScheduleMs; EXPONENTIAL: from backoffBaseMs, doubling. */
+  retryMode: 'SCHEDULE' | 'EXPONENTIAL';
+  /** Delays as people write them: "5m, 30m, 2h, 24h". */
+  retryScheduleMs: string;
   backoffBaseMs: string;
   backoffCapMs: string;
+  /** "400, 401, 422" */
+  finalStatusCodes: string;
   batchWindowMs: string;
   batchMaxSize: string;
   orderedDelivery: boolean;
@@ -55,8 +61,12 @@ const EMPTY: Form = {
   templateFormat: 'JSON',
   timeoutMs: '10000',
   maxAttempts: '5',
+  // The API's default for a new webhook: 5 attempts over a day and a half.
+  retryMode: 'SCHEDULE',
+  retryScheduleMs: '5m, 30m, 2h, 24h',
   backoffBaseMs: '30000',
   backoffCapMs: '3600000',
+  finalStatusCodes: '',
   batchWindowMs: '',
   batchMaxSize: '100',
   orderedDelivery: false,
@@ -66,7 +76,7 @@ const EMPTY: Form = {
 
 const WEBHOOK = `query($id: ID!) { webhook(id: $id) {
   id label description events active url method payloadMode selectedFields template templateFormat
-  timeoutMs maxAttempts backoffBaseMs backoffCapMs batchWindowMs batchMaxSize orderedDelivery conditionMatch
+  timeoutMs maxAttempts retryScheduleMs backoffBaseMs backoffCapMs finalStatusCodes batchWindowMs batchMaxSize orderedDelivery conditionMatch
   secretHint previousSecretExpiresAt deletedAt deactivatedReason
   headers { name value secret }
   conditions { ...C children { ...C children { ...C children { ...C children { ...C } } } } }
@@ -108,8 +118,11 @@ function fromWebhook(w: any): Form {
     templateFormat: w.templateFormat ?? 'JSON',
     timeoutMs: String(w.timeoutMs),
     maxAttempts: String(w.maxAttempts),
+    retryMode: w.retryScheduleMs.length ? 'SCHEDULE' : 'EXPONENTIAL',
+    retryScheduleMs: w.retryScheduleMs.length ? w.retryScheduleMs.map(formatDuration).join(', ') : EMPTY.retryScheduleMs,
     backoffBaseMs: String(w.backoffBaseMs),
     backoffCapMs: String(w.backoffCapMs),
+    finalStatusCodes: w.finalStatusCodes.join(', '),
     batchWindowMs: w.batchWindowMs === null ? '' : String(w.batchWindowMs),
     batchMaxSize: String(w.batchMaxSize),
     orderedDelivery: w.orderedDelivery,
@@ -118,6 +131,18 @@ function fromWebhook(w: any): Form {
 }
 
 const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** "5m" → 300000; a bare number is milliseconds; what cannot be read goes as -1, for the API to name. */
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
+  return match ? Math.round(Number(match[1]) * UNITS[(match[2] ?? 'ms').toLowerCase()]!) : -1;
+}
+/** 300000 → "5m": the largest unit that divides it. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms >= UNITS[unit]! && ms % UNITS[unit]! === 0) return `${ms / UNITS[unit]!}${unit}`;
+  return `${ms}ms`;
+}
 
 /** The form as `CreateWebhookInput`; `headers` only when they may be sent as they are. */
 function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: boolean }) {
@@ -138,8 +163,10 @@ function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: bo
     templateFormat: form.payloadMode === 'CUSTOM' ? form.templateFormat : null,
     timeoutMs: number(form.timeoutMs),
     maxAttempts: number(form.maxAttempts),
-    backoffBaseMs: number(form.backoffBaseMs),
-    backoffCapMs: number(form.backoffCapMs),
+    ...(form.retryMode === 'SCHEDULE'
+      ? { retryScheduleMs: form.retryScheduleMs.split(',').map((d) => d.trim()).filter(Boolean).map(parseDuration) }
+      : { retryScheduleMs: null, backoffBaseMs: number(form.backoffBaseMs), backoffCapMs: number(form.backoffCapMs) }),
+    finalStatusCodes: form.finalStatusCodes.split(/[\s,]+/).filter(Boolean).map((c) => (/^\d+$/.test(c) ? Number(c) : 0)),
     batchWindowMs: number(form.batchWindowMs) ?? null,
     batchMaxSize: number(form.batchMaxSize),
     orderedDelivery: form.orderedDelivery,
@@ -344,8 +371,27 @@ export function WebhookForm({ id }: { id?: string }) {
               <div className="row">
                 <NumberField label="Timeout (ms)" value={form.timeoutMs} onChange={(v) => set('timeoutMs', v)} error={errors.timeoutMs} hint="1000–30000" />
                 <NumberField label="Attempts" value={form.maxAttempts} onChange={(v) => set('maxAttempts', v)} error={errors.maxAttempts} hint="1–100" />
-                <NumberField label="First retry after (ms)" value={form.backoffBaseMs} onChange={(v) => set('backoffBaseMs', v)} error={errors.backoffBaseMs} hint="doubles each attempt" />
-                <NumberField label="Longest retry wait (ms)" value={form.backoffCapMs} onChange={(v) => set('backoffCapMs', v)} error={errors.backoffCapMs} />
+                <Field label="Retries">
+                  {(fid) => (
+                    <select id={fid} value={form.retryMode} onChange={(e) => set('retryMode', e.target.value as Form['retryMode'])}>
+                      <option value="SCHEDULE">on a schedule</option>
+                      <option value="EXPONENTIAL">exponential backoff</option>
+                    </select>
+                  )}
+                </Field>
+                {form.retryMode === 'SCHEDULE' ? (
+                  <Field label="Wait before each retry" error={errorFor(errors, 'retryScheduleMs')} hint="e.g. 5m, 30m, 2h, 24h (the last repeats)">
+                    {(fid, d) => <input id={fid} aria-describedby={d} value={form.retryScheduleMs} onChange={(e) => set('retryScheduleMs', e.target.value)} />}
+                  </Field>
+                ) : (
+                  <>
+                    <NumberField label="First retry after (ms)" value={form.backoffBaseMs} onChange={(v) => set('backoffBaseMs', v)} error={errors.backoffBaseMs} hint="doubles each attempt" />
+                    <NumberField label="Longest retry wait (ms)" value={form.backoffCapMs} onChange={(v) => set('backoffCapMs', v)} error={errors.backoffCapMs} />
+                  </>
+                )}
+                <Field label="Do not retry on" error={errorFor(errors, 'finalStatusCodes')} hint="status codes, e.g. 400, 401, 422 (410 never retries)">
+                  {(fid, d) => <input id={fid} aria-describedby={d} value={form.finalStatusCodes} onChange={(e) => set('finalStatusCodes', e.target.value)} />}
+                </Field>
                 <NumberField label="Batch window (ms)" value={form.batchWindowMs} onChange={(v) => set('batchWindowMs', v)} error={errors.batchWindowMs} hint="empty: no batching" />
                 <NumberField label="Batch size" value={form.batchMaxSize} onChange={(v) => set('batchMaxSize', v)} error={errors.batchMaxSize} hint="1–1000" />
               </div>

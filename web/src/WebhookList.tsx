@@ -9,13 +9,15 @@ interface Row {
   url: string;
   events: string[];
   active: boolean;
+  state: 'ACTIVE' | 'PAUSED' | 'DISABLED';
+  heldDeliveries: number;
   deactivatedReason: string | null;
   stats: { successRate: number | null; lastDeliveryAt: string | null; total: number };
 }
 
 const WEBHOOKS = `query Webhooks($filter: WebhookFilter) {
   webhooks(first: 200, filter: $filter) { edges { node {
-    id label description url events active deactivatedReason
+    id label description url events active state heldDeliveries deactivatedReason
     stats { successRate lastDeliveryAt total }
   } } }
 }`;
@@ -28,8 +30,9 @@ export function WebhookList() {
   );
   const [actionError, setActionError] = useState<unknown>();
   const [deleting, setDeleting] = useState<Row | null>(null);
+  const [discarding, setDiscarding] = useState<Row | null>(null);
 
-  // Edits from anywhere and finished deliveries (success rate, last delivery) refresh the list.
+  // Edits from anywhere, finished deliveries (success rate, last delivery) and held ones refresh the list.
   const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
     const soon = () => {
@@ -37,7 +40,7 @@ export function WebhookList() {
       pending.current = setTimeout(reload, 500);
     };
     const offWebhooks = subscribe(`subscription { webhookUpdated { id } }`, {}, soon, { onGap: soon });
-    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED]) { id } }`, {}, soon, { onGap: soon });
+    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED, PAUSED]) { id } }`, {}, soon, { onGap: soon });
     return () => {
       clearTimeout(pending.current);
       offWebhooks();
@@ -45,17 +48,21 @@ export function WebhookList() {
     };
   }, [reload]);
 
-  const setActive = async (row: Row, active: boolean) => {
-    setData((rows) => rows?.map((r) => (r.id === row.id ? { ...r, active } : r)));
+  const act = async (row: Row, change: Partial<Row>, mutation: string, variables: Record<string, unknown> = {}) => {
+    setData((rows) => rows?.map((r) => (r.id === row.id ? { ...r, ...change } : r)));
     try {
       setActionError(undefined);
-      await gql(`mutation($id: ID!, $active: Boolean!) { setWebhookActive(id: $id, active: $active) { id } }`, { id: row.id, active });
+      await gql(mutation, { id: row.id, ...variables });
       reload();
     } catch (err) {
       setActionError(err);
       reload();
     }
   };
+  const setActive = (row: Row, active: boolean) =>
+    act(row, { active, state: active ? 'ACTIVE' : 'DISABLED' }, `mutation($id: ID!, $active: Boolean!) { setWebhookActive(id: $id, active: $active) { id } }`, { active });
+  const pause = (row: Row) => act(row, { active: false, state: 'PAUSED' }, `mutation($id: ID!) { pauseWebhook(id: $id) { id } }`);
+  const resume = (row: Row) => act(row, { active: true, state: 'ACTIVE' }, `mutation($id: ID!) { resumeWebhook(id: $id) { id } }`);
 
   return (
     <section aria-labelledby="webhooks-title">
@@ -97,9 +104,24 @@ export function WebhookList() {
                 <td data-label="Active">
                   <label className="switch">
                     <input type="checkbox" checked={row.active} onChange={(e) => setActive(row, e.target.checked)} aria-label={`${row.label} active`} />
-                    <span>{row.active ? 'Active' : 'Inactive'}</span>
+                    <span>{row.state === 'ACTIVE' ? 'Active' : row.state === 'PAUSED' ? 'Paused' : 'Off'}</span>
                   </label>
                   {!row.active && row.deactivatedReason && <div className="muted">{row.deactivatedReason}</div>}
+                  {row.state === 'PAUSED' && (
+                    <div className="held">
+                      <span>
+                        {row.heldDeliveries} {row.heldDeliveries === 1 ? 'delivery' : 'deliveries'} held
+                      </span>{' '}
+                      <button type="button" onClick={() => resume(row)}>
+                        Resume
+                      </button>
+                      {row.heldDeliveries > 0 && (
+                        <button type="button" className="danger" onClick={() => setDiscarding(row)}>
+                          Discard held
+                        </button>
+                      )}
+                    </div>
+                  )}
                 </td>
                 <td data-label="Success">
                   {percent(row.stats.successRate)} <span className="muted">of {row.stats.total}</span>
@@ -108,6 +130,11 @@ export function WebhookList() {
                 <td className="row-actions">
                   <a href={`#/deliveries?webhook=${row.id}`}>Deliveries</a>
                   <a href={`#/webhooks/${row.id}`}>Edit</a>
+                  {row.state === 'ACTIVE' && (
+                    <button type="button" onClick={() => pause(row)} title="Stop sending; deliveries are kept and sent on resume">
+                      Pause
+                    </button>
+                  )}
                   <button type="button" className="danger" onClick={() => setDeleting(row)}>
                     Delete
                   </button>
@@ -122,13 +149,29 @@ export function WebhookList() {
         title="Delete webhook"
         message={
           <>
-            Delete <strong>{deleting?.label}</strong>? It stops for good; pending deliveries are cancelled and its delivery history stays readable.
+            Delete <strong>{deleting?.label}</strong>? It stops for good; pending and held deliveries are cancelled and its delivery history stays readable.
           </>
         }
         action="Delete"
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           await gql(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: deleting!.id });
+          reload();
+        }}
+      />
+      <Confirm
+        open={discarding !== null}
+        title="Discard held deliveries"
+        message={
+          <>
+            Discard the <strong>{discarding?.heldDeliveries}</strong> {discarding?.heldDeliveries === 1 ? 'delivery' : 'deliveries'} held for <strong>{discarding?.label}</strong>? They are cancelled and never
+            sent; the webhook stays paused.
+          </>
+        }
+        action={`Discard ${discarding?.heldDeliveries ?? ''}`}
+        onClose={() => setDiscarding(null)}
+        onConfirm={async () => {
+          await gql(`mutation($id: ID!) { discardHeldDeliveries(webhookId: $id) }`, { id: discarding!.id });
           reload();
         }}
       />

@@ -3,6 +3,8 @@ import { OPERATORS } from '../../domain/conditions.ts';
 import { previewWebhook } from '../../domain/preview.ts';
 import { secretHint } from '../../delivery/signing.ts';
 import { open } from '../../crypto/secrets.ts';
+import { retryDelays } from '../../delivery/retry.ts';
+import { heldCount, stateOf } from '../../delivery/webhookState.ts';
 import {
   addCondition,
   createWebhook,
@@ -10,7 +12,8 @@ import {
   findWebhook,
   removeCondition,
   rotateWebhookSecret,
-  setWebhookActive,
+  discardHeldDeliveries,
+  setWebhookState,
   TRIGGER_ACTIONS,
   updateCondition,
   updateWebhook,
@@ -38,6 +41,12 @@ const TriggerEnum = builder.enumType(Object.fromEntries(Object.keys(TRIGGER_ACTI
 });
 const OperatorEnum = builder.enumType(Object.fromEntries(OPERATORS.map((o) => [o, o])) as Record<(typeof OPERATORS)[number], (typeof OPERATORS)[number]>, {
   name: 'ConditionOperator',
+});
+
+const WebhookStateEnum = builder.enumType({ ACTIVE: 'ACTIVE', PAUSED: 'PAUSED', DISABLED: 'DISABLED' } as const, {
+  name: 'WebhookState',
+  description:
+    'ACTIVE: deliveries are sent. PAUSED: matching events are still recorded for it (PAUSED instances) and sent when it resumes; Herald pauses a webhook whose deliveries keep failing. DISABLED: it takes no events.',
 });
 
 const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement({
@@ -71,7 +80,13 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     id: t.exposeID('id', ALSO_PUBLISHERS),
     label: t.exposeString('label', ALSO_PUBLISHERS),
     description: t.exposeString('description'),
-    active: t.exposeBoolean('active'),
+    active: t.exposeBoolean('active', { description: 'True when its state is ACTIVE.' }),
+    state: t.field({ type: WebhookStateEnum, resolve: (w) => stateOf(w) }),
+    pausedAt: t.expose('pausedAt', { type: 'DateTime', nullable: true }),
+    heldDeliveries: t.int({
+      description: 'Deliveries held while it is paused (PAUSED instances): sent when it resumes, or discarded with discardHeldDeliveries.',
+      resolve: (w) => heldCount(w.id),
+    }),
     events: t.exposeStringList('eventTypes', { description: 'Event types, `topic.action` or `topic.*`.' }),
     topics: t.exposeStringList('topics'),
     url: t.exposeString('url'),
@@ -93,6 +108,14 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     maxAttempts: t.exposeInt('maxAttempts'),
     backoffBaseMs: t.exposeInt('backoffBaseMs'),
     backoffCapMs: t.exposeInt('backoffCapMs'),
+    retryScheduleMs: t.exposeIntList('retryScheduleMs', { description: 'Delays before attempts 2, 3, … (the last repeats); empty when it backs off exponentially.' }),
+    retryDelaysMs: t.intList({
+      description: 'The delays between its attempts, as its retry settings make them (for exponential backoff, the most each waits; scheduled delays wait up to a tenth longer).',
+      resolve: (w) => retryDelays(w),
+    }),
+    finalStatusCodes: t.exposeIntList('finalStatusCodes', { description: 'Answers that fail a delivery at once instead of retrying it (410 Gone always does, and pauses the webhook).' }),
+    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'When its current run of failed deliveries began; null once one succeeds.' }),
+    consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed deliveries in a row (after all their attempts); at HERALD_DEACTIVATE_AFTER_FAILURES, Herald pauses the webhook.' }),
     batchWindowMs: t.exposeInt('batchWindowMs', { nullable: true, description: 'Events are collected this long and sent as one request; null: each event alone.' }),
     batchMaxSize: t.exposeInt('batchMaxSize', { description: 'A batch is sent as soon as it holds this many events.' }),
     orderedDelivery: t.exposeBoolean('orderedDelivery', {
@@ -140,7 +163,7 @@ function webhookInputFields(required: boolean) {
   return (t: any) => ({
     label: t.string({ required }),
     description: t.string(),
-    active: t.boolean({ description: 'A new webhook starts inactive unless this is true.' }),
+    active: t.boolean({ description: 'A new webhook starts DISABLED unless this is true. On update: true makes it ACTIVE (sending what it held), false DISABLED.' }),
     events: t.stringList({ description: 'Event types: `delegate.created`, `course.*`.' }),
     triggers: t.field({ type: [TriggerInput], description: 'A topic and trigger, as shorthand for event types.' }),
     url: t.string({ required, description: 'http(s) endpoint; `{id}` is replaced by the entity id.' }),
@@ -153,9 +176,14 @@ function webhookInputFields(required: boolean) {
     conditionMatch: t.field({ type: MatchEnum }),
     conditions: t.field({ type: [ConditionInput], description: 'On update, replaces every condition.' }),
     timeoutMs: t.int({ description: '1000–30000, default 10000.' }),
-    maxAttempts: t.int({ description: '1–100, default 5.' }),
-    backoffBaseMs: t.int({ description: 'First retry delay; doubles each attempt (with jitter). Default 30000.' }),
-    backoffCapMs: t.int({ description: 'Longest retry delay. Default 3600000.' }),
+    maxAttempts: t.int({ description: '1–100; default 5, or one more than the delays of a retryScheduleMs given.' }),
+    retryScheduleMs: t.intList({
+      description:
+        'Delays before attempts 2, 3, … in milliseconds (the last repeats up to maxAttempts). Default for a new webhook: [300000, 1800000, 7200000, 86400000] (5 min, 30 min, 2 h, 24 h). Null or empty: exponential backoff (backoffBaseMs, backoffCapMs).',
+    }),
+    backoffBaseMs: t.int({ description: 'Exponential backoff: first retry delay; doubles each attempt (with jitter). Default 30000. Setting it (or backoffCapMs) chooses exponential backoff.' }),
+    backoffCapMs: t.int({ description: 'Exponential backoff: longest retry delay. Default 3600000.' }),
+    finalStatusCodes: t.intList({ description: 'Status codes (300–599) that fail a delivery at once instead of retrying it, e.g. [400, 401, 422]. Default none: every non-2xx answer and network error is retried.' }),
     orderedDelivery: t.boolean({ description: 'Deliver events of one entity in order (default false); other entities are not held up.' }),
     batchWindowMs: t.int({ description: 'Batching: collect events this long (100–3600000 ms) and send them as one request; null turns it off.' }),
     batchMaxSize: t.int({ description: 'Batching: send as soon as this many events are collected (1–1000, default 100).' }),
@@ -244,12 +272,48 @@ builder.mutationField('updateWebhook', (t) =>
 builder.mutationField('setWebhookActive', (t) =>
   t.prismaField({
     type: 'Webhook',
+    description: 'true: ACTIVE (a paused webhook sends what it held). false: DISABLED: it takes no events, and what waited or was held is cancelled; to keep them, pauseWebhook.',
     authScopes: { manage: true },
     args: { id: t.arg.id({ required: true }), active: t.arg.boolean({ required: true }) },
     resolve: async (query, _root, { id, active }, ctx) => {
-      const webhook = await setWebhookActive(tenantOf(ctx), String(id), active);
+      const webhook = await setWebhookState(tenantOf(ctx), String(id), active ? 'ACTIVE' : 'DISABLED');
       return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
     },
+  }),
+);
+
+builder.mutationField('pauseWebhook', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    description: 'Stops sending, without losing anything: matching events keep being recorded for it (PAUSED instances, counted in heldDeliveries) until it resumes.',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const webhook = await setWebhookState(tenantOf(ctx), String(id), 'PAUSED');
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('resumeWebhook', (t) =>
+  t.prismaField({
+    type: 'Webhook',
+    description: 'Makes it ACTIVE and sends what it held, oldest first (per entity in order, when ordered); its failure count starts again.',
+    authScopes: { manage: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const webhook = await setWebhookState(tenantOf(ctx), String(id), 'ACTIVE');
+      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+    },
+  }),
+);
+
+builder.mutationField('discardHeldDeliveries', (t) =>
+  t.int({
+    description: 'Cancels every delivery the webhook holds (PAUSED instances); its state stays as it is. Answers how many were discarded.',
+    authScopes: { manage: true },
+    args: { webhookId: t.arg.id({ required: true }) },
+    resolve: (_root, { webhookId }, ctx) => discardHeldDeliveries(tenantOf(ctx), String(webhookId)),
   }),
 );
 

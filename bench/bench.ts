@@ -98,9 +98,14 @@ try {
     const one = await createWebhook(herald, { label: `one ${round}`, events: [`one${round}.created`], url: receivers.route(`one${round}`) });
     phase = 'fanout1';
     const fanout1 = await throughput(`one${round}`, [one], [`one${round}`], size.events1);
-    rounds.push({ round, pgBoss, http, fanout1 });
+    // The same with a rate limit set, too high to be reached: what passing the gate costs (a transaction per claim).
+    await createTopic(herald, `limited${round}`);
+    const limitedHook = await createWebhook(herald, { label: `limited ${round}`, events: [`limited${round}.created`], url: receivers.route(`limited${round}`), rateLimit: { perSecond: 10_000 } });
+    phase = 'limited';
+    const limited = await throughput(`limited${round}`, [limitedHook], [`limited${round}`], size.events1);
+    rounds.push({ round, pgBoss, http, fanout1, limited });
   }
-  const { pgBoss, http: httpLimit, fanout1, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.pgBoss.perSecond - b.fanout1.perSecond / b.pgBoss.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  const { pgBoss, http: httpLimit, fanout1, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.pgBoss.perSecond - b.fanout1.perSecond / b.pgBoss.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
   phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
@@ -144,9 +149,16 @@ try {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version },
     settings,
     limits: { pgBoss, http: httpLimit },
-    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10) },
+    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited) },
     reportedRound: reported,
-    rounds: rounds.map((r) => ({ round: r.round, pgBoss: r.pgBoss.perSecond, http: r.http.perSecond, fanout1: r.fanout1.perSecond, ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond })),
+    rounds: rounds.map((r) => ({
+      round: r.round,
+      pgBoss: r.pgBoss.perSecond,
+      http: r.http.perSecond,
+      fanout1: r.fanout1.perSecond,
+      limited: r.limited.perSecond,
+      ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond,
+    })),
     latency: { moderate, nearSaturation },
     subscription,
     peakMemoryMb,
@@ -218,9 +230,9 @@ type Results = {
   machine: { cpus: number; node: string };
   settings: typeof settings;
   limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse } };
-  herald: { fanout1: HeraldRun; fanout10: HeraldRun };
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun };
   reportedRound: number;
-  rounds: Array<{ round: number; pgBoss: number; http: number; fanout1: number; ofPgBoss: number }>;
+  rounds: Array<{ round: number; pgBoss: number; http: number; fanout1: number; limited: number; ofPgBoss: number }>;
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -241,13 +253,14 @@ function report(r: Results): string {
         ['HTTP alone (got, same receiver)', http.perSecond, '–', '100%', `${http.count} requests`],
         ['Herald, 1 webhook', r.herald.fanout1.perSecond, pct(r.herald.fanout1.perSecond, pgBoss.perSecond), pct(r.herald.fanout1.perSecond, http.perSecond), `${r.herald.fanout1.received}/${r.herald.fanout1.deliveries}`],
         ['Herald, 10 webhooks', r.herald.fanout10.perSecond, pct(r.herald.fanout10.perSecond, pgBoss.perSecond), pct(r.herald.fanout10.perSecond, http.perSecond), `${r.herald.fanout10.received}/${r.herald.fanout10.deliveries}`],
+        ['Herald, 1 webhook, rate limit set (not reached)', r.herald.limited.perSecond, pct(r.herald.limited.perSecond, pgBoss.perSecond), pct(r.herald.limited.perSecond, http.perSecond), `${r.herald.limited.received}/${r.herald.limited.deliveries}`],
       ],
     ),
     `(round ${r.reportedRound} of ${r.rounds.length}, the median share of pg-boss; 10 webhooks measured once, after the rounds)`,
     '',
     table(
-      ['round', 'pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'of pg-boss', 'of HTTP'],
-      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.fanout1, pct(x.fanout1, x.pgBoss), pct(x.fanout1, x.http)]),
+      ['round', 'pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'of pg-boss', 'of HTTP', 'with a rate limit set', 'of no limit'],
+      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.fanout1, pct(x.fanout1, x.pgBoss), pct(x.fanout1, x.http), x.limited, pct(x.limited, x.fanout1)]),
     ),
     '',
     table(

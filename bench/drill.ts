@@ -4,10 +4,11 @@
 // counts: published (acknowledged by publishEvents), delivered, lost, duplicated.
 //   --smoke      a few seconds instead of minutes (the test suite runs this)
 //   --out <dir>  where results go (default bench/results)
-//   --only <name,...>  run some drills only (sigkill, receiver-down, postgres-restart, slow-receiver)
+//   --only <name,...>  run some drills only (sigkill, receiver-down, postgres-restart, slow-receiver, dead-receiver, outage-pause)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import net from 'node:net';
 import type pg from 'pg';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
@@ -17,8 +18,8 @@ const { values: args } = parseArgs({
   options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' }, only: { type: 'string' } },
 });
 const size = args.smoke
-  ? { burst: 400, rate: 50, seconds: 4, downSeconds: 2, postgresDownMs: 500, slowRate: 40, slowSeconds: 2, deadlineMs: 60_000 }
-  : { burst: 5000, rate: 100, seconds: 20, downSeconds: 10, postgresDownMs: 3000, slowRate: 100, slowSeconds: 10, deadlineMs: 150_000 };
+  ? { burst: 400, rate: 50, seconds: 4, downSeconds: 2, postgresDownMs: 500, slowRate: 40, slowSeconds: 2, deadBacklog: 500, deadSeconds: 3, outageSeconds: 4, deadlineMs: 60_000 }
+  : { burst: 5000, rate: 100, seconds: 20, downSeconds: 10, postgresDownMs: 3000, slowRate: 100, slowSeconds: 10, deadBacklog: 5000, deadSeconds: 15, outageSeconds: 60, deadlineMs: 150_000 };
 /** Short retry delays so drills end in seconds (retries are what they exercise). */
 const RETRIES = { backoffBaseMs: 100, backoffCapMs: 1000, maxAttempts: 50 };
 
@@ -30,6 +31,8 @@ export interface DrillResult {
   duplicated: number;
   seconds: number;
   note: string;
+  /** Acknowledged, not delivered yet, and still kept by Herald (waiting behind an open circuit): not lost. */
+  held?: number;
   latency?: { before: Percentiles; during: Percentiles };
 }
 
@@ -41,6 +44,8 @@ const drills: Record<string, () => Promise<DrillResult[]>> = {
   'receiver-down': () => receiverDown(),
   'postgres-restart': () => postgresRestart(),
   'slow-receiver': () => slowReceiver(),
+  'dead-receiver': () => deadReceiver(),
+  'outage-pause': () => outagePause(),
 };
 const chosen = args.only ? args.only.split(',') : Object.keys(drills);
 try {
@@ -61,10 +66,10 @@ console.log(`\nresults: ${file}`);
 process.exitCode = results.every((r) => r.lost === 0) ? 0 : 1;
 
 /** A Herald process on a fresh database, a receiver route and a webhook to it. */
-async function setUp(name: string, webhook: Record<string, unknown> = {}, answer: { delayMs?: number } = {}) {
+async function setUp(name: string, webhook: Record<string, unknown> = {}, answer: { delayMs?: number } = {}, env: Record<string, string> = {}) {
   const databaseUrl = await postgres.database(name.replace(/-/g, '_'));
   const receivers = await Receivers.start();
-  const herald = new Herald({ DATABASE_URL: databaseUrl, HERALD_MIN_BACKOFF_MS: '50' });
+  const herald = new Herald({ DATABASE_URL: databaseUrl, HERALD_MIN_BACKOFF_MS: '50', ...env });
   await herald.start();
   const db = await openDatabase(databaseUrl);
   await createTopic(herald, 'order');
@@ -82,7 +87,8 @@ async function settled(receivers: Receivers, route: string, acknowledged: Iterab
   const ids = [...acknowledged];
   await receivers.waitFor(() => ids.every((id) => receivers.get(route).ids.has(id)), Math.max(1000, deadline - Date.now()), `every acknowledged delivery at ${route}`).catch(() => undefined);
   await until(
-    async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE status IN ('PENDING', 'SENDING', 'RETRYING')`).catch(() => ({ rows: [{ n: 1 }] }))).rows[0].n === 0,
+    // Parked deliveries (an open circuit's) are kept, not on their way.
+    async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE status IN ('PENDING', 'SENDING', 'RETRYING') AND NOT parked`).catch(() => ({ rows: [{ n: 1 }] }))).rows[0].n === 0,
     Math.max(1000, deadline - Date.now()),
     'every instance to finish',
   ).catch(() => undefined);
@@ -187,11 +193,106 @@ async function slowReceiver(): Promise<DrillResult[]> {
     const slowDuring = (await instancesOf(db, 'slow', during.keys())).map(([id]) => id);
     await settled(receivers, 'healthy', healthyDuring.keys(), db, deadline);
     const duringLatency = latencies(new Map([...healthyDuring].map(([id]) => [id, during.get(id)!])));
-    await settled(receivers, 'slow', slowDuring, db, deadline);
+    // The slow one never answers in time: its circuit opens, and what it has not reached yet waits (parked, probed), not lost.
+    const reachedSlow = receivers.get('slow').ids;
+    const waitingForCircuit = async () =>
+      ((await db.query(`SELECT id::text FROM instance WHERE id = ANY($1::uuid[]) AND parked`, [slowDuring])).rows as Array<{ id: string }>).filter((r) => !reachedSlow.has(r.id)).length;
+    await until(
+      async () => slowDuring.filter((id) => reachedSlow.has(id)).length + (await waitingForCircuit()) >= slowDuring.length,
+      Math.max(1000, deadline - Date.now()),
+      'the slow one to be reached or held',
+    ).catch(() => undefined);
+    const held = await waitingForCircuit();
     const beforeLatency = latencies(before);
     const healthy = count('slow receiver: the healthy one', receivers, 'healthy', [...before.keys(), ...healthyDuring.keys()], started, `p50/p99 ${beforeLatency.p50}/${beforeLatency.p99} ms alone, ${duringLatency.p50}/${duringLatency.p99} ms beside the slow one`);
-    const slowResult = count('slow receiver: the slow one', receivers, 'slow', slowDuring, started, 'every answer after the 1 s timeout; duplicated = the second attempts');
+    const reached = count('slow receiver: the slow one', receivers, 'slow', slowDuring, started, `every answer after the 1 s timeout; ${held} wait behind its open circuit (probed one at a time, not lost); duplicated = the second attempts`);
+    const slowResult = { ...reached, lost: reached.lost - held, held };
     return [{ ...healthy, latency: { before: beforeLatency, during: duringLatency } }, slowResult];
+  } finally {
+    await tearDown();
+  }
+}
+
+/**
+ * A receiver that refuses every connection, with a backlog of thousands, beside a
+ * healthy webhook at 20 events/s: the healthy one's latency alone and beside it. Its
+ * circuit opens after HERALD_BREAKER_FAILURES failed attempts: the backlog waits, one
+ * probe at a time, instead of filling the queue with failing attempts.
+ */
+async function deadReceiver(): Promise<DrillResult[]> {
+  const started = performance.now();
+  const deadline = Date.now() + size.deadlineMs;
+  const { herald, receivers, db, tearDown } = await setUp('healthy20');
+  try {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const refusedUrl = `http://127.0.0.1:${(closed.address() as net.AddressInfo).port}/`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const latencies = (acknowledged: Map<string, number>) => {
+      const arrivals = receivers.get('healthy20').firstAt;
+      return percentiles([...acknowledged].filter(([id]) => arrivals.has(id)).map(([id, at]) => Math.max(0, arrivals.get(id)! - at)));
+    };
+    const alone = await publishAtRate(herald, 'order', 20, size.deadSeconds, { retryUntil: deadline, run: 'alone' });
+    await settled(receivers, 'healthy20', alone.keys(), db, deadline);
+    await createTopic(herald, 'backlog');
+    const dead = await createWebhook(herald, { label: 'dead', events: ['backlog.created'], url: refusedUrl, ...RETRIES });
+    for (let i = 0; i < size.deadBacklog; i += 500) await publish(herald, 'backlog', Array.from({ length: Math.min(500, size.deadBacklog - i) }, (_, j) => `b${i + j}`), deadline);
+    const attemptsBefore = await attemptsOf(db, dead);
+    const beside = await publishAtRate(herald, 'order', 20, size.deadSeconds, { retryUntil: deadline, run: 'beside' });
+    await settled(receivers, 'healthy20', beside.keys(), db, deadline);
+    const deadAttempts = (await attemptsOf(db, dead)) - attemptsBefore;
+    const [circuit] = (await db.query(`SELECT open_until IS NOT NULL AS open, (SELECT count(*)::int FROM instance WHERE webhook_id = $1 AND parked) AS parked FROM webhook_gate WHERE webhook_id = $1`, [dead])).rows;
+    const a = latencies(alone);
+    const b = latencies(beside);
+    const row = count(
+      'dead receiver: the healthy one beside it',
+      receivers,
+      'healthy20',
+      [...alone.keys(), ...beside.keys()],
+      started,
+      `p50/p99 ${a.p50}/${a.p99} ms alone, ${b.p50}/${b.p99} ms beside a refused-connection webhook with ${size.deadBacklog} waiting (${(b.p50 / Math.max(1, a.p50)).toFixed(1)}×/${(b.p99 / Math.max(1, a.p99)).toFixed(1)}×); the dead one made ${deadAttempts} attempts in ${size.deadSeconds} s, circuit ${circuit?.open ? 'open' : 'closed'}, ${circuit?.parked ?? 0} parked`,
+    );
+    return [{ ...row, latency: { before: a, during: b } }];
+  } finally {
+    await tearDown();
+  }
+}
+
+async function attemptsOf(db: pg.Pool, webhookId: string): Promise<number> {
+  return (await db.query(`SELECT count(*)::int AS n FROM attempt a JOIN instance i ON i.id = a.instance_id WHERE i.webhook_id = $1`, [webhookId])).rows[0].n;
+}
+
+/**
+ * The receiver goes down for a minute while events are published throughout; Herald
+ * pauses the webhook after 10 failed deliveries in a row and holds everything; when the
+ * receiver is back, a person resumes it: every acknowledged event arrives.
+ */
+async function outagePause(): Promise<DrillResult[]> {
+  const started = performance.now();
+  const deadline = Date.now() + size.deadlineMs + size.outageSeconds * 1000;
+  const { herald, receivers, db, webhookId, tearDown } = await setUp('outage', { maxAttempts: 1 }, {}, { HERALD_DEACTIVATE_AFTER_FAILURES: '10' });
+  try {
+    const downAt = 2;
+    const outage = sleep(downAt * 1000).then(async () => {
+      await receivers.down();
+      await sleep(size.outageSeconds * 1000);
+      await receivers.up();
+    });
+    const acknowledged = await publishAtRate(herald, 'order', 20, size.outageSeconds + 2 * downAt, { perCall: 5, retryUntil: deadline, run: 'outage' });
+    await outage;
+    const { webhook } = await herald.gql('query($id: ID!) { webhook(id: $id) { state deactivatedReason heldDeliveries } }', { id: webhookId });
+    await herald.gql('mutation($id: ID!) { resumeWebhook(id: $id) { state } }', { id: webhookId });
+    await settled(receivers, 'outage', acknowledged.keys(), db, deadline);
+    return [
+      count(
+        `receiver down for ${size.outageSeconds} s, the webhook paused after 10 failures, then resumed`,
+        receivers,
+        'outage',
+        acknowledged.keys(),
+        started,
+        `20 events/s throughout; when it came back the webhook was ${webhook.state} ("${webhook.deactivatedReason ?? ''}") holding ${webhook.heldDeliveries}; resumed by hand`,
+      ),
+    ];
   } finally {
     await tearDown();
   }

@@ -29,8 +29,13 @@ export interface Config {
   /** CIDRs deliveries may reach although they are loopback, private or otherwise special. */
   outboundAllow: string[];
   maxEventBytes: number;
-  /** Failed instances in a row after which a webhook is deactivated. */
+  /** Failed instances in a row after which Herald pauses a webhook. */
   deactivateAfterFailures: number;
+  /** Failed attempts in a row after which a webhook's circuit opens (its deliveries wait; one probe at a time). */
+  breakerFailures: number;
+  /** The first wait of an open circuit before its probe; doubles after each failed probe, up to breakerMaxProbeMs. */
+  breakerProbeMs: number;
+  breakerMaxProbeMs: number;
   retentionDays: number;
   /** Deliveries one process sends at once. */
   workerConcurrency: number;
@@ -80,6 +85,9 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllow: read.cidrs('HERALD_OUTBOUND_ALLOW'),
     maxEventBytes: read.int('HERALD_MAX_EVENT_BYTES', 256 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     deactivateAfterFailures: read.int('HERALD_DEACTIVATE_AFTER_FAILURES', 25, { min: 1, max: 100_000 }),
+    breakerFailures: read.int('HERALD_BREAKER_FAILURES', 10, { min: 1, max: 100_000 }),
+    breakerProbeMs: read.int('HERALD_BREAKER_PROBE_MS', 5000, { min: 10, max: 3_600_000 }),
+    breakerMaxProbeMs: read.int('HERALD_BREAKER_MAX_PROBE_MS', 300_000, { min: 10, max: 86_400_000 }),
     retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
@@ -88,6 +96,9 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: read.origins('HERALD_CORS_ORIGINS'),
     secretKeys: read.keys('HERALD_SECRET_KEY'),
   };
+  if (config.breakerMaxProbeMs < config.breakerProbeMs) {
+    problems.push(`HERALD_BREAKER_MAX_PROBE_MS (${config.breakerMaxProbeMs}) must be at least HERALD_BREAKER_PROBE_MS (${config.breakerProbeMs})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

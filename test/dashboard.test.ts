@@ -276,7 +276,7 @@ describe('the dashboard', () => {
     await row.getByText('0 deliveries held').waitFor();
     await row.getByRole('button', { name: 'Resume' }).click();
     await row.getByText('Active', { exact: true }).waitFor();
-    expect((await herald.ok(`{ webhooks { edges { node { state } } } }`)).webhooks.edges[0].node.state).toBe('ACTIVE');
+    await expect.poll(async () => (await herald.ok(`{ webhooks { edges { node { state } } } }`)).webhooks.edges[0].node.state).toBe('ACTIVE');
 
     await row.getByLabel('Completed delegates active').uncheck();
     await row.getByText('Off', { exact: true }).waitFor();

@@ -392,10 +392,10 @@ describe('delivering events to webhooks over HTTP', () => {
       await settled(id, ['RETRYING']);
       // As if attempt 1's outcome had not been recorded: the instance is still SENDING when its job runs again.
       await sql(`UPDATE instance SET status = 'SENDING' WHERE id = $1`, [id]);
-      const [again] = await claim([{ instanceId: id, takeOver: true, retry: false }]);
+      const [again] = (await claim([{ instanceId: id, takeOver: true, retry: false }])).claimed;
       expect(again).toMatchObject({ id, attempts: 2 });
       // Attempt 2 (the last) is not recorded either: no run of the job may send it a third time.
-      expect(await claim([{ instanceId: id, takeOver: true, retry: false }])).toEqual([]);
+      expect((await claim([{ instanceId: id, takeOver: true, retry: false }])).claimed).toEqual([]);
       expect(await instance(id)).toMatchObject({
         status: 'FAILED',
         attempts: 2,
@@ -409,9 +409,9 @@ describe('delivering events to webhooks over HTTP', () => {
       const { id } = await publishTo(webhook.id, parcel('retry-later'));
       await settled(id, ['RETRYING']);
       // As the first attempt's job would ask if its worker died after recording this outcome but before its other deliveries.
-      expect(await claim([{ instanceId: id, takeOver: true, retry: false }])).toEqual([]);
+      expect((await claim([{ instanceId: id, takeOver: true, retry: false }])).claimed).toEqual([]);
       expect(await instance(id)).toMatchObject({ status: 'RETRYING', attempts: 1 });
-      const [taken] = await claim([{ instanceId: id, takeOver: false, retry: true }]);
+      const [taken] = (await claim([{ instanceId: id, takeOver: false, retry: true }])).claimed;
       expect(taken).toMatchObject({ id, attempts: 2 });
       expect(await instance(id)).toMatchObject({ status: 'SENDING', attempts: 2 });
     });

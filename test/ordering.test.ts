@@ -45,8 +45,8 @@ describe('per-entity ordered delivery', () => {
     expect(receiver.received.map(seq)).toEqual(['C1', 'C2']);
     await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: failing.id });
 
-    const slow = await Receiver.start(() => ({ status: 503, headers: { 'retry-after': '60' } }));
-    const webhook = await hook(slow.url, { maxAttempts: 5 });
+    const slow = await Receiver.start(() => ({ status: 500 }));
+    const webhook = await hook(slow.url, { maxAttempts: 5, backoffBaseMs: 60_000, backoffCapMs: 60_000 });
     const published = await publishAll([['D', 1], ['D', 2]]);
     const [head, next] = published.publishEvents.map((p: any) => p.instances.find((i: any) => i.webhook.id === webhook.id).id);
     await eventually(async () => (await t.ok('query($id: ID!) { instance(id: $id) { status } }', { id: head })).instance.status === 'RETRYING');

@@ -112,7 +112,7 @@ describe('outages lose nothing: pausing, resuming, discarding, retry schedules',
     await t.ok('mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: w.id });
     const [row] = await publish(w.topic, ['early']);
     await sql(`UPDATE instance SET status = 'PENDING' WHERE id = $1`, [row.id]);
-    expect(await claim([{ instanceId: row.id, takeOver: false, retry: false }])).toEqual([]);
+    expect((await claim([{ instanceId: row.id, takeOver: false, retry: false }])).claimed).toEqual([]);
     expect((await status(row.id)).status).toBe('PAUSED');
     // A MANUAL re-trigger is a person's explicit ask: it is sent even while paused.
     await t.ok('mutation($id: ID!) { retriggerInstance(id: $id) { status } }', { id: row.id });
@@ -129,6 +129,62 @@ describe('outages lose nothing: pausing, resuming, discarding, retry schedules',
     expect(await convergeAll(w.id)).toBe(1); // what that pass runs
     await until(late.id, 'COMPLETED');
     expect(receiver.received.length).toBeGreaterThanOrEqual(3);
+  });
+
+  describe('replaying stored events', () => {
+    const REPLAY = `mutation($id: ID!, $filter: ReplayFilter!, $dryRun: Boolean) { replayEvents(webhookId: $id, filter: $filter, dryRun: $dryRun) { matched created more dryRun } }`;
+
+    it('backfills a new webhook with the events it never received, matched as if published now, each once; a dry run counts first', async () => {
+      const receiver = await Receiver.start();
+      const early = await hook(receiver.url, { active: false });
+      const since = new Date(Date.now() - 60_000).toISOString();
+      // Published while no webhook took them: stored, delivered nowhere.
+      await t.ok(PUBLISH, {
+        inputs: [
+          { event: { topic: early.topic, action: 'updated', entityId: 'a', data: { status: 'Completed' } } },
+          { event: { topic: early.topic, action: 'updated', entityId: 'b', data: { status: 'Booked' } } },
+          { event: { topic: early.topic, action: 'created', entityId: 'c', data: { status: 'Completed' } } },
+          { event: { topic: early.topic, action: 'updated', entityId: 'd', data: { status: 'Completed' } } },
+        ],
+      });
+      const w = (
+        await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', {
+          input: { label: 'late', events: [`${early.topic}.updated`], url: receiver.url, active: true, conditions: [{ rule: { path: 'data.status', operator: 'EQUALS', values: ['Completed'] } }] },
+        })
+      ).createWebhook.webhook;
+      const dry = await t.ok(REPLAY, { id: w.id, filter: { since }, dryRun: true });
+      expect(dry.replayEvents).toEqual({ matched: 2, created: 0, more: false, dryRun: true });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(receiver.received).toHaveLength(0);
+      const done = await t.ok(REPLAY, { id: w.id, filter: { since } });
+      expect(done.replayEvents).toEqual({ matched: 2, created: 2, more: false, dryRun: false });
+      await receiver.waitFor(2);
+      expect(receiver.received.map((r) => JSON.parse(r.body).entityId).sort()).toEqual(['a', 'd']);
+      // Again: nothing it already has is sent twice.
+      expect((await t.ok(REPLAY, { id: w.id, filter: { since } })).replayEvents).toMatchObject({ matched: 0, created: 0 });
+      // Narrowed to one entity, and to a type.
+      expect((await t.ok(REPLAY, { id: w.id, filter: { since, entityId: 'a' }, dryRun: true })).replayEvents.matched).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(receiver.received).toHaveLength(2);
+    });
+
+    it('a paused webhook holds what is replayed; a webhook that is off, or a type it does not take, is refused', async () => {
+      const receiver = await Receiver.start();
+      const w = await hook(receiver.url, { active: false });
+      const since = new Date(Date.now() - 60_000).toISOString();
+      await publish(w.topic, ['x1', 'x2']);
+      const off = errorOf(await t.gql(REPLAY, { id: w.id, filter: { since } }), 'CONFLICT');
+      expect(off.message).toMatch(/the webhook is off/);
+      await t.ok('mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: w.id });
+      expect((await t.ok(REPLAY, { id: w.id, filter: { since, eventTypes: [`${w.topic}.updated`] } })).replayEvents).toMatchObject({ matched: 2, created: 2 });
+      expect((await webhook(w.id)).heldDeliveries).toBe(2);
+      const wrong = errorOf(await t.gql(REPLAY, { id: w.id, filter: { since, eventTypes: ['user.created'] } }), 'BAD_USER_INPUT');
+      expect(wrong.extensions?.field).toBe('filter.eventTypes[0]');
+      const backwards = errorOf(await t.gql(REPLAY, { id: w.id, filter: { since, until: '2020-01-01T00:00:00Z' } }), 'BAD_USER_INPUT');
+      expect(backwards.extensions?.field).toBe('filter.since');
+      await t.ok('mutation($id: ID!) { resumeWebhook(id: $id) { state } }', { id: w.id });
+      await receiver.waitFor(2);
+    });
   });
 
   describe('retry schedules and final status codes', () => {

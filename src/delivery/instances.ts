@@ -6,6 +6,7 @@ import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts'
 import { Prisma } from '../generated/prisma/client.ts';
 import { decide, type Decision } from './retry.ts';
 import { changeState } from './webhookState.ts';
+import { GATED, gateTouched, recordAtGates, throughGate, type GateLimits, type GateState } from './gate.ts';
 import type { Outcome } from './sender.ts';
 import { releaseNext } from './ordering.ts';
 import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
@@ -42,6 +43,19 @@ export interface Claimed {
     | 'orderedDelivery'
     | 'consecutiveFailures'
   >;
+  /** Its webhook's gate as it was when claimed. */
+  gate: GateState;
+}
+
+/** A delivery a worker wants to send: the instance, and how its job came. */
+export interface Wanted {
+  instanceId: string;
+  /** Its job runs again: it may take over an instance left SENDING. */
+  takeOver: boolean;
+  /** A retry's job: it may take a RETRYING instance. */
+  retry: boolean;
+  /** A person's re-trigger (MANUAL). */
+  manual?: boolean;
 }
 
 /**
@@ -50,38 +64,70 @@ export interface Claimed {
  * an instance waiting for its retry early); and SENDING ones whose job runs again
  * (`takeOver`: its worker died or failed before recording), which is how a crash
  * mid-send is recovered. Answers those taken (an instance asked for twice is taken
- * once), each with its webhook. An automatic delivery of a webhook that is no longer
- * active is not sent but held (PAUSED) or cancelled (turned off, deleted), as its
- * webhook's state says: a publish that read the webhook just before it changed loses
- * nothing and sends nothing. A MANUAL one (a person's re-trigger) is sent regardless.
+ * once), each with its webhook, and those whose webhook's gate is in force (a rate
+ * limit, an open circuit, a reduced window: see gate.ts), which are not taken here but
+ * must pass `claimThroughGate`.
+ *
+ * An automatic delivery of a webhook that is no longer active is not sent but held
+ * (PAUSED) or cancelled (turned off, deleted), as its webhook's state says: a publish
+ * that read the webhook just before it changed loses nothing and sends nothing. A
+ * MANUAL one (a person's re-trigger) is sent regardless.
  */
-export async function claim(wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean; manual?: boolean }>): Promise<Claimed[]> {
-  if (wanted.length === 0) return [];
+export async function claim(wanted: Wanted[]): Promise<{ claimed: Claimed[]; gated: Map<string, Wanted[]> }> {
+  const gated = new Map<string, Wanted[]>();
+  if (wanted.length === 0) return { claimed: [], gated };
   const takingOver = wanted.filter((w) => w.takeOver).map((w) => w.instanceId);
   if (takingOver.length > 0) await giveUpUnrecorded(takingOver);
-  const column = <T>(f: (w: (typeof wanted)[number]) => T) => wanted.map(f);
-  const rows = await query<ClaimRow>(Prisma.sql`
+  const rows = await query<ClaimRow>(claimSql(wanted, { gate: 'skip' }));
+  const byId = new Map(wanted.map((w) => [w.instanceId, w]));
+  for (const row of rows.filter((r) => r.status === 'GATED')) gated.set(row.webhook_id, [...(gated.get(row.webhook_id) ?? []), byId.get(row.id)!]);
+  return { claimed: claimedOf(rows), gated };
+}
+
+/** Passes a gated webhook's deliveries through its gate: those it lets go are claimed, the rest parked or told when to come back. */
+export function claimThroughGate(webhookId: string, wanted: Wanted[]) {
+  return throughGate(webhookId, wanted.map((w) => ({ ...w, manual: !!w.manual })), async (tx, pass) => claimedOf(await tx.$queryRaw<ClaimRow[]>(claimSql(pass, { gate: 'through' }))));
+}
+
+/**
+ * The claim statement. `skip`: instances of gated webhooks are left as they are and
+ * answered with status GATED; `through`: the caller holds the gate and takes them.
+ */
+function claimSql(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }): Prisma.Sql {
+  const column = <T>(f: (w: Wanted) => T) => wanted.map(f);
+  const open = gate === 'skip' ? Prisma.sql`NOT ${GATED}` : Prisma.sql`true`;
+  return Prisma.sql`
     WITH wanted AS (
       SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry, bool_or(manual) AS manual
       FROM unnest(${column((w) => w.instanceId)}::uuid[], ${column((w) => w.takeOver)}::boolean[], ${column((w) => w.retry)}::boolean[], ${column((w) => !!w.manual)}::boolean[])
         AS w(id, take_over, retry, manual) GROUP BY id),
+    candidates AS (
+      SELECT i.id, i.webhook_id, w.active OR wanted.manual AS go, w.paused_at IS NOT NULL AND w.deleted_at IS NULL AS paused,
+        NOT (w.active OR wanted.manual) OR ${open} AS open
+      FROM instance i JOIN wanted ON wanted.id = i.id JOIN webhook w ON w.id = i.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = i.webhook_id
+      WHERE i.status = 'PENDING' OR (wanted.retry AND i.status = 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')),
     locked AS (
-      SELECT i.id, w.active OR wanted.manual AS go, w.paused_at IS NOT NULL AND w.deleted_at IS NULL AS paused
-      FROM instance i JOIN wanted ON wanted.id = i.id JOIN webhook w ON w.id = i.webhook_id
-      WHERE i.status = 'PENDING' OR (wanted.retry AND i.status = 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')
-      ORDER BY i.id FOR UPDATE OF i),
+      SELECT i.id, c.go, c.paused FROM instance i JOIN candidates c ON c.id = i.id
+      WHERE c.open ORDER BY i.id FOR UPDATE OF i),
     changed AS (
       UPDATE instance i SET
         status = (CASE WHEN locked.go THEN 'SENDING' WHEN locked.paused THEN 'PAUSED' ELSE 'CANCELLED' END)::"InstanceStatus",
-        attempts = i.attempts + (CASE WHEN locked.go THEN 1 ELSE 0 END), held = false, next_attempt_at = NULL, updated_at = now(),
+        attempts = i.attempts + (CASE WHEN locked.go THEN 1 ELSE 0 END), held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
         last_message = CASE WHEN locked.go OR locked.paused THEN i.last_message ELSE 'cancelled: the webhook was turned off or deleted' END
-      FROM locked WHERE i.id = locked.id
+      FROM locked WHERE i.id = locked.id AND i.status IN ('PENDING', 'RETRYING', 'SENDING')
       RETURNING i.id, i.tenant_id, i.webhook_id, i.entity_id, i.status, i.attempts, i.payload)
     SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts, changed.payload,
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
-      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures
-    FROM changed JOIN webhook w ON w.id = changed.webhook_id,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent`);
+      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures,
+      COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window
+    FROM changed JOIN webhook w ON w.id = changed.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = changed.webhook_id,
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent
+    UNION ALL
+    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM candidates c WHERE NOT c.open`;
+}
+
+function claimedOf(rows: ClaimRow[]): Claimed[] {
   return rows.filter((r) => r.status === 'SENDING').map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
@@ -105,6 +151,7 @@ export async function claim(wanted: Array<{ instanceId: string; takeOver: boolea
       orderedDelivery: r.ordered_delivery,
       consecutiveFailures: r.consecutive_failures,
     },
+    gate: { failingAttempts: r.failing_attempts, openUntil: r.open_until, probeInstanceId: r.probe_instance_id, inFlightWindow: r.in_flight_window },
   }));
 }
 
@@ -153,6 +200,10 @@ interface ClaimRow {
   final_status_codes: number[];
   ordered_delivery: boolean;
   consecutive_failures: number;
+  failing_attempts: number;
+  open_until: Date | null;
+  probe_instance_id: string | null;
+  in_flight_window: number | null;
 }
 
 export interface Settlement {
@@ -163,7 +214,7 @@ export interface Settlement {
   outcome: Outcome;
 }
 
-export interface SettleLimits {
+export interface SettleLimits extends GateLimits {
   deactivateAfterFailures: number;
   minBackoffMs: number;
 }
@@ -182,7 +233,10 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     ...decide(s.outcome, { number: s.instance.attempts, trigger: s.trigger }, s.instance.webhook, { now, minBackoffMs: limits.minBackoffMs }),
   }));
   const sql = decided.length ? settleSql(decided) : null;
-  if (decided.every((d) => d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0)) {
+  const passed = decided.map((d) => ({ ...d.outcome, webhookId: d.instance.webhookId, tenantId: d.instance.tenantId, instanceId: d.instance.id, gate: d.instance.gate }));
+  const plain = (d: (typeof decided)[number], i: number) =>
+    d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);
+  if (decided.every(plain)) {
     await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
     return;
   }
@@ -193,6 +247,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     for (const d of decided) {
       if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
     }
+    await recordAtGates(tx, passed, limits);
     await countFailures(tx, decided, limits.deactivateAfterFailures, now);
     await completeDeliveries(tx, jobs);
   });
@@ -321,7 +376,7 @@ export async function requeue(instanceIds: string[]): Promise<number> {
   return db().$transaction(async (tx) => {
     const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>`
       WITH changed AS (
-        UPDATE instance SET status = 'PENDING', held = false, next_attempt_at = NULL, updated_at = now()
+        UPDATE instance SET status = 'PENDING', held = false, parked = false, next_attempt_at = NULL, updated_at = now()
         WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING' AND payload->>'url' IS NOT NULL
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;

@@ -3,6 +3,9 @@ import { db, type Tx } from '../db/client.ts';
 import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { enqueueDeliveries, queue } from '../queue/boss.ts';
 import { releaseNextOf } from './ordering.ts';
+import { WEBHOOK_STATE_QUEUE } from './gate.ts';
+
+export { WEBHOOK_STATE_QUEUE };
 
 /**
  * A webhook is ACTIVE (its deliveries are sent), PAUSED (matching events are still
@@ -17,7 +20,6 @@ import { releaseNextOf } from './ordering.ts';
  */
 export type WebhookState = 'ACTIVE' | 'PAUSED' | 'DISABLED';
 
-export const WEBHOOK_STATE_QUEUE = 'webhook-state';
 export const CONVERGE_STEP = 2000;
 /** A publish that read the old state commits within this; a second pass then catches what it recorded. */
 const STRAGGLER_PASS_MS = 10_000;
@@ -45,6 +47,11 @@ export async function changeState(tx: Tx, webhook: { id: string; tenantId: strin
         ? { active: false, pausedAt: now, deactivatedReason: reason, deactivatedAt: reason ? now : null }
         : { active: false, pausedAt: null };
   await tx.webhook.update({ where: { id: webhook.id }, data });
+  // A person resuming says the receiver is back: its circuit closes and any slow-down is forgotten.
+  if (to === 'ACTIVE') {
+    await tx.$executeRaw`UPDATE webhook_gate SET failing_attempts = 0, open_until = NULL, open_reason = NULL, probe_ms = 0, probe_instance_id = NULL, in_flight_window = NULL
+      WHERE webhook_id = ${webhook.id}::uuid`;
+  }
   await notify(tx, [{ k: 'webhook', t: webhook.tenantId, id: webhook.id }]);
   const changed = await converge(tx, webhook.id, CONVERGE_STEP);
   await convergeLater(tx, webhook.id, changed >= CONVERGE_STEP);
@@ -65,7 +72,7 @@ export async function converge(tx: Tx, webhookId: string, limit: number): Promis
   if (webhook.deleted || (!webhook.active && !webhook.paused)) {
     const cancelled = await tx.$queryRaw<unknown[]>`
       WITH changed AS (
-        UPDATE instance SET status = 'CANCELLED', held = false, next_attempt_at = NULL, updated_at = now(),
+        UPDATE instance SET status = 'CANCELLED', held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
           last_message = ${webhook.deleted ? 'cancelled: the webhook was deleted' : 'cancelled: the webhook was turned off'}
         WHERE id IN (
           (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
@@ -78,7 +85,7 @@ export async function converge(tx: Tx, webhookId: string, limit: number): Promis
     // Waiting deliveries are held; a RETRYING one keeps its attempts (its job finds it PAUSED and leaves it).
     const held = await tx.$queryRaw<unknown[]>`
       WITH changed AS (
-        UPDATE instance SET status = 'PAUSED', held = false, next_attempt_at = NULL, updated_at = now()
+        UPDATE instance SET status = 'PAUSED', held = false, parked = false, next_attempt_at = NULL, updated_at = now()
         WHERE id IN (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
         RETURNING id, tenant_id, webhook_id, status)
       ${NOTIFY_CHANGED_INSTANCES}`;
@@ -95,7 +102,18 @@ export async function converge(tx: Tx, webhookId: string, limit: number): Promis
     ORDER BY changed.id`;
   if (webhook.ordered) await releaseNextOf(tx, webhookId, [...new Set(released.map((r) => r.entity_id))]);
   else await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
-  return released.length;
+  // And what waited for its circuit to close, once it has.
+  const unparked = await tx.$queryRaw<Array<{ id: string; status: string }>>`
+    WITH changed AS (
+      UPDATE instance SET parked = false, updated_at = now()
+      WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT ${limit}) AND parked
+        AND NOT EXISTS (SELECT 1 FROM webhook_gate g WHERE g.webhook_id = ${webhookId}::uuid AND g.open_until IS NOT NULL)
+      RETURNING id, tenant_id, webhook_id, status)
+    SELECT changed.id::text AS id, changed.status::text AS status FROM changed,
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent
+    ORDER BY changed.id`;
+  await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING' })));
+  return Math.max(released.length, unparked.length);
 }
 
 /** Queues the rest of a state change: at once when a step was full, and a pass after publishes in flight have committed. */

@@ -6,9 +6,10 @@ import type { Logger } from '../logger.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
 import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, DELIVERIES_PER_JOB, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
 import { AddressGuard } from './guard.ts';
-import { claim, settle, type Claimed, type Settlement } from './instances.ts';
+import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wanted } from './instances.ts';
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
 import { convergeAll, WEBHOOK_STATE_QUEUE } from './webhookState.ts';
+import { isReceiverFailure, wakeProbe } from './gate.ts';
 import { buildRequest, storedRequest } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
@@ -49,12 +50,13 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
       for (const job of jobs) await closeBatch(job.data.batchId);
     },
   );
-  // Webhooks paused, resumed or turned off: the rest of their deliveries follow, step by step.
-  const stateWorker = await boss.work<{ webhookId: string }>(
+  // Webhooks paused, resumed or turned off, or whose circuit closed: the rest of their deliveries follow,
+  // step by step. An open circuit's probe is woken when its wait is over.
+  const stateWorker = await boss.work<{ webhookId: string; probe?: boolean }>(
     WEBHOOK_STATE_QUEUE,
-    { batchSize: 5, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
+    { batchSize: 5, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 },
     async (jobs) => {
-      for (const job of jobs) await convergeAll(job.data.webhookId);
+      for (const job of jobs) await (job.data.probe ? wakeProbe(job.data.webhookId) : convergeAll(job.data.webhookId));
     },
   );
   return {
@@ -89,7 +91,14 @@ class Dispatcher {
   /** Jobs failed back to the queue (they run again) while some of their instances were on their way: those are still recorded, the job is not completed. */
   private readonly givenUp = new Set<string>();
   private sending = 0;
-  private readonly webhooks = new Map<string, { sending: number; waiting: Unit[] }>();
+  /**
+   * Per webhook (job group): its requests on their way here, its instances waiting, until
+   * when its gate holds them back, and its failed attempts in a row here: at the circuit
+   * breaker's threshold it sends nothing more until those outcomes are recorded (and the
+   * circuit, open by then, is in force), so a receiver that refuses at once does not get
+   * a whole backlog's worth of attempts before the first of them is written.
+   */
+  private readonly webhooks = new Map<string, { sending: number; waiting: Unit[]; blockedUntil: number; timer?: NodeJS.Timeout; failingHere: number; awaitingGate?: Outcome }>();
   private waiting = 0;
   private startScheduled = false;
   private readonly outcomes: Outcome[] = [];
@@ -210,7 +219,7 @@ class Dispatcher {
   private webhookOf(job: Job) {
     const key = job.groupId ?? `job:${job.id}`;
     let webhook = this.webhooks.get(key);
-    if (!webhook) this.webhooks.set(key, (webhook = { sending: 0, waiting: [] }));
+    if (!webhook) this.webhooks.set(key, (webhook = { sending: 0, waiting: [], blockedUntil: 0, failingHere: 0 }));
     return webhook;
   }
 
@@ -223,10 +232,10 @@ class Dispatcher {
       for (const [key, webhook] of this.webhooks) {
         if (this.sending >= this.config.workerConcurrency) break;
         if (webhook.waiting.length === 0) {
-          if (webhook.sending === 0) this.webhooks.delete(key);
+          if (webhook.sending === 0 && !webhook.timer) this.webhooks.delete(key);
           continue;
         }
-        if (webhook.sending >= this.config.webhookConcurrency) continue;
+        if (webhook.sending >= this.config.webhookConcurrency || webhook.awaitingGate || webhook.blockedUntil > Date.now()) continue;
         ready.push(webhook.waiting.shift()!);
         webhook.sending += 1;
         this.sending += 1;
@@ -252,28 +261,60 @@ class Dispatcher {
   }
 
   private async claimAndSend(units: Unit[]): Promise<void> {
-    let claimed: Claimed[];
+    const wanted = (u: Unit): Wanted => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry, manual: u.job.data.trigger === 'MANUAL' });
+    const claimed: Claimed[] = [];
+    /** Units the gate holds back (rate limit, in-flight places): they wait here again, their webhook blocked until `retryAt`. */
+    const held: Array<{ units: Unit[]; retryAt: Date }> = [];
     try {
       // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
-      claimed = await claim(units.map((u) => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry, manual: u.job.data.trigger === 'MANUAL' })));
+      const plain = await claim(units.map(wanted));
+      claimed.push(...plain.claimed);
+      // Webhooks whose gate is in force: each passes its own, one transaction each.
+      await Promise.all(
+        [...plain.gated].map(async ([webhookId, gatedWanted]) => {
+          const passed = await claimThroughGate(webhookId, gatedWanted);
+          claimed.push(...passed.claimed);
+          const waiting = new Set(passed.waiting);
+          if (waiting.size) held.push({ units: units.filter((u) => waiting.has(u.instanceId)), retryAt: new Date(Date.now() + passed.retryInMs!) });
+        }),
+      );
     } catch (error) {
       for (const unit of units) this.release(unit);
       await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
       this.done(units);
       return;
     }
+    const heldBack = new Set(held.flatMap((h) => h.units));
+    for (const { units: back, retryAt } of held) this.holdBack(back, retryAt);
     const byId = new Map(claimed.map((c) => [c.id, c]));
     for (const unit of units) {
+      if (heldBack.has(unit)) continue;
       const instance = byId.get(unit.instanceId);
       byId.delete(unit.instanceId);
       if (instance) {
         void this.send(unit, instance);
       } else {
-        // Not claimed: delivered, cancelled, waiting for its retry, or being sent by someone else. Nothing to send.
+        // Not claimed: delivered, cancelled, waiting for its retry or its circuit (parked), or being sent by someone else. Nothing to send.
         this.release(unit);
         this.record({ job: unit.job });
       }
     }
+  }
+
+  /** Units the gate did not let through yet: back to the front of their webhook's line, which waits until `retryAt`. */
+  private holdBack(units: Unit[], retryAt: Date): void {
+    const webhook = this.webhookOf(units[0]!.job);
+    webhook.waiting.unshift(...units);
+    this.waiting += units.length;
+    webhook.blockedUntil = Math.max(webhook.blockedUntil, retryAt.getTime());
+    const wakeAtTheEnd = () => {
+      webhook.timer = undefined;
+      if (this.stopping) return;
+      if (webhook.blockedUntil > Date.now()) webhook.timer = setTimeout(wakeAtTheEnd, webhook.blockedUntil - Date.now());
+      else this.startWaiting();
+    };
+    webhook.timer ??= setTimeout(wakeAtTheEnd, Math.max(1, webhook.blockedUntil - Date.now()));
+    for (const unit of units) this.release(unit);
   }
 
   private async send(unit: Unit, instance: Claimed): Promise<void> {
@@ -290,8 +331,12 @@ class Dispatcher {
       this.done([unit]);
       return;
     }
+    const webhook = this.webhookOf(unit.job);
+    const outcome: Outcome = { job: unit.job, settlement };
+    if (settlement.outcome.ok) webhook.failingHere = 0;
+    else if (isReceiverFailure(settlement.outcome) && (webhook.failingHere += 1) >= this.config.breakerFailures) webhook.awaitingGate ??= outcome;
     this.release(unit);
-    this.record({ job: unit.job, settlement });
+    this.record(outcome);
   }
 
   /** Queues an outcome; outcomes that arrive while a group is being written go in the next group. */
@@ -315,8 +360,22 @@ class Dispatcher {
           this.done([one]);
         }
       }
+      this.gateRecorded(group);
     }
     this.writing = false;
+  }
+
+  /** A webhook that stopped at the breaker's threshold here goes on once its failures are recorded: its gate decides from now on. */
+  private gateRecorded(group: Outcome[]): void {
+    let any = false;
+    for (const outcome of group) {
+      const webhook = this.webhooks.get(outcome.job.groupId ?? `job:${outcome.job.id}`);
+      if (webhook?.awaitingGate !== outcome) continue;
+      webhook.awaitingGate = undefined;
+      webhook.failingHere = 0;
+      any = true;
+    }
+    if (any) this.startWaiting();
   }
 
   /** Records a group's outcomes, completing the jobs whose last open instances they are, in one transaction. */
@@ -399,6 +458,7 @@ class Dispatcher {
         .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
         .catch(() => undefined);
     }
+    for (const webhook of this.webhooks.values()) clearTimeout(webhook.timer);
     if (this.open.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     clearInterval(this.heartbeat);
   }

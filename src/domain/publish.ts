@@ -175,12 +175,15 @@ function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
     created_at: i.createdAt,
     updated_at: i.updatedAt,
   }));
+  // Explicit columns: a column added later takes its default rather than a NULL from the record.
+  const eventColumns = Prisma.raw(Object.keys(eventRows[0]!).join(', '));
+  const instanceColumns = Prisma.raw(Object.keys(instanceRows[0] ?? { id: null }).join(', '));
   return Prisma.sql`
     WITH stored AS (
-      INSERT INTO event SELECT * FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
+      INSERT INTO event (${eventColumns}) SELECT ${eventColumns} FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
       RETURNING id, tenant_id, topic),
     changed AS (
-      INSERT INTO instance SELECT * FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
+      INSERT INTO instance (${instanceColumns}) SELECT ${instanceColumns} FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
       RETURNING id, tenant_id, webhook_id, status)
     SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
       + (SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified)`;
@@ -226,7 +229,7 @@ async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics
  * Ordered webhooks: an instance waits (held, no job) while an earlier one of the same
  * entity is on its way, including earlier ones in this same publish.
  */
-async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
+export async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
   const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
   const busy = new Map<string, boolean>();
   const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status === 'PENDING').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
@@ -275,6 +278,7 @@ export function instanceRow(tenantId: string, webhook: { id: string; paused?: bo
     entityId: event.entityId,
     status: webhook.paused ? 'PAUSED' : 'PENDING',
     held: false,
+    parked: false,
     attempts: 0,
     nextAttemptAt: null,
     payload: {},

@@ -61,6 +61,8 @@ export interface WebhookInput {
   /** Delays before attempts 2, 3, …; null or empty: exponential backoff. */
   retryScheduleMs?: number[] | null;
   finalStatusCodes?: number[] | null;
+  /** Null clears it. */
+  rateLimit?: { perSecond?: number | null; maxInFlight?: number | null } | null;
   orderedDelivery?: boolean | null;
   batchWindowMs?: number | null;
   batchMaxSize?: number | null;
@@ -453,6 +455,8 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
   range('timeoutMs', timeoutMs, 1000, 30_000, 'milliseconds');
   const retry = resolveRetry(problems, input, current, limits);
   const finalStatusCodes = input.finalStatusCodes != null ? checkFinalStatusCodes(problems, input.finalStatusCodes) : (current?.finalStatusCodes ?? []);
+  const rateLimit =
+    input.rateLimit !== undefined ? checkRateLimit(problems, input.rateLimit) : { rateLimitPerSecond: current?.rateLimitPerSecond ?? null, rateLimitInFlight: current?.rateLimitInFlight ?? null };
   const orderedDelivery = pick('orderedDelivery', false);
   const batchWindowMs = input.batchWindowMs !== undefined ? input.batchWindowMs : (current?.batchWindowMs ?? null);
   const batchMaxSize = pick('batchMaxSize', 100);
@@ -483,7 +487,20 @@ function resolve(problems: Problems, input: WebhookInput, current: Webhook | und
     timeoutMs,
     ...retry,
     finalStatusCodes,
+    ...rateLimit,
   };
+}
+
+/** A rate limit: requests per second (0.01–10000) and/or requests in flight at once (1–1000); null: none. */
+function checkRateLimit(problems: Problems, limit: WebhookInput['rateLimit']) {
+  const perSecond = limit?.perSecond ?? null;
+  const maxInFlight = limit?.maxInFlight ?? null;
+  if (limit && perSecond === null && maxInFlight === null) problems.add('input.rateLimit', 'give perSecond, maxInFlight or both (or rateLimit: null for no limit)');
+  if (perSecond !== null && !(Number.isFinite(perSecond) && perSecond >= 0.01 && perSecond <= 10_000)) {
+    problems.add('input.rateLimit.perSecond', `must be from 0.01 to 10000 requests per second (got ${perSecond})`);
+  }
+  if (maxInFlight !== null) rangeCheck(problems)('rateLimit.maxInFlight', maxInFlight, 1, 1000, 'requests at once');
+  return { rateLimitPerSecond: perSecond, rateLimitInFlight: maxInFlight };
 }
 
 /**

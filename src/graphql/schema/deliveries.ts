@@ -69,6 +69,15 @@ builder.prismaObject('Attempt', {
   }),
 });
 
+/** Why an instance waits, in words, from what it says about itself (its webhook's gate says more: Webhook.circuit). */
+function waitingReason(i: { status: string; held: boolean; parked: boolean; nextAttemptAt: Date | null }): string | null {
+  if (i.status === 'PAUSED') return 'held while its webhook is paused: sent when it resumes';
+  if (i.parked) return "its webhook's receiver keeps failing: it waits while Herald probes with one delivery at a time, and goes once one succeeds";
+  if (i.held) return 'waiting for an earlier delivery of the same entity (ordered delivery)';
+  if (i.status === 'RETRYING') return i.nextAttemptAt ? `retrying at ${i.nextAttemptAt.toISOString()}` : 'retrying';
+  return null;
+}
+
 export const InstanceRef = builder.prismaObject('Instance', {
   ...READERS,
   description: 'One delivery of one event to one webhook, with every attempt.',
@@ -80,6 +89,12 @@ export const InstanceRef = builder.prismaObject('Instance', {
     status: t.expose('status', { ...ALSO_PUBLISHERS, type: StatusEnum }),
     attempts: t.exposeInt('attempts'),
     held: t.exposeBoolean('held', { description: 'Waiting for an earlier delivery of the same entity (ordered webhooks).' }),
+    parked: t.exposeBoolean('parked', { description: "Waiting for its webhook's circuit to close (its receiver keeps failing): sent when a probe succeeds." }),
+    waitingReason: t.string({
+      nullable: true,
+      description: 'Why it is not on its way yet, when it waits (PENDING, RETRYING or PAUSED).',
+      resolve: (i) => waitingReason(i),
+    }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
     lastMessage: t.exposeString('lastMessage', { nullable: true }),

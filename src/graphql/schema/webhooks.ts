@@ -5,6 +5,8 @@ import { secretHint } from '../../delivery/signing.ts';
 import { open } from '../../crypto/secrets.ts';
 import { retryDelays } from '../../delivery/retry.ts';
 import { heldCount, stateOf } from '../../delivery/webhookState.ts';
+import { circuitOf } from '../../delivery/gate.ts';
+import { MAX_REPLAY, replayEvents } from '../../domain/replay.ts';
 import {
   addCondition,
   createWebhook,
@@ -47,6 +49,32 @@ const WebhookStateEnum = builder.enumType({ ACTIVE: 'ACTIVE', PAUSED: 'PAUSED', 
   name: 'WebhookState',
   description:
     'ACTIVE: deliveries are sent. PAUSED: matching events are still recorded for it (PAUSED instances) and sent when it resumes; Herald pauses a webhook whose deliveries keep failing. DISABLED: it takes no events.',
+});
+
+const RateLimit = builder.simpleObject('RateLimit', {
+  description: 'Limits that hold for the whole deployment, however many worker processes run. Deliveries over them wait (PENDING), never fail because of them.',
+  fields: (t) => ({
+    perSecond: t.float({ nullable: true, description: 'Requests per second at most.' }),
+    maxInFlight: t.int({ nullable: true, description: 'Requests on their way at once at most.' }),
+  }),
+});
+const RateLimitInput = builder.inputType('RateLimitInput', {
+  fields: (t) => ({
+    perSecond: t.float({ description: 'Requests per second at most (0.01–10000).' }),
+    maxInFlight: t.int({ description: 'Requests on their way at once at most (1–1000).' }),
+  }),
+});
+const Circuit = builder.simpleObject('WebhookCircuit', {
+  description:
+    "How Herald treats the webhook's receiver now. After HERALD_BREAKER_FAILURES failed attempts in a row, or when it answers 429/503 with Retry-After, the circuit opens: deliveries wait (parked) and one probe goes at growing intervals; the first success closes it. 429, 502, 503 and 504 also halve the requests kept in flight (inFlightLimit); each success adds one back.",
+  fields: (t) => ({
+    open: t.boolean(),
+    failingAttempts: t.int({ description: 'Failed attempts in a row (network errors, 5xx, 408, 429).' }),
+    reason: t.string({ nullable: true }),
+    nextProbeAt: t.field({ type: 'DateTime', nullable: true, description: 'While open: when the next probe may go.' }),
+    inFlightLimit: t.int({ nullable: true, description: 'Requests in flight allowed since the receiver asked to slow down; null: not reduced.' }),
+    parkedDeliveries: t.int({ description: 'Deliveries waiting for it to close.' }),
+  }),
 });
 
 const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement({
@@ -114,6 +142,12 @@ export const WebhookRef = builder.prismaObject('Webhook', {
       resolve: (w) => retryDelays(w),
     }),
     finalStatusCodes: t.exposeIntList('finalStatusCodes', { description: 'Answers that fail a delivery at once instead of retrying it (410 Gone always does, and pauses the webhook).' }),
+    rateLimit: t.field({
+      type: RateLimit,
+      nullable: true,
+      resolve: (w) => (w.rateLimitPerSecond === null && w.rateLimitInFlight === null ? null : { perSecond: w.rateLimitPerSecond, maxInFlight: w.rateLimitInFlight }),
+    }),
+    circuit: t.field({ type: Circuit, resolve: (w) => circuitOf(w.id) }),
     failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'When its current run of failed deliveries began; null once one succeeds.' }),
     consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed deliveries in a row (after all their attempts); at HERALD_DEACTIVATE_AFTER_FAILURES, Herald pauses the webhook.' }),
     batchWindowMs: t.exposeInt('batchWindowMs', { nullable: true, description: 'Events are collected this long and sent as one request; null: each event alone.' }),
@@ -183,6 +217,7 @@ function webhookInputFields(required: boolean) {
     }),
     backoffBaseMs: t.int({ description: 'Exponential backoff: first retry delay; doubles each attempt (with jitter). Default 30000. Setting it (or backoffCapMs) chooses exponential backoff.' }),
     backoffCapMs: t.int({ description: 'Exponential backoff: longest retry delay. Default 3600000.' }),
+    rateLimit: t.field({ type: RateLimitInput, description: 'Requests per second and/or in flight at most, for the whole deployment; null: none (the default).' }),
     finalStatusCodes: t.intList({ description: 'Status codes (300–599) that fail a delivery at once instead of retrying it, e.g. [400, 401, 422]. Default none: every non-2xx answer and network error is retried.' }),
     orderedDelivery: t.boolean({ description: 'Deliver events of one entity in order (default false); other entities are not held up.' }),
     batchWindowMs: t.int({ description: 'Batching: collect events this long (100–3600000 ms) and send them as one request; null turns it off.' }),
@@ -305,6 +340,34 @@ builder.mutationField('resumeWebhook', (t) =>
       const webhook = await setWebhookState(tenantOf(ctx), String(id), 'ACTIVE');
       return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
     },
+  }),
+);
+
+const ReplayFilter = builder.inputType('ReplayFilter', {
+  fields: (t) => ({
+    since: t.field({ type: 'DateTime', required: true, description: 'Events stored at or after this.' }),
+    until: t.field({ type: 'DateTime', description: 'Events stored before this (default: now).' }),
+    eventTypes: t.stringList({ description: 'Only these event types (`topic.action` or `topic.*`) of those the webhook takes.' }),
+    entityId: t.string({ description: 'Only events of this entity.' }),
+  }),
+});
+const ReplayResult = builder.simpleObject('ReplayResult', {
+  fields: (t) => ({
+    matched: t.int({ description: `Stored events in the range that the webhook takes (as if published now: event type, conditions) and never received (at most ${MAX_REPLAY}).` }),
+    created: t.int({ description: 'Deliveries created (0 for a dry run).' }),
+    more: t.boolean({ description: `More than ${MAX_REPLAY} match: call again to go on (nothing replayed is replayed twice).` }),
+    dryRun: t.boolean(),
+  }),
+});
+
+builder.mutationField('replayEvents', (t) =>
+  t.field({
+    type: ReplayResult,
+    description:
+      'Creates deliveries for stored events this webhook never received (a new webhook backfilled, one that was off), matched as if published now; each event at most once. dryRun answers the count and changes nothing. A paused webhook holds them.',
+    authScopes: { manage: true },
+    args: { webhookId: t.arg.id({ required: true }), filter: t.arg({ type: ReplayFilter, required: true }), dryRun: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, { webhookId, filter, dryRun }, ctx) => replayEvents(tenantOf(ctx), String(webhookId), filter, { dryRun: dryRun ?? false }),
   }),
 );
 

@@ -13,6 +13,7 @@ import { connectDatabase, db, disconnectDatabase, loudLogSettings } from './db/c
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate, migrationNames } from './db/migrate.ts';
 import { bootstrapDefaultTenant } from './domain/tenants.ts';
+import { ensureBuiltInTopics } from './alerts/herald.ts';
 import { resealSecrets } from './domain/webhooks.ts';
 import { loadKeys, useKeys } from './crypto/secrets.ts';
 import type { Context } from './graphql/context.ts';
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const resealed = await resealSecrets();
   if (resealed > 0) log.info({ webhooks: resealed }, 'sealed webhook secrets with the current key');
   const bootstrap = await bootstrapDefaultTenant(config.bootstrapKey);
+  await ensureBuiltInTopics();
   if (bootstrap.created) log.info('created tenant "default" with an ADMIN key');
   const boss: PgBoss = await startQueue(databaseUrl, log);
   // Every role listens: api processes stream changes to subscribers, workers are woken by new deliveries.

@@ -267,6 +267,8 @@ describe('the dashboard', () => {
 
     await row.getByRole('button', { name: 'Pause' }).click();
     await row.getByText('0 deliveries held').waitFor();
+    // The row turns at once; publish once the pause is saved.
+    await expect.poll(async () => (await herald.ok(`{ webhooks { edges { node { state } } } }`)).webhooks.edges[0].node.state).toBe('PAUSED');
     await publish('Completed', 'held-1');
     await row.getByText('1 delivery held').waitFor();
     await row.getByRole('button', { name: 'Discard held' }).click();
@@ -338,6 +340,37 @@ describe('the dashboard', () => {
       });
       expect(overflow.by, `#/${section} is wider than the phone (${overflow.culprit})`).toBeLessThanOrEqual(0);
     }
+  });
+
+  it("starts an alert from a preset on Herald's own events, and replays what it missed after counting it", async () => {
+    const inboxUrl = (await herald.ok(`{ inboxes { edges { node { url } } } }`)).inboxes.edges[0].node.url as string;
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('link', { name: 'New webhook' }).click();
+    await page.getByLabel('Start from').selectOption('Alert me — Slack: a webhook is failing, paused or recovered');
+    expect(await page.getByLabel('Label', { exact: true }).inputValue()).toBe('Alert Slack about webhooks');
+    await page.getByLabel('URL', { exact: true }).fill(inboxUrl);
+    await page.getByLabel('Active (sends deliveries)').check();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect.poll(() => page.getByTestId('secret').textContent()).toMatch(/^whsec_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('heading', { name: 'Webhook: Alert Slack about webhooks' }).waitFor();
+    const { webhooks } = await herald.ok(`{ webhooks { edges { node { label events payloadMode template } } } }`);
+    const alert = webhooks.edges.find((e: any) => e.node.label === 'Alert Slack about webhooks').node;
+    expect(alert.events).toContain('herald.webhook_deactivated');
+    expect(alert.payloadMode).toBe('CUSTOM');
+
+    // The pause and resume earlier in this run are stored events it never received.
+    expect(await page.getByTestId('webhook-state').textContent()).toBe('Active');
+    expect(await page.getByTestId('webhook-circuit').textContent()).toBe('Answering');
+    await page.getByRole('button', { name: 'Count' }).click();
+    const counted = await page.getByRole('status').filter({ hasText: 'stored events it takes' }).textContent();
+    const matched = Number(/^(\d+)/.exec(counted!)![1]);
+    expect(matched).toBeGreaterThanOrEqual(2);
+    await page.getByRole('button', { name: `Replay ${matched}` }).click();
+    await page.getByRole('status').filter({ hasText: `${matched} deliveries created` }).waitFor();
+    const { instances } = await herald.ok(`{ instances(first: 50) { edges { node { status event { topic action } } } } }`);
+    const replayed = instances.edges.filter((e: any) => e.node.event.topic === 'herald');
+    expect(replayed.map((e: any) => e.node.event.action)).toEqual(expect.arrayContaining(['webhook_paused', 'webhook_resumed']));
   });
 
   it('threw no error in the page', () => {

@@ -120,6 +120,16 @@ describe("a failing receiver's circuit and the receiver's own limits", () => {
     }
   });
 
+  it('a delivery waiting under a rate limit is PENDING and says why; none fails because of it', async () => {
+    const receiver = await Receiver.start();
+    const w = await hook(receiver.url, { rateLimit: { perSecond: 2 } });
+    const ids = await publish(w.topic, 6);
+    const last = (await t.ok('query($id: ID!) { instance(id: $id) { status waitingReason } }', { id: ids.at(-1) })).instance;
+    expect(last).toEqual({ status: 'PENDING', waitingReason: "in turn, under the webhook's rate limit (2 per second)" });
+    await completed(ids);
+    expect(receiver.received).toHaveLength(6);
+  });
+
   it('maxInFlight holds: never more requests on their way at once than allowed', async () => {
     let inFlight = 0;
     let most = 0;

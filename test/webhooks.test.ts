@@ -184,7 +184,7 @@ describe('webhooks', () => {
     const base = { label: 'Bad', events: ['delegate.created'], url: 'https://x.example/h' };
     const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
       ['no label', { label: ' ' }, 'input.label', /must not be empty/],
-      ['an unknown topic', { events: ['invoice.created'] }, 'input.events[0]', /unknown topic "invoice"; topics: delegate, enrollment, user/],
+      ['an unknown topic', { events: ['invoice.created'] }, 'input.events[0]', /unknown topic "invoice"; topics: delegate, enrollment, herald, user/],
       ['an unknown action', { events: ['user.completed'] }, 'input.events[0]', /topic user has no action "completed"; its actions: created, updated, deleted \(or \* for all\)/],
       ['an event type that is not topic.action', { events: ['created'] }, 'input.events[0]', /expected topic\.action/],
       ['an unknown trigger topic', { events: null, triggers: [{ topic: 'invoice', trigger: 'CREATE' }] }, 'input.triggers[0].topic', /unknown topic "invoice"/],

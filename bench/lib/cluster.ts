@@ -152,7 +152,11 @@ export async function publish(herald: Herald, topic: string, entityIds: string[]
       const data = await herald.gql(PUBLISH, { inputs });
       return data.publishEvents.flatMap((p: { instances: Array<{ id: string }> }) => p.instances.map((i) => i.id));
     } catch (error) {
-      if (Date.now() > retryUntil) throw error;
+      if (Date.now() > retryUntil) {
+        // Say why: the server's state and its last words, not only the refused connection.
+        const tail = herald.output().split('\n').slice(-15).join('\n');
+        throw new Error(`publishing failed (server ${herald.alive ? 'running' : 'NOT running'}): ${(error as Error).message}\n--- server output ---\n${tail}`, { cause: error });
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -6,6 +6,7 @@ import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts'
 import { Prisma } from '../generated/prisma/client.ts';
 import { decide, type Decision } from './retry.ts';
 import { changeState } from './webhookState.ts';
+import { HERALD_TOPIC, raise } from '../alerts/herald.ts';
 import { GATED, gateTouched, recordAtGates, throughGate, type GateLimits, type GateState } from './gate.ts';
 import type { Outcome } from './sender.ts';
 import { releaseNext } from './ordering.ts';
@@ -45,6 +46,8 @@ export interface Claimed {
   >;
   /** Its webhook's gate as it was when claimed. */
   gate: GateState;
+  /** Its webhook takes Herald's own events: its failures raise no instance_failed (no alert about an alert). */
+  takesAlerts: boolean;
 }
 
 /** A delivery a worker wants to send: the instance, and how its job came. */
@@ -119,11 +122,12 @@ function claimSql(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }): Pri
     SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts, changed.payload,
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
       w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures,
-      COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window
+      COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window,
+      ${HERALD_TOPIC} = ANY(w.topics) AS takes_alerts
     FROM changed JOIN webhook w ON w.id = changed.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = changed.webhook_id,
       LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent
     UNION ALL
-    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM candidates c WHERE NOT c.open`;
 }
 
@@ -152,6 +156,7 @@ function claimedOf(rows: ClaimRow[]): Claimed[] {
       consecutiveFailures: r.consecutive_failures,
     },
     gate: { failingAttempts: r.failing_attempts, openUntil: r.open_until, probeInstanceId: r.probe_instance_id, inFlightWindow: r.in_flight_window },
+    takesAlerts: r.takes_alerts,
   }));
 }
 
@@ -204,6 +209,7 @@ interface ClaimRow {
   open_until: Date | null;
   probe_instance_id: string | null;
   in_flight_window: number | null;
+  takes_alerts: boolean;
 }
 
 export interface Settlement {
@@ -249,6 +255,12 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     }
     await recordAtGates(tx, passed, limits);
     await countFailures(tx, decided, limits.deactivateAfterFailures, now);
+    await raise(
+      tx,
+      decided
+        .filter((d) => d.status === 'FAILED' && d.why !== 'not-automatic' && !d.instance.takesAlerts)
+        .map((d) => ({ tenantId: d.instance.tenantId, action: 'instance_failed' as const, webhookId: d.instance.webhookId, instanceId: d.instance.id })),
+    );
     await completeDeliveries(tx, jobs);
   });
 }
@@ -299,17 +311,27 @@ async function countFailures(tx: Tx, decided: Array<Settlement & Decision>, paus
     if (lastSuccess < 0 && failedSince.length === 0) continue;
     const reset = lastSuccess >= 0;
     const failed = failedSince.length;
-    const [after] = await tx.$queryRaw<Array<{ count: number; active: boolean }>>`
-      UPDATE webhook SET
-        consecutive_failures = CASE WHEN ${reset} THEN ${failed}::int ELSE consecutive_failures + ${failed}::int END,
-        failing_since = CASE WHEN ${failed}::int = 0 THEN NULL WHEN ${reset} THEN now() ELSE COALESCE(failing_since, now()) END
-      WHERE id = ${webhookId}::uuid RETURNING consecutive_failures AS count, active`;
-    if (!after || failed === 0 || !after.active) continue;
+    const [after] = await tx.$queryRaw<Array<{ count: number; before: number; active: boolean }>>`
+      UPDATE webhook w SET
+        consecutive_failures = CASE WHEN ${reset} THEN ${failed}::int ELSE w.consecutive_failures + ${failed}::int END,
+        failing_since = CASE WHEN ${failed}::int = 0 THEN NULL WHEN ${reset} THEN now() ELSE COALESCE(w.failing_since, now()) END
+      FROM (SELECT id, consecutive_failures AS before FROM webhook WHERE id = ${webhookId}::uuid FOR UPDATE) b
+      WHERE w.id = b.id RETURNING w.consecutive_failures AS count, b.before, w.active`;
+    if (!after) continue;
+    const tenantId = list[0]!.instance.tenantId;
+    // Alerts: failing at half the pause threshold, recovered once a success follows that.
+    const half = Math.floor(pauseAfter / 2);
+    const lowest = reset ? 0 : after.before;
+    if (reset && after.before >= half && half > 0) await raise(tx, [{ tenantId, action: 'webhook_recovered', webhookId }]);
+    if (half > 0 && half < pauseAfter && lowest < half && after.count >= half && after.active) {
+      await raise(tx, [{ tenantId, action: 'webhook_failing', webhookId, reason: `${half} deliveries in a row failed (the last: ${failedSince[half - lowest - 1]!.outcome.message.slice(0, 200)}); at ${pauseAfter} Herald pauses it` }]);
+    }
+    if (failed === 0 || !after.active) continue;
     const before = after.count - failed;
     if (before < pauseAfter && after.count >= pauseAfter) {
       const last = failedSince[pauseAfter - before - 1]!;
       const reason = `${pauseAfter} deliveries in a row failed (the last: ${last.outcome.message.slice(0, 200)})`;
-      await pauseForFailing(tx, { id: webhookId, tenantId: list[0]!.instance.tenantId }, reason, { holdFailedRun: true });
+      await pauseForFailing(tx, { id: webhookId, tenantId }, reason, { holdFailedRun: true });
     }
   }
 }
@@ -333,6 +355,7 @@ async function pauseForFailing(tx: Tx, webhook: { id: string; tenantId: string }
       ${NOTIFY_CHANGED_INSTANCES}`;
   }
   await changeState(tx, webhook, 'PAUSED', { reason });
+  await raise(tx, [{ tenantId: webhook.tenantId, action: 'webhook_deactivated', webhookId: webhook.id }]);
 }
 
 /** An attempt row's fields for an outcome. */

@@ -10,6 +10,8 @@ import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wa
 import { BATCH_QUEUE, closeBatch } from './batching.ts';
 import { convergeAll, WEBHOOK_STATE_QUEUE } from './webhookState.ts';
 import { isReceiverFailure, wakeProbe } from './gate.ts';
+import { ALERT_QUEUE, alertEvent, type Alert } from '../alerts/herald.ts';
+import { publishEvents } from '../domain/publish.ts';
 import { buildRequest, storedRequest } from './request.ts';
 import { sharedSender, type Sender } from './sender.ts';
 
@@ -59,9 +61,17 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
       for (const job of jobs) await (job.data.probe ? wakeProbe(job.data.webhookId) : convergeAll(job.data.webhookId));
     },
   );
+  // Herald's own happenings, published as events of its built-in topic once what they tell has committed.
+  const alertWorker = await boss.work<Alert>(ALERT_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) {
+      const input = await alertEvent(job.data, job.id);
+      if (input) await publishEvents(job.data.tenantId, [input], config, 'inputs', { internal: true });
+    }
+  });
   return {
     sender,
     async stop() {
+      await boss.offWork(ALERT_QUEUE, { id: alertWorker, wait: true });
       feed.off('change', onChange);
       feed.off('reconnected', onReconnect);
       await boss.offWork(BATCH_QUEUE, { id: batchWorker, wait: true });

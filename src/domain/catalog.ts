@@ -1,6 +1,6 @@
 import { query } from '../db/client.ts';
 import { Prisma, type FieldType } from '../generated/prisma/client.ts';
-import { BUILT_IN_ACTIONS } from './topics.ts';
+import { topicActions } from './topics.ts';
 import type { TopicShape } from './payload.ts';
 
 /** A topic as webhook validation and rendering need it. */
@@ -14,13 +14,14 @@ export interface TopicRow {
   key: string;
   resourceUrlTemplate: string | null;
   customActions: string[];
+  builtIn: boolean;
   fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }>;
 }
 
 /** A subquery: the tenant's topics with their field catalogs as one JSON array (so a caller can read more in the same query). */
 export function topicsJson(tenantId: string): Prisma.Sql {
   return Prisma.sql`
-    SELECT COALESCE(json_agg(json_build_object('key', t.key, 'resourceUrlTemplate', t.resource_url_template, 'customActions', t.custom_actions,
+    SELECT COALESCE(json_agg(json_build_object('key', t.key, 'resourceUrlTemplate', t.resource_url_template, 'customActions', t.custom_actions, 'builtIn', t.built_in,
       'fields', COALESCE((SELECT json_agg(json_build_object('path', f.path, 'type', f.type, 'values', f.values, 'mergeTag', f.merge_tag) ORDER BY f.position)
         FROM topic_field f WHERE f.topic_id = t.id), '[]'))), '[]')
     FROM topic t WHERE t.tenant_id = ${tenantId}::uuid`;
@@ -39,7 +40,7 @@ export function topicMap(topics: TopicRow[]): Map<string, TopicInfo> {
       {
         key: t.key,
         resourceUrlTemplate: t.resourceUrlTemplate,
-        actions: [...BUILT_IN_ACTIONS, ...t.customActions],
+        actions: topicActions(t),
         fields: t.fields,
         mergeTags: t.fields.filter((f) => f.mergeTag).map((f) => ({ tag: f.mergeTag!, path: f.path })),
       },

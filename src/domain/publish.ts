@@ -14,6 +14,7 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from './problems.ts';
 import { isUniqueViolation } from './topics.ts';
 import { treeOf } from './webhooks.ts';
+import { HERALD_TOPIC } from '../alerts/herald.ts';
 
 export interface PublishInput extends EventInput {
   idempotencyKey?: string | null;
@@ -34,13 +35,21 @@ export const MAX_BATCH = 1000;
  * jobs that carry them (up to DELIVERIES_PER_JOB of one webhook each) in one
  * transaction. Once this returns, nothing is lost.
  */
-export async function publishEvents(tenantId: string, inputs: PublishInput[], limits: { maxEventBytes: number }, at = 'inputs'): Promise<Published[]> {
+export async function publishEvents(
+  tenantId: string,
+  inputs: PublishInput[],
+  limits: { maxEventBytes: number },
+  at = 'inputs',
+  { internal = false }: { internal?: boolean } = {},
+): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
   // The webhooks of the topics named (unknown topics are refused below and match none).
   const { topics, webhooks } = await readCatalog(tenantId, [...new Set(inputs.map((i) => i.topic))]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
+    // Only Herald raises the events of its own topic (alerts.ts).
+    if (input.topic === HERALD_TOPIC && !internal) problems.add(`${where}.event.topic`, `"${HERALD_TOPIC}" events are raised by Herald itself (webhooks paused, failing, recovered; deliveries failed); publish your own topics`);
     const event = checkEvent(problems, `${where}.event`, input, topics);
     const size = Buffer.byteLength(JSON.stringify([input.data ?? null, input.previous ?? null]));
     if (size > limits.maxEventBytes) problems.add(`${where}.event.data`, `the event's data is ${size} bytes; at most ${limits.maxEventBytes} are allowed (HERALD_MAX_EVENT_BYTES)`);

@@ -3,6 +3,7 @@ import { db } from '../db/client.ts';
 import { SETUP_LOCK } from '../db/migrate.ts';
 import type { Environment, Tenant } from '../generated/prisma/client.ts';
 import { Problems, text } from './problems.ts';
+import { builtInTopics } from '../alerts/herald.ts';
 
 export const ENVIRONMENTS: Environment[] = ['SANDBOX', 'PRODUCTION'];
 
@@ -24,6 +25,7 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
       name,
       environment: input.environment,
       apiKeys: { create: { name: keyName, role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
+      topics: builtInTopics(),
     },
     include: { apiKeys: true },
   });
@@ -45,6 +47,7 @@ export async function bootstrapDefaultTenant(bootstrapKey?: string): Promise<{ c
         name: 'default',
         environment: 'PRODUCTION',
         apiKeys: { create: { name: 'bootstrap', role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
+        topics: builtInTopics(),
       },
     });
     return { created: true, key: bootstrapKey ? undefined : secret.key };

@@ -4,6 +4,7 @@ import { FieldType, Prisma, type Topic } from '../generated/prisma/client.ts';
 import { pathProblem } from './event.ts';
 import { isUuid } from './values.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from './problems.ts';
+import { HERALD_TOPIC } from '../alerts/herald.ts';
 
 /** Actions every topic has; topics may add their own (`completed`, `awarded`). */
 export const BUILT_IN_ACTIONS = ['created', 'updated', 'deleted'] as const;
@@ -33,8 +34,16 @@ export interface TopicInput {
 
 export type TopicRef = { id?: string | null; key?: string | null };
 
-export function topicActions(topic: Pick<Topic, 'customActions'>): string[] {
-  return [...BUILT_IN_ACTIONS, ...topic.customActions];
+/** A topic's actions: created, updated, deleted and its own; a built-in topic has only its own. */
+export function topicActions(topic: Pick<Topic, 'customActions' | 'builtIn'>): string[] {
+  return topic.builtIn ? [...topic.customActions] : [...BUILT_IN_ACTIONS, ...topic.customActions];
+}
+
+/** Keys Herald keeps for its own topics. */
+const RESERVED_KEYS = [HERALD_TOPIC];
+
+function refuseBuiltIn(topic: Pick<Topic, 'key' | 'builtIn'>): void {
+  if (topic.builtIn) throw conflict(`topic "${topic.key}" is built in: Herald raises its events and keeps it as it is`, 'key');
 }
 
 export async function findTopic(tenantId: string, ref: TopicRef): Promise<Topic> {
@@ -47,6 +56,7 @@ export async function createTopic(tenantId: string, input: TopicInput): Promise<
   const problems = new Problems();
   const key = text(problems, 'input.key', input.key, { required: true, max: LIMITS.key });
   if (key) problems.check(IDENTIFIER.test(key), 'input.key', `must be ${IDENTIFIER_RULE} (got "${key}")`);
+  if (key && RESERVED_KEYS.includes(key)) problems.add('input.key', `"${key}" is reserved for Herald's own events (the built-in topic ${key}); choose another key`);
   const data = validateTopic(problems, input, true);
   problems.throwIfAny();
   try {
@@ -73,8 +83,9 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
   const data = validateTopic(problems, input, false);
   problems.throwIfAny();
   return db().$transaction(async (tx) => {
-    const topic = await tx.topic.findFirst({ where: { tenantId, ...topicWhere(ref) }, select: { id: true, key: true, customActions: true } });
+    const topic = await tx.topic.findFirst({ where: { tenantId, ...topicWhere(ref) }, select: { id: true, key: true, customActions: true, builtIn: true } });
     if (!topic) throw notFound('topic', ref.key ?? ref.id ?? '');
+    refuseBuiltIn(topic);
     const dropped = data.customActions ? topic.customActions.filter((a) => !data.customActions!.includes(a)) : [];
     for (const action of dropped) {
       const users = await webhooksUsing(tenantId, topic.key, (types) => types.includes(`${topic.key}.${action}`));
@@ -99,6 +110,7 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
 /** Deletes a topic no webhook uses. */
 export async function deleteTopic(tenantId: string, ref: TopicRef): Promise<Topic> {
   const topic = await findTopic(tenantId, ref);
+  refuseBuiltIn(topic);
   const users = await webhooksUsing(tenantId, topic.key, (types) => types.some((t) => t.startsWith(`${topic.key}.`)));
   if (users.length > 0) {
     throw conflict(`topic "${topic.key}" is used by the webhooks ${users.join(', ')}; change or delete them first`, 'key');

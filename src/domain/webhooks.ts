@@ -1,5 +1,6 @@
 import { changeState, discardHeld, stateOf, type WebhookState } from '../delivery/webhookState.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, MAX_RETRY_DELAY_MS } from '../delivery/retry.ts';
+import { raise } from '../alerts/herald.ts';
 import { generateSecret } from '../delivery/signing.ts';
 import { notify } from '../pubsub/changes.ts';
 import { db, type Tx } from '../db/client.ts';
@@ -174,8 +175,12 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
  */
 export async function setWebhookState(tenantId: string, id: string, to: WebhookState) {
   const current = await findWebhook(tenantId, id, { includeDeleted: false });
+  const from = stateOf(current);
   return db().$transaction(async (tx) => {
-    if (stateOf(current) !== to || to === 'ACTIVE') await changeState(tx, current, to);
+    if (from !== to || to === 'ACTIVE') await changeState(tx, current, to);
+    // A person pausing and resuming is told through Herald's own topic too (alerts for a team).
+    if (from !== 'PAUSED' && to === 'PAUSED') await raise(tx, [{ tenantId, action: 'webhook_paused', webhookId: id, reason: 'paused by a person' }]);
+    if (from === 'PAUSED' && to === 'ACTIVE') await raise(tx, [{ tenantId, action: 'webhook_resumed', webhookId: id }]);
     return tx.webhook.findUniqueOrThrow({ where: { id } });
   });
 }

@@ -57,7 +57,7 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
   await boss.createQueue(DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS);
-  for (const name of ['close-batch', 'webhook-state']) await boss.createQueue(name, { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true });
+  for (const name of ['close-batch', 'webhook-state', 'herald-event']) await boss.createQueue(name, { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true });
   current = boss;
   return boss;
 }

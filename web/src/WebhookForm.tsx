@@ -5,6 +5,8 @@ import { gql } from './api.ts';
 import { go } from './App.tsx';
 import { loadTopics, sampleData, topicKeysOf, type Topic } from './catalog.ts';
 import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
+import { WebhookHealth } from './WebhookHealth.tsx';
+import { formatDuration, parseDuration } from './durations.ts';
 import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
 
 interface Header {
@@ -83,6 +85,32 @@ const WEBHOOK = `query($id: ID!) { webhook(id: $id) {
 } }
 fragment C on Condition { id kind match operator path values }`;
 
+/**
+ * "Alert me" presets: a webhook on Herald's own topic with a Slack- or Teams-shaped
+ * message; the person adds the channel's incoming-webhook URL.
+ */
+const SLACK_TEXT = 'Herald: {{ event.action | replace: \'_\', \' \' }}: {{ data.webhookLabel }}{% if data.reason %}: {{ data.reason }}{% endif %}{% if data.lastMessage %} ({{ data.lastMessage }}){% endif %}';
+const ALERT_PRESETS: Array<{ name: string; label: string; events: string[]; template: string }> = [
+  {
+    name: 'Slack: a webhook is failing, paused or recovered',
+    label: 'Alert Slack about webhooks',
+    events: ['herald.webhook_failing', 'herald.webhook_deactivated', 'herald.webhook_recovered', 'herald.webhook_paused', 'herald.webhook_resumed'],
+    template: `{"text": "${SLACK_TEXT}"}`,
+  },
+  {
+    name: 'Slack: a delivery failed for good',
+    label: 'Alert Slack about failed deliveries',
+    events: ['herald.instance_failed'],
+    template: `{"text": "${SLACK_TEXT}"}`,
+  },
+  {
+    name: 'Microsoft Teams: a webhook is failing, paused or recovered',
+    label: 'Alert Teams about webhooks',
+    events: ['herald.webhook_failing', 'herald.webhook_deactivated', 'herald.webhook_recovered', 'herald.webhook_paused', 'herald.webhook_resumed'],
+    template: `{"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "wrap": true, "text": "${SLACK_TEXT}"}]}}]}`,
+  },
+];
+
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'];
 const MODES: [string, string][] = [
   ['FULL', 'Everything: the envelope and all data'],
@@ -132,17 +160,7 @@ function fromWebhook(w: any): Form {
 
 const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** "5m" → 300000; a bare number is milliseconds; what cannot be read goes as -1, for the API to name. */
-function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
-  return match ? Math.round(Number(match[1]) * UNITS[(match[2] ?? 'ms').toLowerCase()]!) : -1;
-}
-/** 300000 → "5m": the largest unit that divides it. */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms >= UNITS[unit]! && ms % UNITS[unit]! === 0) return `${ms / UNITS[unit]!}${unit}`;
-  return `${ms}ms`;
-}
+
 
 /** The form as `CreateWebhookInput`; `headers` only when they may be sent as they are. */
 function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: boolean }) {
@@ -260,6 +278,7 @@ export function WebhookForm({ id }: { id?: string }) {
         {id && <a href={`#/deliveries?webhook=${id}`}>Deliveries</a>}
       </div>
       {deleted && <div className="banner">This webhook was deleted; its history stays readable.</div>}
+      {id && !deleted && <WebhookHealth id={id} />}
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -269,6 +288,28 @@ export function WebhookForm({ id }: { id?: string }) {
       >
         <div className="columns">
           <div className="form-main">
+            {!id && (
+              <Field label="Start from" hint="an alert through Herald's own events: paste the channel's incoming-webhook URL below">
+                {(fid, d) => (
+                  <select
+                    id={fid}
+                    aria-describedby={d}
+                    defaultValue=""
+                    onChange={(e) => {
+                      const preset = ALERT_PRESETS.find((p) => `Alert me — ${p.name}` === e.target.value);
+                      if (!preset) return;
+                      setForm((f) => ({ ...f, label: preset.label, events: preset.events, triggers: [], payloadMode: 'CUSTOM', templateFormat: 'JSON', template: preset.template }));
+                      setDirty(true);
+                    }}
+                  >
+                    <option value="">an empty webhook</option>
+                    {ALERT_PRESETS.map((p) => (
+                      <option key={p.name}>{`Alert me — ${p.name}`}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            )}
             <fieldset>
               <legend>1. Label</legend>
               <Field label="Label" error={errors.label}>

@@ -69,12 +69,26 @@ builder.prismaObject('Attempt', {
   }),
 });
 
-/** Why an instance waits, in words, from what it says about itself (its webhook's gate says more: Webhook.circuit). */
-function waitingReason(i: { status: string; held: boolean; parked: boolean; nextAttemptAt: Date | null }): string | null {
+/** Why an instance waits, in words: from itself, and from its webhook's limits and gate (Webhook.circuit says more). */
+function waitingReason(i: {
+  status: string;
+  held: boolean;
+  parked: boolean;
+  nextAttemptAt: Date | null;
+  webhook: { rateLimitPerSecond: number | null; rateLimitInFlight: number | null; gate: { openUntil: Date | null; inFlightWindow: number | null } | null };
+}): string | null {
   if (i.status === 'PAUSED') return 'held while its webhook is paused: sent when it resumes';
   if (i.parked) return "its webhook's receiver keeps failing: it waits while Herald probes with one delivery at a time, and goes once one succeeds";
   if (i.held) return 'waiting for an earlier delivery of the same entity (ordered delivery)';
   if (i.status === 'RETRYING') return i.nextAttemptAt ? `retrying at ${i.nextAttemptAt.toISOString()}` : 'retrying';
+  if (i.status !== 'PENDING') return null;
+  const { rateLimitPerSecond: perSecond, rateLimitInFlight: inFlight, gate } = i.webhook;
+  if (gate?.openUntil && gate.openUntil > new Date()) return `the receiver asked to wait: nothing goes to it before ${gate.openUntil.toISOString()}`;
+  if (gate?.inFlightWindow != null) return `the receiver asked to slow down: at most ${gate.inFlightWindow} requests at once for now`;
+  if (perSecond !== null || inFlight !== null) {
+    const limits = [perSecond !== null ? `${perSecond} per second` : null, inFlight !== null ? `${inFlight} at once` : null].filter(Boolean).join(', ');
+    return `in turn, under the webhook's rate limit (${limits})`;
+  }
   return null;
 }
 
@@ -93,6 +107,13 @@ export const InstanceRef = builder.prismaObject('Instance', {
     waitingReason: t.string({
       nullable: true,
       description: 'Why it is not on its way yet, when it waits (PENDING, RETRYING or PAUSED).',
+      select: {
+        status: true,
+        held: true,
+        parked: true,
+        nextAttemptAt: true,
+        webhook: { select: { rateLimitPerSecond: true, rateLimitInFlight: true, gate: { select: { openUntil: true, inFlightWindow: true } } } },
+      },
       resolve: (i) => waitingReason(i),
     }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),

@@ -28,6 +28,7 @@ builder.prismaObject('Topic', {
     description: t.exposeString('description'),
     resourceUrlTemplate: t.exposeString('resourceUrlTemplate', { nullable: true }),
     customActions: t.exposeStringList('customActions'),
+    builtIn: t.exposeBoolean('builtIn', { description: "Made and kept by Herald (the `herald` topic of Herald's own happenings): read-only; subscribe to it like any topic." }),
     actions: t.stringList({
       description: 'Every action: created, updated, deleted and the custom ones.',
       resolve: (topic) => topicActions(topic),

@@ -272,7 +272,10 @@ export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimi
     const tenantId = list[0]!.tenantId;
     if (closed || opened || (gate.in_flight_window === null) !== (window === null)) await notify(tx, [{ k: 'webhook', t: tenantId, id: webhookId }]);
     // Parked deliveries go again once it closes; while open, a probe job wakes one when it is due.
-    if (closed) await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId } }], { db: fromPrisma(tx) });
+    // (and a pass later, for deliveries a publish in flight parked after reading the circuit as open)
+    if (closed) {
+      await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId } }, { data: { webhookId }, startAfter: new Date(Date.now() + 10_000) }], { db: fromPrisma(tx) });
+    }
     if (opened && openUntil) await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId, probe: true }, startAfter: openUntil }], { db: fromPrisma(tx) });
   }
 }

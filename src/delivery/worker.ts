@@ -110,6 +110,8 @@ class Dispatcher {
    */
   private readonly webhooks = new Map<string, { sending: number; waiting: Unit[]; blockedUntil: number; timer?: NodeJS.Timeout; failingHere: number; awaitingGate?: Outcome }>();
   private waiting = 0;
+  /** Gated webhooks with a gate pass running here, and the deliveries that will go in the next. */
+  private readonly gating = new Map<string, Array<{ unit: Unit; wanted: Wanted }>>();
   private startScheduled = false;
   private readonly outcomes: Outcome[] = [];
   private writing = false;
@@ -272,43 +274,85 @@ class Dispatcher {
 
   private async claimAndSend(units: Unit[]): Promise<void> {
     const wanted = (u: Unit): Wanted => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry, manual: u.job.data.trigger === 'MANUAL' });
-    const claimed: Claimed[] = [];
-    /** Units the gate holds back (rate limit, in-flight places): they wait here again, their webhook blocked until `retryAt`. */
-    const held: Array<{ units: Unit[]; retryAt: Date }> = [];
+    let plain: Awaited<ReturnType<typeof claim>>;
     try {
       // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
-      const plain = await claim(units.map(wanted));
-      claimed.push(...plain.claimed);
-      // Webhooks whose gate is in force: each passes its own, one transaction each.
-      await Promise.all(
-        [...plain.gated].map(async ([webhookId, gatedWanted]) => {
-          const passed = await claimThroughGate(webhookId, gatedWanted);
-          claimed.push(...passed.claimed);
-          const waiting = new Set(passed.waiting);
-          if (waiting.size) held.push({ units: units.filter((u) => waiting.has(u.instanceId)), retryAt: new Date(Date.now() + passed.retryInMs!) });
-        }),
-      );
+      plain = await claim(units.map(wanted));
     } catch (error) {
-      for (const unit of units) this.release(unit);
-      await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
-      this.done(units);
+      await this.cannotClaim(units, error);
       return;
     }
-    const heldBack = new Set(held.flatMap((h) => h.units));
-    for (const { units: back, retryAt } of held) this.holdBack(back, retryAt);
+    const gatedIds = new Set([...plain.gated.values()].flat().map((w) => w.instanceId));
+    // What the plain claim took goes at once; gated webhooks' deliveries do not wait for it, nor it for them.
+    this.dispatch(
+      units.filter((u) => !gatedIds.has(u.instanceId)),
+      plain.claimed,
+    );
+    await Promise.all(
+      [...plain.gated].map(([webhookId, gatedWanted]) => {
+        const mine = new Set(gatedWanted.map((w) => w.instanceId));
+        return this.passGate(webhookId, units.filter((u) => mine.has(u.instanceId)).map((unit) => ({ unit, wanted: wanted(unit) })));
+      }),
+    );
+  }
+
+  /**
+   * Passes a gated webhook's deliveries through its gate. One pass per webhook at a time
+   * in this process: deliveries that come while one runs go together in the next, so a
+   * webhook whose places free one by one costs one gate transaction per pass, not per delivery.
+   */
+  private async passGate(webhookId: string, entries: Array<{ unit: Unit; wanted: Wanted }>): Promise<void> {
+    const queued = this.gating.get(webhookId);
+    if (queued) {
+      queued.push(...entries);
+      return;
+    }
+    this.gating.set(webhookId, []);
+    try {
+      for (let batch = entries; batch.length > 0; batch = this.gating.get(webhookId)!.splice(0)) await this.passGateOnce(webhookId, batch);
+    } finally {
+      this.gating.delete(webhookId);
+    }
+  }
+
+  private async passGateOnce(webhookId: string, entries: Array<{ unit: Unit; wanted: Wanted }>): Promise<void> {
+    const theirs = entries.map((e) => e.unit);
+    let passed: Awaited<ReturnType<typeof claimThroughGate>>;
+    try {
+      passed = await claimThroughGate(webhookId, entries.map((e) => e.wanted));
+    } catch (error) {
+      await this.cannotClaim(theirs, error);
+      return;
+    }
+    // Those the gate holds back (rate limit, in-flight places) wait here again, their webhook blocked until they may try.
+    const waiting = new Set(passed.waiting);
+    const back = theirs.filter((u) => waiting.has(u.instanceId));
+    if (back.length) this.holdBack(back, new Date(Date.now() + passed.retryInMs!));
+    this.dispatch(
+      theirs.filter((u) => !waiting.has(u.instanceId)),
+      passed.claimed,
+    );
+  }
+
+  /** Sends the units that were claimed; the others had nothing to send (delivered, cancelled, waiting for a retry or a circuit, or someone else's). */
+  private dispatch(units: Unit[], claimed: Claimed[]): void {
     const byId = new Map(claimed.map((c) => [c.id, c]));
     for (const unit of units) {
-      if (heldBack.has(unit)) continue;
       const instance = byId.get(unit.instanceId);
       byId.delete(unit.instanceId);
       if (instance) {
         void this.send(unit, instance);
       } else {
-        // Not claimed: delivered, cancelled, waiting for its retry or its circuit (parked), or being sent by someone else. Nothing to send.
         this.release(unit);
         this.record({ job: unit.job });
       }
     }
+  }
+
+  private async cannotClaim(units: Unit[], error: unknown): Promise<void> {
+    for (const unit of units) this.release(unit);
+    await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
+    this.done(units);
   }
 
   /** Units the gate did not let through yet: back to the front of their webhook's line, which waits until `retryAt`. */

@@ -94,7 +94,7 @@ export async function publishEvents(
       instances.push(...mine);
       created.set(shape.id, mine);
     }
-    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
+    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
       return events.map(({ shape, key }) => {
@@ -173,6 +173,7 @@ function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
     entity_id: i.entityId,
     status: i.status,
     held: i.held,
+    parked: i.parked,
     attempts: i.attempts,
     next_attempt_at: i.nextAttemptAt,
     payload: i.payload,
@@ -214,6 +215,8 @@ interface MatchingWebhook {
   templateFormat: TemplateFormat | null;
   /** Its deliveries are held (PAUSED) until it resumes. */
   paused: boolean;
+  /** Its circuit is open: its deliveries wait (parked, no job) until a probe succeeds. */
+  circuitOpen: boolean;
 }
 
 /**
@@ -228,8 +231,8 @@ async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics
           'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]'),
         'batchWindowMs', w.batch_window_ms, 'batchMaxSize', w.batch_max_size, 'orderedDelivery', w.ordered_delivery, 'url', w.url, 'method', w.method,
         'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format,
-        'paused', NOT w.active) ORDER BY w.id), '[]')
-      FROM webhook w
+        'paused', NOT w.active, 'circuitOpen', g.open_until IS NOT NULL) ORDER BY w.id), '[]')
+      FROM webhook w LEFT JOIN webhook_gate g ON g.webhook_id = w.id
       WHERE w.tenant_id = ${tenantId}::uuid AND (w.active OR w.paused_at IS NOT NULL) AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
   return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
 }
@@ -276,9 +279,16 @@ function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null
 
 /**
  * An instance with its rendered payload, PENDING (PAUSED for a paused webhook: sent when
- * it resumes); a payload that could not render fails the instance at once, visibly.
+ * it resumes; parked, without a job, while its circuit is open); a payload that could
+ * not render fails the instance at once, visibly.
  */
-export function instanceRow(tenantId: string, webhook: { id: string; paused?: boolean }, event: EventShape, payload: RenderedPayload | RenderError, createdAt: Date): Instance {
+export function instanceRow(
+  tenantId: string,
+  webhook: { id: string; paused?: boolean; circuitOpen?: boolean },
+  event: EventShape,
+  payload: RenderedPayload | RenderError,
+  createdAt: Date,
+): Instance {
   const base: Instance = {
     id: uuidv7(),
     tenantId,
@@ -287,7 +297,7 @@ export function instanceRow(tenantId: string, webhook: { id: string; paused?: bo
     entityId: event.entityId,
     status: webhook.paused ? 'PAUSED' : 'PENDING',
     held: false,
-    parked: false,
+    parked: !webhook.paused && !!webhook.circuitOpen,
     attempts: 0,
     nextAttemptAt: null,
     payload: {},

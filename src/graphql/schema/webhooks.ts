@@ -317,31 +317,27 @@ builder.mutationField('setWebhookActive', (t) =>
   }),
 );
 
-builder.mutationField('pauseWebhook', (t) =>
-  t.prismaField({
-    type: 'Webhook',
-    description: 'Stops sending, without losing anything: matching events keep being recorded for it (PAUSED instances, counted in heldDeliveries) until it resumes.',
-    authScopes: { manage: true },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }, ctx) => {
-      const webhook = await setWebhookState(tenantOf(ctx), String(id), 'PAUSED');
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
-    },
-  }),
+/** A mutation that moves a webhook to a state and answers it. */
+function stateMutation(name: string, description: string, to: 'ACTIVE' | 'PAUSED') {
+  builder.mutationField(name, (t) =>
+    t.prismaField({
+      type: 'Webhook',
+      description,
+      authScopes: { manage: true },
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (query, _root, { id }, ctx) => {
+        const webhook = await setWebhookState(tenantOf(ctx), String(id), to);
+        return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+      },
+    }),
+  );
+}
+stateMutation(
+  'pauseWebhook',
+  'Stops sending, without losing anything: matching events keep being recorded for it (PAUSED instances, counted in heldDeliveries) until it resumes.',
+  'PAUSED',
 );
-
-builder.mutationField('resumeWebhook', (t) =>
-  t.prismaField({
-    type: 'Webhook',
-    description: 'Makes it ACTIVE and sends what it held, oldest first (per entity in order, when ordered); its failure count starts again.',
-    authScopes: { manage: true },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }, ctx) => {
-      const webhook = await setWebhookState(tenantOf(ctx), String(id), 'ACTIVE');
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
-    },
-  }),
-);
+stateMutation('resumeWebhook', 'Makes it ACTIVE and sends what it held, oldest first (per entity in order, when ordered); its failure count starts again.', 'ACTIVE');
 
 const ReplayFilter = builder.inputType('ReplayFilter', {
   fields: (t) => ({

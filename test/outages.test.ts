@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, startTestApp, type TestApp } from './support/app.ts';
+import { errorOf, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
@@ -129,6 +129,34 @@ describe('outages lose nothing: pausing, resuming, discarding, retry schedules',
     expect(await convergeAll(w.id)).toBe(1); // what that pass runs
     await until(late.id, 'COMPLETED');
     expect(receiver.received.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a weak or foreign key may not pause, resume, discard or replay, and changes nothing; a PUBLISHER cannot read what is held", async () => {
+    const receiver = await Receiver.start();
+    const w = await hook(receiver.url);
+    await t.ok('mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: w.id });
+    await publish(w.topic, ['h1']);
+    const key = async (role: string, as?: string) =>
+      (await t.ok('mutation($name: String!, $role: Role!) { createApiKey(input: { name: $name, role: $role }) { key } }', { name: role, role }, as)).createApiKey.key as string;
+    const other = (await t.ok('mutation { createTenant(input: { name: "intruder", environment: SANDBOX }) { key } }', {}, OPERATOR_KEY)).createTenant.key as string;
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const mutations: Array<[string, Record<string, unknown>]> = [
+      ['mutation($id: ID!) { resumeWebhook(id: $id) { state } }', { id: w.id }],
+      ['mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: w.id }],
+      ['mutation($id: ID!) { discardHeldDeliveries(webhookId: $id) }', { id: w.id }],
+      ['mutation($id: ID!, $since: DateTime!) { replayEvents(webhookId: $id, filter: { since: $since }) { created } }', { id: w.id, since }],
+    ];
+    for (const [role, code] of [['VIEWER', 'FORBIDDEN'], ['PUBLISHER', 'FORBIDDEN']] as const) {
+      const k = await key(role);
+      for (const [query, variables] of mutations) errorOf(await t.gql(query, variables, k), code);
+    }
+    for (const [query, variables] of mutations) errorOf(await t.gql(query, variables, other), 'NOT_FOUND');
+    expect(await webhook(w.id)).toMatchObject({ state: 'PAUSED', heldDeliveries: 1 });
+    const viewer = await key('VIEWER');
+    expect((await t.ok('query($id: ID!) { webhook(id: $id) { heldDeliveries circuit { open } } }', { id: w.id }, viewer)).webhook).toEqual({ heldDeliveries: 1, circuit: { open: false } });
+    errorOf(await t.gql('query($id: ID!) { webhook(id: $id) { heldDeliveries } }', { id: w.id }, await key('PUBLISHER')), 'FORBIDDEN');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.received).toHaveLength(0);
   });
 
   describe('replaying stored events', () => {

@@ -1,7 +1,7 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { CHANNEL, notify } from '../pubsub/changes.ts';
+import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
 import { enqueueDeliveries, queue } from '../queue/boss.ts';
 import type { ErrorKind } from './sender.ts';
 import { retryAfterMs } from './retry.ts';
@@ -139,21 +139,13 @@ export async function throughGate<C>(
   claimIn: (tx: Tx, wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean; manual: boolean }>) => Promise<C[]>,
 ): Promise<{ claimed: C[]; parked: string[]; waiting: string[]; retryInMs: number | null }> {
   return db().$transaction(async (tx) => {
-    const read = () => tx.$queryRaw<Row[]>`
-      SELECT now() AS now, g.failing_attempts, g.open_until, g.probe_ms, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window, g.tokens, g.tokens_at,
-        w.rate_limit_per_second, w.rate_limit_in_flight, w.timeout_ms
-      FROM webhook_gate g JOIN webhook w ON w.id = g.webhook_id WHERE g.webhook_id = ${webhookId}::uuid FOR UPDATE OF g`;
-    let [row] = await read();
-    if (!row) {
-      await tx.$executeRaw`INSERT INTO webhook_gate (webhook_id) VALUES (${webhookId}::uuid) ON CONFLICT DO NOTHING`;
-      [row] = await read();
-    }
-    const limited = row!.rate_limit_in_flight !== null || row!.in_flight_window !== null;
+    const row = await lockGate(tx, webhookId);
+    const limited = row.rate_limit_in_flight !== null || row.in_flight_window !== null;
     const inFlight = limited
       ? (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'SENDING'`)[0]!.n
       : 0;
     const byId = new Map(wanted.map((w) => [w.instanceId, w]));
-    const admission = admit(row!, [...byId.values()].map((w) => ({ id: w.instanceId, manual: w.manual })), inFlight, row!.now);
+    const admission = admit(row, [...byId.values()].map((w) => ({ id: w.instanceId, manual: w.manual })), inFlight, row.now);
     const claimed = admission.send.length ? await claimIn(tx, admission.send.map((id) => byId.get(id)!)) : [];
     if (admission.park.length) {
       const takenOver = admission.park.filter((id) => byId.get(id)!.takeOver);
@@ -168,6 +160,18 @@ export async function throughGate<C>(
       WHERE webhook_id = ${webhookId}::uuid`;
     return { claimed, parked: admission.park, waiting: admission.wait, retryInMs: admission.retryInMs };
   });
+}
+
+/** A webhook's gate row with its limits, locked for this transaction (made first if it has none). */
+async function lockGate(tx: Tx, webhookId: string): Promise<Row> {
+  const read = () => tx.$queryRaw<Row[]>`
+    SELECT now() AS now, g.failing_attempts, g.open_until, g.probe_ms, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window, g.tokens, g.tokens_at,
+      w.rate_limit_per_second, w.rate_limit_in_flight, w.timeout_ms
+    FROM webhook_gate g JOIN webhook w ON w.id = g.webhook_id WHERE g.webhook_id = ${webhookId}::uuid FOR UPDATE OF g`;
+  const [row] = await read();
+  if (row) return row;
+  await tx.$executeRaw`INSERT INTO webhook_gate (webhook_id) VALUES (${webhookId}::uuid) ON CONFLICT DO NOTHING`;
+  return (await read())[0]!;
 }
 
 /** An attempt's outcome as the gate sees it. */
@@ -209,12 +213,7 @@ export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimi
   const byWebhook = new Map<string, Passed[]>();
   for (const o of outcomes) if (gateTouched(o)) byWebhook.set(o.webhookId, [...(byWebhook.get(o.webhookId) ?? []), o]);
   for (const [webhookId, list] of byWebhook) {
-    await tx.$executeRaw`INSERT INTO webhook_gate (webhook_id) VALUES (${webhookId}::uuid) ON CONFLICT DO NOTHING`;
-    const [row] = await tx.$queryRaw<Row[]>`
-      SELECT now() AS now, g.failing_attempts, g.open_until, g.probe_ms, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window, g.tokens, g.tokens_at,
-        w.rate_limit_per_second, w.rate_limit_in_flight, w.timeout_ms
-      FROM webhook_gate g JOIN webhook w ON w.id = g.webhook_id WHERE g.webhook_id = ${webhookId}::uuid FOR UPDATE OF g`;
-    const gate = row!;
+    const gate = await lockGate(tx, webhookId);
     const now = gate.now;
     let failing = gate.failing_attempts;
     let openUntil = gate.open_until;
@@ -304,8 +303,7 @@ export async function wakeProbe(webhookId: string): Promise<void> {
         UPDATE instance SET parked = false, updated_at = now()
         WHERE id = (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT 1) AND parked
         RETURNING id, tenant_id, webhook_id, status)
-      SELECT changed.id::text AS id, changed.status::text AS status FROM changed,
-        LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent`;
+      ${NOTIFY_CHANGED_INSTANCES}`;
     await enqueueDeliveries(tx, woken.map((w) => ({ instanceId: w.id, webhookId, trigger: 'AUTO' as const, retry: w.status === 'RETRYING' })));
   });
 }

@@ -109,9 +109,7 @@ export async function converge(tx: Tx, webhookId: string, limit: number): Promis
       WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT ${limit}) AND parked
         AND NOT EXISTS (SELECT 1 FROM webhook_gate g WHERE g.webhook_id = ${webhookId}::uuid AND g.open_until IS NOT NULL)
       RETURNING id, tenant_id, webhook_id, status)
-    SELECT changed.id::text AS id, changed.status::text AS status FROM changed,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent
-    ORDER BY changed.id`;
+    ${NOTIFY_CHANGED_INSTANCES}`;
   await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING' })));
   return Math.max(released.length, unparked.length);
 }

@@ -27,9 +27,9 @@ export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, change
 
 /**
  * SQL that notifies one instance change per row of a `RETURNING id, tenant_id, webhook_id, status`
- * CTE named `changed`, and answers those ids (and their webhooks').
+ * CTE named `changed`, and answers those ids (with their webhooks and new statuses).
  */
-export const NOTIFY_CHANGED_INSTANCES = Prisma.sql`SELECT changed.id::text AS id, changed.webhook_id::text AS webhook_id FROM changed,
+export const NOTIFY_CHANGED_INSTANCES = Prisma.sql`SELECT changed.id::text AS id, changed.webhook_id::text AS webhook_id, changed.status::text AS status FROM changed,
   LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent`;
 
 /** One LISTEN connection per process, re-established when it drops. */

@@ -5,7 +5,7 @@
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { loadKeys, useKeys } from '../src/crypto/secrets.ts';
 import { connectDatabase, disconnectDatabase } from '../src/db/client.ts';
-import { resealSecrets } from '../src/domain/webhooks.ts';
+import { resealSecrets } from '../src/usecases/webhooks.ts';
 
 try {
   const config = loadConfig();

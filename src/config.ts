@@ -1,6 +1,6 @@
 import { parseKeys } from './crypto/secrets.ts';
 import path from 'node:path';
-import { isValidCidr } from './delivery/guard.ts';
+import { isValidCidr } from './rules/addresses.ts';
 
 /** Every setting Herald reads from the environment, validated in one place. */
 export interface Config {

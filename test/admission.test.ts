@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit } from '../src/delivery/gate.ts';
+import { admit } from '../src/rules/admission.ts';
 
 const now = new Date('2026-12-02T10:00:00.000Z');
 const at = (ms: number) => new Date(now.getTime() + ms);

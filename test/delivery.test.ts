@@ -5,7 +5,7 @@ import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
-import { claim } from '../src/delivery/instances.ts';
+import { claim } from '../src/store/instances.ts';
 
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`;
 const PUBLISH = `mutation($input: PublishEventInput!) { publishEvent(input: $input) { duplicate event { id } instances { id status webhook { id } } } }`;
@@ -315,7 +315,7 @@ describe('delivering events to webhooks over HTTP', () => {
   });
 
   it('retention purges finished instances and events older than the limit, and keeps the rest', async () => {
-    const { purgeOlderThan } = await import('../src/delivery/retention.ts');
+    const { purgeOlderThan } = await import('../src/store/retention.ts');
     const receiver = await Receiver.start();
     const { webhook } = await hook(receiver.url, { events: ['user.created'] });
     const done = await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'old', data: {} })).id);

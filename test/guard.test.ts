@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AddressGuard } from '../src/delivery/guard.ts';
+import { AddressGuard } from '../src/rules/addresses.ts';
 import { startTestApp, type TestApp } from './support/app.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 

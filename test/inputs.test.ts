@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jsonProblems, nesting } from '../src/domain/values.ts';
+import { jsonProblems, nesting } from '../src/rules/values.ts';
 import { ADMIN_KEY, errorOf, startTestApp, type GraphQLResult, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 

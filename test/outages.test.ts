@@ -3,8 +3,8 @@ import { errorOf, OPERATOR_KEY, startTestApp, type TestApp } from './support/app
 import { setUpTopics } from './support/fixtures.ts';
 import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
-import { claim } from '../src/delivery/instances.ts';
-import { convergeAll } from '../src/delivery/webhookState.ts';
+import { claim } from '../src/store/instances.ts';
+import { convergeAll } from '../src/store/webhookState.ts';
 
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id maxAttempts retryScheduleMs retryDelaysMs finalStatusCodes backoffBaseMs state } } }`;
 const PUBLISH = `mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id status webhook { id } } } }`;

@@ -1,9 +1,9 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateSecret, sign, signatureHeader } from '../src/delivery/signing.ts';
-import type { EventShape } from '../src/domain/event.ts';
-import { envelope, renderPayload, RenderError, type PayloadSpec, type TopicShape } from '../src/domain/payload.ts';
-import { compileTemplate } from '../src/domain/template.ts';
+import { generateSecret, sign, signatureHeader } from '../src/rules/signing.ts';
+import type { EventShape } from '../src/rules/event.ts';
+import { envelope, renderPayload, RenderError, type PayloadSpec, type TopicShape } from '../src/rules/payload.ts';
+import { compileTemplate } from '../src/rules/template.ts';
 
 const delegate: TopicShape = {
   key: 'delegate',

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { changedPaths, readPath, writePath } from '../src/domain/event.ts';
-import { envelope } from '../src/domain/payload.ts';
+import { changedPaths, readPath, writePath } from '../src/rules/event.ts';
+import { envelope } from '../src/rules/payload.ts';
 import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { Receiver } from './support/receiver.ts';

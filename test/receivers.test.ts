@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { safeText } from '../src/domain/values.ts';
+import { safeText } from '../src/rules/values.ts';
 import { startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 import { eventually } from './support/receiver.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, DEFAULT_RETRY_SCHEDULE_MS, retryAfterMs, retryDelay, retryDelays, type RetryPolicy } from '../src/delivery/retry.ts';
+import { decide, DEFAULT_RETRY_SCHEDULE_MS, retryAfterMs, retryDelay, retryDelays, type RetryPolicy } from '../src/rules/retry.ts';
 
 const now = new Date('2026-12-02T10:00:00.000Z');
 const exponential: RetryPolicy = { maxAttempts: 5, backoffBaseMs: 1000, backoffCapMs: 5000, retryScheduleMs: [], finalStatusCodes: [] };

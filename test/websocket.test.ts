@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WEBSOCKET_LIMITS } from '../src/app.ts';
+import { WEBSOCKET_LIMITS } from '../src/graphql/websocket.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';
 

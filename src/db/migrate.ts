@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { fromRoot } from '../paths.ts';
+import { query } from './client.ts';
 
 export const MIGRATIONS_DIR = fromRoot('prisma', 'migrations');
 
@@ -76,6 +77,15 @@ export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS
 /** Names of the migrations Herald ships, in order. */
 export async function migrationNames(dir = MIGRATIONS_DIR): Promise<string[]> {
   return (await readMigrations(dir)).map((m) => m.name);
+}
+
+/** Names of the migrations applied to the connected database. */
+export async function appliedMigrations(): Promise<string[]> {
+  const rows = await query<{ migration_name: string }>({
+    text: 'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    values: [],
+  });
+  return rows.map((r) => r.migration_name);
 }
 
 async function apply(client: pg.Client, migration: Migration): Promise<void> {

@@ -10,8 +10,8 @@ import {
   type GraphQLSchema,
   GraphQLError,
 } from 'graphql';
-import { InputError, type FieldProblem } from '../errors.ts';
-import { dateProblem, jsonProblems, MAX_JSON_DEPTH, nesting, textProblem, isUuid } from '../domain/values.ts';
+import { InputError, type FieldProblem } from '../rules/errors.ts';
+import { dateProblem, jsonProblems, MAX_JSON_DEPTH, nesting, textProblem, isUuid } from '../rules/values.ts';
 
 /**
  * Checks every argument of every field, by its GraphQL type, before a resolver sees it:

@@ -1,7 +1,7 @@
-import type { Authentication, Principal } from '../auth/principal.ts';
+import type { Authentication, Principal } from '../usecases/authenticate.ts';
 import type { Config } from '../config.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
-import { unauthenticated } from '../errors.ts';
+import { unauthenticated } from '../rules/errors.ts';
 
 export interface Context {
   auth: Authentication;

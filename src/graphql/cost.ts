@@ -1,5 +1,5 @@
 import { getNamedType, getNullableType, isListType, isObjectType, isScalarType, type GraphQLField } from 'graphql';
-import { HeraldError } from '../errors.ts';
+import { HeraldError } from '../rules/errors.ts';
 
 /** Page sizes of every connection (the Relay plugin's): `first` defaults to 20 and is held to 100. */
 export const PAGE = { default: 20, max: 100 };

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { HeraldError } from '../errors.ts';
+import { HeraldError } from '../rules/errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**

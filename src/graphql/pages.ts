@@ -1,5 +1,5 @@
-import { InputError } from '../errors.ts';
-import { isUuid } from '../domain/values.ts';
+import { InputError } from '../rules/errors.ts';
+import { isUuid } from '../rules/values.ts';
 
 interface PageQuery {
   cursor?: { id?: string };

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type TopicShape } from '../domain/payload.ts';
-import type { EventShape } from '../domain/event.ts';
-import { RENDER_LIMITS } from '../domain/template.ts';
+import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type TopicShape } from '../rules/payload.ts';
+import type { EventShape } from '../rules/event.ts';
+import { RENDER_LIMITS } from '../rules/template.ts';
 import { fromRoot } from '../paths.ts';
 import type { RenderResult, RenderTask } from './worker.ts';
 

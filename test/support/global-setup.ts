@@ -39,7 +39,8 @@ export default async function setup(project: TestProject) {
       port: 0,
       persistent: false,
       log,
-      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+      // pg_stat_statements: tests count the statements a request runs (test/statements.test.ts).
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', shared_preload_libraries: 'pg_stat_statements' },
     });
     adminUrl = embedded.adminUrl;
   }

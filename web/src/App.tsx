@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useRoute } from './routing.ts';
 import { gql, saveKey, savedKey, ApiError } from './api.ts';
 import { Field, ErrorBanner } from './ui.tsx';
 import { WebhookList } from './WebhookList.tsx';
@@ -16,25 +17,6 @@ export interface Viewer {
 }
 
 const VIEWER = `{ viewer { role operator tenant { name environment } apiKey { name prefix } } }`;
-
-/** The hash route: `#/webhooks`, `#/webhooks/<id>`, `#/deliveries?webhook=…`. */
-function useRoute(): { path: string[]; query: URLSearchParams } {
-  const read = () => {
-    const [path = '', search = ''] = location.hash.replace(/^#\/?/, '').split('?');
-    return { path: path.split('/').filter(Boolean), query: new URLSearchParams(search) };
-  };
-  const [route, setRoute] = useState(read);
-  useEffect(() => {
-    const onChange = () => setRoute(read());
-    window.addEventListener('hashchange', onChange);
-    return () => window.removeEventListener('hashchange', onChange);
-  }, []);
-  return route;
-}
-
-export function go(hash: string): void {
-  location.hash = hash;
-}
 
 const SECTIONS = [
   ['webhooks', 'Webhooks'],

@@ -2,7 +2,7 @@
 // request and every attempt; re-trigger one (also by right-click) or all failed.
 import { useEffect, useRef, useState } from 'react';
 import { gql, subscribe } from './api.ts';
-import { go } from './App.tsx';
+import { go } from './routing.ts';
 import { Confirm, ErrorBanner, HeaderTable, Json, StatusBadge, time, useLoad } from './ui.tsx';
 
 const PAGE = 50;

@@ -2,7 +2,7 @@
 // to them, shown live, with the signature checked against a chosen webhook.
 import { useEffect, useState } from 'react';
 import { gql, subscribe } from './api.ts';
-import { go } from './App.tsx';
+import { go } from './routing.ts';
 import { Confirm, ErrorBanner, Field, HeaderTable, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
 
 interface Inbox {

@@ -2,7 +2,7 @@
 // method → data, with a payload preview that follows the form and a Test button.
 import { useEffect, useMemo, useState } from 'react';
 import { gql } from './api.ts';
-import { go } from './App.tsx';
+import { go } from './routing.ts';
 import { loadTopics, sampleData, topicKeysOf, type Topic } from './catalog.ts';
 import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
 import { WebhookHealth } from './WebhookHealth.tsx';

@@ -1,5 +1,5 @@
 import { db } from '../../db/client.ts';
-import { createApiKey, revokeApiKey } from '../../domain/apiKeys.ts';
+import { createApiKey, revokeApiKey } from '../../usecases/apiKeys.ts';
 import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';

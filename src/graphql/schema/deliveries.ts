@@ -1,17 +1,19 @@
 import { db } from '../../db/client.ts';
-import { cancel, requeue } from '../../delivery/instances.ts';
-import { publishEvents, type PublishInput } from '../../domain/publish.ts';
-import { findWebhook } from '../../domain/webhooks.ts';
-import { conflict, notFound } from '../../errors.ts';
-import { isUuid } from '../../domain/values.ts';
+import { cancel, requeue } from '../../store/instances.ts';
+import { publishEvents, type PublishInput } from '../../usecases/publish.ts';
+import { findWebhook } from '../../usecases/webhooks.ts';
+import { conflict, notFound } from '../../rules/errors.ts';
+import { isUuid } from '../../rules/values.ts';
 import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
-import { shownRequest } from '../../delivery/request.ts';
+import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
-import { testWebhook } from '../../delivery/testWebhook.ts';
+import { testWebhook } from '../../usecases/testWebhook.ts';
+import { webhookStats } from '../../rules/stats.ts';
+import { statusGroups } from '../../store/stats.ts';
 
 export const StatusEnum = builder.enumType(InstanceStatus, {
   name: 'InstanceStatus',
@@ -376,20 +378,11 @@ const WebhookStats = builder.simpleObject('WebhookStats', {
 });
 
 builder.prismaObjectField('Webhook', 'stats', (t) =>
-  t.field({
+  t.loadable({
     type: WebhookStats,
     description: 'Counts of its instances by status, and its success rate.',
-    resolve: async (webhook) => {
-      const groups = await db().instance.groupBy({ by: ['status'], where: { webhookId: webhook.id }, _count: { _all: true }, _max: { updatedAt: true } });
-      const count = (s: string) => groups.find((g) => g.status === s)?._count._all ?? 0;
-      const finished = count('COMPLETED') + count('FAILED');
-      const last = groups.map((g) => g._max.updatedAt).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
-      return {
-        total: groups.reduce((n, g) => n + g._count._all, 0),
-        byStatus: Object.values(InstanceStatus).map((status) => ({ status, count: count(status) })),
-        successRate: finished ? count('COMPLETED') / finished : null,
-        lastDeliveryAt: last ?? null,
-      };
-    },
+    // Every webhook of a page in one statement, however many are listed.
+    load: async (ids: string[]) => (await statusGroups(ids)).map(webhookStats),
+    resolve: (webhook) => webhook.id,
   }),
 );

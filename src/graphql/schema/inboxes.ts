@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { db } from '../../db/client.ts';
-import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../domain/inboxes.ts';
+import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../usecases/inboxes.ts';
 import type { InboxRequest } from '../../generated/prisma/client.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';

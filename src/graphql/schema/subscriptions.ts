@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { db } from '../../db/client.ts';
 import type { Event, Instance, Webhook } from '../../generated/prisma/client.ts';
-import { findWebhook } from '../../domain/webhooks.ts';
+import { findWebhook } from '../../usecases/webhooks.ts';
 import type { Change } from '../../pubsub/changes.ts';
 import { builder } from '../builder.ts';
 import { tenantOf, type Context } from '../context.ts';

@@ -1,5 +1,5 @@
 import { db } from '../../db/client.ts';
-import { createTenant } from '../../domain/tenants.ts';
+import { createTenant } from '../../usecases/tenants.ts';
 import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { ApiKeyRef } from './apiKeys.ts';

@@ -1,10 +1,11 @@
 import { db } from '../../db/client.ts';
-import { createTopic, deleteTopic, findTopic, topicActions, updateTopic, type TopicRef } from '../../domain/topics.ts';
-import { InputError } from '../../errors.ts';
+import { createTopic, deleteTopic, findTopic, updateTopic } from '../../usecases/topics.ts';
+import { InputError } from '../../rules/errors.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { FieldTypeEnum } from './enums.ts';
+import { topicActions, type TopicRef } from '../../rules/topics.ts';
 
 builder.prismaObject('TopicField', {
   ...READERS,

@@ -1,34 +1,19 @@
 import { db } from '../../db/client.ts';
-import { OPERATORS } from '../../domain/conditions.ts';
-import { previewWebhook } from '../../domain/preview.ts';
-import { secretHint } from '../../delivery/signing.ts';
+import { OPERATORS } from '../../rules/conditions.ts';
+import { previewWebhook } from '../../usecases/preview.ts';
+import { secretHint } from '../../rules/signing.ts';
 import { open } from '../../crypto/secrets.ts';
-import { retryDelays } from '../../delivery/retry.ts';
-import { heldCount, stateOf } from '../../delivery/webhookState.ts';
-import { circuitOf } from '../../delivery/gate.ts';
-import { MAX_REPLAY, replayEvents } from '../../domain/replay.ts';
-import {
-  addCondition,
-  createWebhook,
-  deleteWebhook,
-  findWebhook,
-  removeCondition,
-  rotateWebhookSecret,
-  discardHeldDeliveries,
-  setWebhookState,
-  TRIGGER_ACTIONS,
-  updateCondition,
-  updateWebhook,
-  type ConditionInput as DomainConditionInput,
-  type StoredHeader,
-  type WebhookInput as DomainWebhookInput,
-  WEBHOOK_LIMITS,
-} from '../../domain/webhooks.ts';
+import { retryDelays } from '../../rules/retry.ts';
+import { heldCount } from '../../store/webhookState.ts';
+import { circuitOf } from '../../store/gates.ts';
+import { MAX_REPLAY, replayEvents } from '../../usecases/replay.ts';
+import { addCondition, createWebhook, deleteWebhook, findWebhook, removeCondition, rotateWebhookSecret, discardHeldDeliveries, setWebhookState, updateCondition, updateWebhook } from '../../usecases/webhooks.ts';
 import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
+import { TRIGGER_ACTIONS, type ConditionInput as DomainConditionInput, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
 
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
 const PayloadModeEnum = builder.enumType(PayloadMode, {

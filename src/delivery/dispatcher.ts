@@ -1,0 +1,230 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Sender } from '../outbound/sender.ts';
+import { DELIVER_QUEUE, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
+import { isReceiverFailure } from '../rules/admission.ts';
+import type { RenderedPayload } from '../rules/payload.ts';
+import { buildRequest, storedRequest } from '../rules/request.ts';
+import type { StoredHeader } from '../rules/webhookSettings.ts';
+import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wanted } from '../store/instances.ts';
+import { FetchLoop } from './fetchLoop.ts';
+import { JobLedger, type Job } from './ledger.ts';
+import { OutcomeWriter, type Finished } from './outcomeWriter.ts';
+import { FairScheduler, type Unit } from './scheduler.ts';
+
+/**
+ * Sends what the queue holds: the fetch loop takes jobs when there is room, the fair
+ * scheduler gives their instances places, this claims the instances about to be sent in
+ * one statement (or through their webhook's gate), sends each request on its own, and
+ * the outcome writer records them in groups. A job (up to DELIVERIES_PER_JOB instances of
+ * one webhook) is completed in the same transaction as the last of its outcomes, so it is
+ * done exactly when all its attempts are recorded. A job that runs again (its worker died)
+ * skips what was recorded and takes over the instances left SENDING.
+ */
+export class Dispatcher {
+  private readonly ledger: JobLedger;
+  private readonly scheduler: FairScheduler;
+  private readonly writer: OutcomeWriter;
+  private readonly fetcher: FetchLoop;
+  /** Gated webhooks with a gate pass running here, and the deliveries that will go in the next. */
+  private readonly gating = new Map<string, Array<{ unit: Unit; wanted: Wanted }>>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly sender: Sender,
+  ) {
+    this.ledger = new JobLedger(log);
+    this.scheduler = new FairScheduler(config, (units) => void this.claimAndSend(units), () => this.fetcher.freed());
+    this.writer = new OutcomeWriter((group) => this.write(group), {
+      done: (group) => this.ledger.done(group),
+      failed: (one, error) => this.giveUp([one], error, 'could not record a delivery; its job will run again'),
+      settled: (group) => this.scheduler.recorded(group),
+    });
+    const maxWaiting = 5 * config.workerConcurrency;
+    this.fetcher = new FetchLoop(
+      {
+        room: () => Math.min(config.workerConcurrency - this.scheduler.sending, maxWaiting - this.scheduler.waiting),
+        busy: () => this.scheduler.busyWebhooks(),
+        fetch: async (count, skipGroups) => (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: count, ignoreGroups: skipGroups })) as Job[],
+        take: (jobs) => this.take(jobs),
+      },
+      Math.min(config.workerBatchSize, config.workerConcurrency),
+      log,
+    );
+  }
+
+  start(): void {
+    this.fetcher.start();
+    this.ledger.startHeartbeats();
+  }
+
+  /** New deliveries may be waiting: fetch now rather than at the next poll. */
+  wake(): void {
+    this.fetcher.wake();
+  }
+
+  /** Stops fetching, hands back jobs with instances still waiting, and waits for those on their way to be recorded. */
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await this.fetcher.stop();
+    const waiting = this.scheduler.waitingJobs();
+    if (waiting.length) {
+      this.drop(waiting);
+      await queue()
+        .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
+        .catch(() => undefined);
+    }
+    await this.ledger.drain();
+    this.ledger.stopHeartbeats();
+  }
+
+  /** Queues fetched jobs' instances behind their webhooks and starts what may start; answers how many instances they carried. */
+  private take(jobs: Job[]): number {
+    let instances = 0;
+    for (const job of jobs) {
+      const { instanceIds, retry } = deliveriesOf(job.data);
+      this.ledger.take(job, instanceIds.length);
+      this.scheduler.enqueue(job, instanceIds, retry);
+      instances += instanceIds.length;
+      if (instanceIds.length === 0) this.writer.record({ job });
+    }
+    this.scheduler.startWaiting();
+    return instances;
+  }
+
+  private async claimAndSend(units: Unit[]): Promise<void> {
+    const wanted = (u: Unit): Wanted => ({ instanceId: u.instanceId, takeOver: u.job.retryCount > 0, retry: u.retry, manual: u.job.data.trigger === 'MANUAL' });
+    let plain: Awaited<ReturnType<typeof claim>>;
+    try {
+      // A job that runs again (its worker died or failed before recording) may take over an instance left SENDING.
+      plain = await claim(units.map(wanted));
+    } catch (error) {
+      await this.cannotClaim(units, error);
+      return;
+    }
+    const gatedIds = new Set([...plain.gated.values()].flat().map((w) => w.instanceId));
+    // What the plain claim took goes at once; gated webhooks' deliveries do not wait for it, nor it for them.
+    this.dispatch(
+      units.filter((u) => !gatedIds.has(u.instanceId)),
+      plain.claimed,
+    );
+    await Promise.all(
+      [...plain.gated].map(([webhookId, gatedWanted]) => {
+        const mine = new Set(gatedWanted.map((w) => w.instanceId));
+        return this.passGate(webhookId, units.filter((u) => mine.has(u.instanceId)).map((unit) => ({ unit, wanted: wanted(unit) })));
+      }),
+    );
+  }
+
+  /**
+   * Passes a gated webhook's deliveries through its gate. One pass per webhook at a time
+   * in this process: deliveries that come while one runs go together in the next, so a
+   * webhook whose places free one by one costs one gate transaction per pass, not per delivery.
+   */
+  private async passGate(webhookId: string, entries: Array<{ unit: Unit; wanted: Wanted }>): Promise<void> {
+    const queued = this.gating.get(webhookId);
+    if (queued) {
+      queued.push(...entries);
+      return;
+    }
+    this.gating.set(webhookId, []);
+    try {
+      for (let batch = entries; batch.length > 0; batch = this.gating.get(webhookId)!.splice(0)) await this.passGateOnce(webhookId, batch);
+    } finally {
+      this.gating.delete(webhookId);
+    }
+  }
+
+  private async passGateOnce(webhookId: string, entries: Array<{ unit: Unit; wanted: Wanted }>): Promise<void> {
+    const theirs = entries.map((e) => e.unit);
+    let passed: Awaited<ReturnType<typeof claimThroughGate>>;
+    try {
+      passed = await claimThroughGate(webhookId, entries.map((e) => e.wanted));
+    } catch (error) {
+      await this.cannotClaim(theirs, error);
+      return;
+    }
+    // Those the gate holds back (rate limit, in-flight places) wait here again, their webhook blocked until they may try.
+    const waiting = new Set(passed.waiting);
+    const back = theirs.filter((u) => waiting.has(u.instanceId));
+    if (back.length) this.scheduler.holdBack(back, new Date(Date.now() + passed.retryInMs!));
+    this.dispatch(
+      theirs.filter((u) => !waiting.has(u.instanceId)),
+      passed.claimed,
+    );
+  }
+
+  /** Sends the units that were claimed; the others had nothing to send (delivered, cancelled, waiting for a retry or a circuit, or someone else's). */
+  private dispatch(units: Unit[], claimed: Claimed[]): void {
+    const byId = new Map(claimed.map((c) => [c.id, c]));
+    for (const unit of units) {
+      const instance = byId.get(unit.instanceId);
+      byId.delete(unit.instanceId);
+      if (instance) {
+        void this.send(unit, instance);
+      } else {
+        this.scheduler.release(unit);
+        this.writer.record({ job: unit.job });
+      }
+    }
+  }
+
+  private async cannotClaim(units: Unit[], error: unknown): Promise<void> {
+    for (const unit of units) this.scheduler.release(unit);
+    await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
+    this.ledger.done(units);
+  }
+
+  private async send(unit: Unit, instance: Claimed): Promise<void> {
+    const headers = instance.webhook.headers as unknown as StoredHeader[];
+    const startedAt = new Date();
+    let settlement: Settlement;
+    try {
+      const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
+      const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers), outcome };
+    } catch (error) {
+      this.scheduler.release(unit);
+      await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');
+      this.ledger.done([unit]);
+      return;
+    }
+    const finished: Finished = { job: unit.job, settlement };
+    this.scheduler.attempted(unit, settlement.outcome.ok, isReceiverFailure(settlement.outcome), finished);
+    this.scheduler.release(unit);
+    this.writer.record(finished);
+  }
+
+  /** Records a group's outcomes, completing the jobs whose last open instances they are, in one transaction. */
+  private write(group: Finished[]): Promise<void> {
+    const settlements = group.flatMap((f) => (f.settlement ? [f.settlement] : []));
+    const inGroup = new Map<Job, number>();
+    for (const f of group) inGroup.set(f.job, (inGroup.get(f.job) ?? 0) + 1);
+    const complete = [...inGroup].filter(([job, n]) => this.ledger.completedBy(job, n)).map(([job]) => job);
+    return settle(settlements, this.config, complete);
+  }
+
+  /**
+   * Fails jobs back to the queue so they run again (after pg-boss's retry delay; if even
+   * that fails, their heartbeats lapse and they run again): their instances still
+   * waiting here are dropped (the job's next run sends them), those on their way are
+   * still recorded, and the job is no longer completed here.
+   */
+  private async giveUp(of: Array<{ job: Job }>, error: unknown, message: string): Promise<void> {
+    const jobs = this.ledger.notGivenUp(of.map((o) => o.job));
+    if (jobs.length === 0) return;
+    this.log.error({ err: error, instanceIds: jobs.flatMap((job) => deliveriesOf(job.data).instanceIds) }, message);
+    this.drop(jobs);
+    await queue()
+      .fail(DELIVER_QUEUE, jobs)
+      .catch(() => undefined);
+  }
+
+  /** Takes jobs out of this worker's hands: no more heartbeats, their waiting instances dropped. */
+  private drop(jobs: Job[]): void {
+    this.ledger.giveUp(jobs);
+    for (const unit of this.scheduler.remove(new Set(jobs.map((job) => job.id)))) this.ledger.close(unit.job);
+    this.ledger.checkDrained();
+  }
+}

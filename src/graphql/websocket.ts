@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../config.ts';
+import type { ChangeFeed } from '../pubsub/changes.ts';
+import { authenticate, type Authentication } from '../usecases/authenticate.ts';
+import { checkVariableDepth } from './arguments.ts';
+import { requestError } from './errors.ts';
+import type { Yoga } from './yoga.ts';
+
+/** A WebSocket's largest frame, and how soon it must authenticate (graphql-ws closes it with 4408 after). */
+export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs: 3000 };
+
+/**
+ * graphql-ws on the HTTP server's GraphQL path, through yoga's envelope (its plugins,
+ * context and limits). A connection authenticates in its first message; a revoked key's
+ * open connections end at once, whichever process revoked it.
+ */
+export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed: ChangeFeed): WebSocketServer {
+  // A frame over the limit closes the socket (1009) before it is buffered whole.
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: WEBSOCKET_LIMITS.frameBytes });
+  const byKey = new Map<string, Set<WebSocket>>();
+  feed.on('change', (change) => {
+    if (change.k !== 'key') return;
+    for (const socket of byKey.get(change.id) ?? []) socket.close(4403, 'Forbidden: the API key was revoked');
+  });
+  useServer<Record<string, unknown>, { auth?: Authentication }>(
+    {
+      connectionInitWaitTimeout: WEBSOCKET_LIMITS.authenticateWithinMs,
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        // `{ authorization }` (documented); also `Authorization` and `{ headers: { … } }`, which some clients (GraphiQL's) send.
+        const params = (ctx.connectionParams ?? {}) as Record<string, any>;
+        const header = params.authorization ?? params.Authorization ?? params.headers?.authorization ?? params.headers?.Authorization;
+        const auth = await authenticate(typeof header === 'string' ? header : undefined, config.operatorKey);
+        if (!auth.principal) {
+          ctx.extra.socket.close(4401, `Unauthorized: ${auth.problem}`);
+          return false;
+        }
+        ctx.extra.auth = auth;
+        if (auth.principal.kind === 'key') {
+          const keyId = auth.principal.keyId;
+          const sockets = byKey.get(keyId) ?? new Set();
+          sockets.add(ctx.extra.socket);
+          byKey.set(keyId, sockets);
+          ctx.extra.socket.once('close', () => {
+            sockets.delete(ctx.extra.socket);
+            if (sockets.size === 0) byKey.delete(keyId);
+          });
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        // A bad operation is answered on its own id; thrown, it would close the socket and every subscription on it.
+        let document;
+        try {
+          checkVariableDepth(params.variables);
+          document = parse(params.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [socketError(error)];
+          throw error;
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors.map(socketError);
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory({ auth: ctx.extra.auth } as never),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  return wsServer;
+}
+
+/** A request error as a WebSocket client gets it: coded, without the HTTP status meant for yoga. */
+function socketError(error: GraphQLError): GraphQLError {
+  const coded = requestError(error);
+  const { http: _http, ...extensions } = coded.extensions;
+  return new GraphQLError(coded.message, { nodes: coded.nodes, extensions });
+}

@@ -1,0 +1,145 @@
+import type { ErrorKind } from './outcome.ts';
+
+/**
+ * The gate in front of each webhook's receiver, shared by every worker process through
+ * one row per webhook (`webhook_gate`, locked while deliveries pass it):
+ *
+ * - Circuit breaker: after `breakerFailures` failed attempts in a row (network errors,
+ *   5xx, 408, 429), or when the receiver asks to wait (Retry-After on 429/503), the
+ *   circuit opens: the webhook's deliveries wait, parked without a job (so they cost
+ *   nothing), and one probe goes at growing intervals (`breakerProbeMs`, doubling up to
+ *   `breakerMaxProbeMs`). The first success closes it and everything parked goes again.
+ * - Rate limit: `rateLimitPerSecond` (a token bucket holding a fifth of a second's
+ *   worth) and `rateLimitInFlight`, for the whole deployment; deliveries over it wait in
+ *   the worker's hands, PENDING, and never fail because of it.
+ * - Adaptive: 429, 502, 503 and 504 halve how many requests may be in flight to the
+ *   webhook (at least one); each success adds one back until the limit is gone.
+ *
+ * A webhook with none of these in force is not gated at all: its deliveries are claimed
+ * in the plain claim statement, without touching this table.
+ */
+export interface GateLimits {
+  breakerFailures: number;
+  breakerProbeMs: number;
+  breakerMaxProbeMs: number;
+  /** Requests a process sends one webhook at once; an adaptive window grows back to it. */
+  webhookConcurrency: number;
+}
+
+/** What a gate row and its webhook's settings say (as the claim reads them). */
+export interface GateState {
+  failingAttempts: number;
+  openUntil: Date | null;
+  probeInstanceId: string | null;
+  inFlightWindow: number | null;
+}
+
+export interface GateRow {
+  /** The database's time (every gate time is on its clock, whichever process reads it). */
+  now: Date;
+  failing_attempts: number;
+  open_until: Date | null;
+  probe_ms: number;
+  probe_instance_id: string | null;
+  in_flight_window: number | null;
+  tokens: number;
+  tokens_at: Date | null;
+  rate_limit_per_second: number | null;
+  rate_limit_in_flight: number | null;
+  timeout_ms: number;
+}
+
+export interface Admission {
+  send: string[];
+  park: string[];
+  wait: string[];
+  /** How long the waiting ones wait before trying again. */
+  retryInMs: number | null;
+  /** The gate row after this admission. */
+  tokens: number;
+  tokensAt: Date;
+  openUntil: Date | null;
+  probeInstanceId: string | null;
+}
+
+/** While in-flight places are full, how often a waiting delivery looks again (another process may have finished one). */
+const IN_FLIGHT_RETRY_MS = 100;
+
+/**
+ * Which of `wanted` go now, which wait for the circuit (parked), and which wait their
+ * turn under the limits: a pure decision over the gate row, the requests in flight and the time.
+ */
+export function admit(row: GateRow, wanted: Array<{ id: string; manual: boolean }>, inFlight: number, now: Date): Admission {
+  let candidates = wanted;
+  const park: string[] = [];
+  let probe: string | null = null;
+  let openUntil = row.open_until;
+  if (openUntil) {
+    // A person's re-trigger goes regardless; automatic deliveries wait, but for one probe when it is due.
+    const auto = candidates.filter((c) => !c.manual);
+    candidates = candidates.filter((c) => c.manual);
+    if (now >= openUntil && auto.length > 0) {
+      probe = auto[0]!.id;
+      candidates = [...candidates, auto[0]!];
+      park.push(...auto.slice(1).map((c) => c.id));
+    } else {
+      park.push(...auto.map((c) => c.id));
+    }
+  }
+  let room = Number.POSITIVE_INFINITY;
+  const inFlightLimit = Math.min(row.rate_limit_in_flight ?? Number.POSITIVE_INFINITY, row.in_flight_window ?? Number.POSITIVE_INFINITY);
+  if (Number.isFinite(inFlightLimit)) room = Math.max(0, inFlightLimit - inFlight);
+  let tokens = row.tokens;
+  // Times only move forward: a transaction that began before the last one to hold the gate finished refills nothing.
+  const tokensAt = row.tokens_at && row.tokens_at > now ? row.tokens_at : now;
+  const rate = row.rate_limit_per_second;
+  if (rate) {
+    const capacity = Math.max(1, rate / 5);
+    tokens = row.tokens_at ? Math.min(capacity, tokens + ((tokensAt.getTime() - row.tokens_at.getTime()) / 1000) * rate) : capacity;
+    room = Math.min(room, Math.max(0, Math.floor(tokens)));
+  }
+  const send = candidates.slice(0, room).map((c) => c.id);
+  const wait = candidates.slice(room).map((c) => c.id);
+  if (rate) tokens -= send.length;
+  let retryInMs: number | null = null;
+  if (wait.length) {
+    const tokenMs = rate && tokens < 1 ? tokensAt.getTime() - now.getTime() + Math.ceil(((1 - tokens) / rate) * 1000) : 0;
+    const inFlightFull = Number.isFinite(inFlightLimit) && inFlight + send.length >= inFlightLimit;
+    retryInMs = Math.max(tokenMs, inFlightFull ? IN_FLIGHT_RETRY_MS : 0, 1);
+  }
+  let probeInstanceId = row.probe_instance_id;
+  if (probe && send.includes(probe)) {
+    // One probe at a time: none other before this one has had its whole timeout.
+    probeInstanceId = probe;
+    openUntil = new Date(now.getTime() + row.timeout_ms + Math.max(row.probe_ms, 1000));
+  }
+  return { send, park, wait, retryInMs, tokens, tokensAt, openUntil, probeInstanceId };
+}
+
+/** An attempt's outcome as the gate sees it. */
+export interface Passed {
+  webhookId: string;
+  tenantId: string;
+  instanceId: string;
+  ok: boolean;
+  statusCode: number | null;
+  errorKind: ErrorKind | null;
+  message: string;
+  retryAfter: string | undefined;
+  gate: GateState;
+}
+
+const RECEIVER_DOWN: ReadonlyArray<ErrorKind> = ['TIMEOUT', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'DNS', 'TLS', 'NETWORK', 'INVALID_RESPONSE'];
+/** A failure that says the receiver is down or overwhelmed (not that it refused this payload). */
+export function isReceiverFailure(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind'>): boolean {
+  if (o.ok) return false;
+  if (o.errorKind && RECEIVER_DOWN.includes(o.errorKind)) return true;
+  return o.statusCode !== null && (o.statusCode >= 500 || o.statusCode === 429 || o.statusCode === 408);
+}
+export const SLOW_DOWN = [429, 502, 503, 504];
+
+/** Whether outcomes of a webhook need its gate row written (a clean success with a clean gate does not). */
+export function gateTouched(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind' | 'gate'>): boolean {
+  const g = o.gate;
+  return !o.ok || g.failingAttempts > 0 || g.openUntil !== null || g.inFlightWindow !== null;
+}

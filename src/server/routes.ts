@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import type { Yoga } from '../graphql/yoga.ts';
+import { readBody } from './body.ts';
+import { dashboardHandler } from './dashboard.ts';
+import { receiveInInbox } from './inboxCapture.ts';
+import type { Readiness } from './readiness.ts';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * What each path serves: `/readyz`, `/healthz`, Herald's own inboxes, the dashboard and
+ * GraphQL (a worker process serves only the first two). Request bodies are read here,
+ * counted as they arrive, so a chunked body is held to the limit as a declared one is.
+ */
+export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Readiness>, stopping: () => boolean): Handler {
+  const dashboard = dashboardHandler();
+  return async (req, res) => {
+    if (req.url === '/readyz') {
+      const state = await readiness();
+      res.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(state));
+      return;
+    }
+    if (config.role === 'worker') {
+      const alive = req.url === '/healthz';
+      res.writeHead(alive ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'this process runs with HERALD_ROLE=worker: it delivers and serves only /healthz and /readyz' }));
+      return;
+    }
+    if (req.url?.startsWith('/inbox/')) {
+      await receiveInInbox(req, res, config.maxRequestBytes);
+      return;
+    }
+    if (dashboard(req, res)) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const body = Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes ? null : await readBody(req, config.maxRequestBytes);
+      if (body === null) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ errors: [{ message: `request body over ${config.maxRequestBytes} bytes (HERALD_MAX_REQUEST_BYTES)`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+        return;
+      }
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
+    if (stopping()) res.setHeader('connection', 'close');
+    await yoga.requestListener(req, res);
+  };
+}

@@ -1,0 +1,92 @@
+import { db, type Tx } from '../db/client.ts';
+import { uuidv7 } from '../db/ids.ts';
+import { loadTopics } from './catalog.ts';
+import { renderBatch, RenderError } from '../rules/payload.ts';
+import { eventShapeOf } from '../rules/events.ts';
+import { notify } from '../pubsub/changes.ts';
+import { queue, enqueueDeliveries } from '../queue/boss.ts';
+import { fromPrisma } from 'pg-boss';
+
+/**
+ * Batching (Springest's "delay and bundle"): events for a batching webhook join its
+ * open batch, stored with the event, until the window closes or the batch is full;
+ * then one instance carries them all. A pg-boss job closes each batch, so a crash or
+ * restart while a window is open loses nothing.
+ */
+export const BATCH_QUEUE = 'close-batch';
+
+interface BatchingWebhook {
+  id: string;
+  batchWindowMs: number | null;
+  batchMaxSize: number;
+}
+
+/** Adds events to their webhooks' open batches, in the publish transaction. */
+export async function addToBatches(tx: Tx, items: Array<{ webhook: BatchingWebhook; eventId: string }>): Promise<void> {
+  const byWebhook = new Map<string, { webhook: BatchingWebhook; eventIds: string[] }>();
+  for (const { webhook, eventId } of items) {
+    const entry = byWebhook.get(webhook.id) ?? { webhook, eventIds: [] };
+    entry.eventIds.push(eventId);
+    byWebhook.set(webhook.id, entry);
+  }
+  for (const { webhook, eventIds } of [...byWebhook.values()].sort((a, b) => a.webhook.id.localeCompare(b.webhook.id))) {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`batch:${webhook.id}`}, 0))`;
+    let batch = await tx.batch.findFirst({ where: { webhookId: webhook.id, closedAt: null }, orderBy: { openedAt: 'desc' } });
+    for (const eventId of eventIds) {
+      if (!batch) {
+        const closesAt = new Date(Date.now() + webhook.batchWindowMs!);
+        batch = await tx.batch.create({ data: { id: uuidv7(), webhookId: webhook.id, closesAt } });
+        await closeLater(tx, batch.id, closesAt);
+      }
+      await tx.batchEvent.create({ data: { batchId: batch.id, eventId, position: batch.size } });
+      batch = await tx.batch.update({ where: { id: batch.id }, data: { size: { increment: 1 } } });
+      if (batch.size >= webhook.batchMaxSize) {
+        await tx.batch.update({ where: { id: batch.id }, data: { closedAt: new Date() } });
+        await closeLater(tx, batch.id, new Date());
+        batch = null;
+      }
+    }
+  }
+}
+
+async function closeLater(tx: Tx, batchId: string, at: Date): Promise<void> {
+  await queue().insert(BATCH_QUEUE, [{ data: { batchId }, startAfter: at }], { db: fromPrisma(tx) });
+}
+
+/** Turns a batch into one instance (its events collapsed) and queues its delivery. Runs once per batch. */
+export async function closeBatch(batchId: string): Promise<void> {
+  await db().$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM batch WHERE id = ${batchId}::uuid AND instance_id IS NULL FOR UPDATE`;
+    if (!locked) return;
+    const batch = await tx.batch.findUniqueOrThrow({
+      where: { id: batchId },
+      include: { webhook: true, events: { orderBy: { position: 'asc' }, include: { event: true } } },
+    });
+    const webhook = batch.webhook;
+    if (batch.events.length === 0) {
+      await tx.batch.update({ where: { id: batchId }, data: { closedAt: batch.closedAt ?? new Date() } });
+      return;
+    }
+    const events = batch.events.map((e) => eventShapeOf(e.event));
+    const topics = await loadTopics(webhook.tenantId);
+    const last = batch.events.at(-1)!.event;
+    const base = { id: uuidv7(), tenantId: webhook.tenantId, webhookId: webhook.id, eventId: last.id, entityId: `batch of ${events.length}` };
+    let instance;
+    const paused = !webhook.active && webhook.pausedAt !== null && !webhook.deletedAt;
+    if (!webhook.active && !paused) {
+      instance = await tx.instance.create({ data: { ...base, status: 'CANCELLED', payload: {}, lastMessage: 'cancelled: the webhook was turned off or deleted' } });
+    } else {
+      try {
+        const payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, topics);
+        // A paused webhook holds the batch (PAUSED) until it resumes.
+        instance = await tx.instance.create({ data: { ...base, status: paused ? 'PAUSED' : 'PENDING', payload: payload as never } });
+        if (!paused) await enqueueDeliveries(tx, [{ instanceId: instance.id, webhookId: webhook.id, trigger: 'AUTO' }]);
+      } catch (error) {
+        if (!(error instanceof RenderError)) throw error;
+        instance = await tx.instance.create({ data: { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' } });
+      }
+    }
+    await tx.batch.update({ where: { id: batchId }, data: { instanceId: instance.id, closedAt: batch.closedAt ?? new Date() } });
+    await notify(tx, [{ k: 'instance', t: webhook.tenantId, id: instance.id, w: webhook.id, s: instance.status }]);
+  });
+}

@@ -1,0 +1,183 @@
+import { fromPrisma } from 'pg-boss';
+import { db, type Tx } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { enqueueDeliveries, queue } from '../queue/boss.ts';
+import { admit, gateTouched, isReceiverFailure, SLOW_DOWN, type GateLimits, type GateRow, type Passed } from '../rules/admission.ts';
+import { retryAfterMs } from '../rules/retry.ts';
+
+/** The gate in front of each webhook's receiver (rules/admission.ts decides; this reads and writes its row). */
+
+/** Jobs that bring a webhook's deliveries in line with its state, and wake an open circuit's probe. */
+export const WEBHOOK_STATE_QUEUE = 'webhook-state';
+
+/** SQL: whether a claim must go through the gate (`w` the webhook, `g` its gate row, maybe missing). */
+export const GATED = Prisma.sql`(w.rate_limit_per_second IS NOT NULL OR w.rate_limit_in_flight IS NOT NULL OR g.open_until IS NOT NULL OR g.in_flight_window IS NOT NULL)`;
+
+/**
+ * Passes deliveries of one webhook through its gate, in one transaction that holds the
+ * gate row: claims (with `claimIn`) those that may go, parks those the open circuit
+ * holds, and answers those that must wait with when to try again.
+ */
+export async function throughGate<C>(
+  webhookId: string,
+  wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean; manual: boolean }>,
+  claimIn: (tx: Tx, wanted: Array<{ instanceId: string; takeOver: boolean; retry: boolean; manual: boolean }>) => Promise<C[]>,
+): Promise<{ claimed: C[]; parked: string[]; waiting: string[]; retryInMs: number | null }> {
+  return db().$transaction(async (tx) => {
+    const row = await lockGate(tx, webhookId);
+    const limited = row.rate_limit_in_flight !== null || row.in_flight_window !== null;
+    const inFlight = limited
+      ? (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'SENDING'`)[0]!.n
+      : 0;
+    const byId = new Map(wanted.map((w) => [w.instanceId, w]));
+    const admission = admit(row, [...byId.values()].map((w) => ({ id: w.instanceId, manual: w.manual })), inFlight, row.now);
+    const claimed = admission.send.length ? await claimIn(tx, admission.send.map((id) => byId.get(id)!)) : [];
+    if (admission.park.length) {
+      const takenOver = admission.park.filter((id) => byId.get(id)!.takeOver);
+      // A delivery whose worker died mid-send (SENDING, taken over) waits as a retry: that attempt counted.
+      await tx.$executeRaw`
+        UPDATE instance SET parked = true, status = CASE WHEN status = 'SENDING' THEN 'RETRYING'::"InstanceStatus" ELSE status END, next_attempt_at = NULL, updated_at = now()
+        WHERE id = ANY(${admission.park}::uuid[]) AND (status IN ('PENDING', 'RETRYING') OR (status = 'SENDING' AND id = ANY(${takenOver}::uuid[])))`;
+    }
+    await tx.$executeRaw`
+      UPDATE webhook_gate SET tokens = ${admission.tokens}, tokens_at = ${admission.tokensAt}, open_until = ${admission.openUntil},
+        probe_instance_id = ${admission.probeInstanceId}::uuid
+      WHERE webhook_id = ${webhookId}::uuid`;
+    return { claimed, parked: admission.park, waiting: admission.wait, retryInMs: admission.retryInMs };
+  });
+}
+
+/** A webhook's gate row with its limits, locked for this transaction (made first if it has none). */
+async function lockGate(tx: Tx, webhookId: string): Promise<GateRow> {
+  const read = () => tx.$queryRaw<GateRow[]>`
+    SELECT now() AS now, g.failing_attempts, g.open_until, g.probe_ms, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window, g.tokens, g.tokens_at,
+      w.rate_limit_per_second, w.rate_limit_in_flight, w.timeout_ms
+    FROM webhook_gate g JOIN webhook w ON w.id = g.webhook_id WHERE g.webhook_id = ${webhookId}::uuid FOR UPDATE OF g`;
+  const [row] = await read();
+  if (row) return row;
+  await tx.$executeRaw`INSERT INTO webhook_gate (webhook_id) VALUES (${webhookId}::uuid) ON CONFLICT DO NOTHING`;
+  return (await read())[0]!;
+}
+
+/**
+ * Records outcomes at their webhooks' gates, in the settle transaction: counts failed
+ * attempts in a row and opens the circuit at the threshold (a failed probe keeps it
+ * open, waiting twice as long); a success closes it and releases what was parked;
+ * slow-down answers halve the in-flight window, successes grow it back; Retry-After
+ * holds the whole webhook back that long.
+ */
+export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimits): Promise<void> {
+  const byWebhook = new Map<string, Passed[]>();
+  for (const o of outcomes) if (gateTouched(o)) byWebhook.set(o.webhookId, [...(byWebhook.get(o.webhookId) ?? []), o]);
+  for (const [webhookId, list] of byWebhook) {
+    const gate = await lockGate(tx, webhookId);
+    const now = gate.now;
+    let failing = gate.failing_attempts;
+    let openUntil = gate.open_until;
+    let probeMs = gate.probe_ms;
+    let probeId = gate.probe_instance_id;
+    let reason: string | null | undefined; // undefined: unchanged
+    let window = gate.in_flight_window;
+    let closed = false;
+    let opened = false;
+    const ceiling = gate.rate_limit_in_flight ?? limits.webhookConcurrency;
+    for (const o of list) {
+      if (o.ok) {
+        failing = 0;
+        if (openUntil) closed = true;
+        openUntil = null;
+        probeMs = 0;
+        probeId = null;
+        reason = null;
+        if (window !== null) window = window + 1 >= ceiling ? null : window + 1;
+        continue;
+      }
+      if (!isReceiverFailure(o)) continue;
+      failing += 1;
+      if (o.statusCode !== null && SLOW_DOWN.includes(o.statusCode)) {
+        const current = window ?? Math.max(1, await inFlightOf(tx, webhookId));
+        window = Math.max(1, Math.floor(current / 2));
+      }
+      const asked = o.statusCode === 429 || o.statusCode === 503 ? retryAfterMs(o.retryAfter, now) : null;
+      const wasProbe = probeId !== null && o.instanceId === probeId;
+      if (wasProbe) {
+        probeMs = Math.min(limits.breakerMaxProbeMs, Math.max(limits.breakerProbeMs, probeMs * 2));
+        openUntil = new Date(now.getTime() + probeMs);
+        probeId = null;
+        opened = true;
+      } else if (!openUntil && failing >= limits.breakerFailures) {
+        probeMs = limits.breakerProbeMs;
+        openUntil = new Date(now.getTime() + probeMs);
+        reason = `${failing} attempts in a row failed (the last: ${o.message.slice(0, 200)})`;
+        opened = true;
+      }
+      if (asked !== null && asked > 0) {
+        const until = new Date(now.getTime() + Math.min(asked, 86_400_000));
+        if (!openUntil || until > openUntil) {
+          openUntil = until;
+          if (!probeMs) probeMs = limits.breakerProbeMs;
+          reason ??= `the receiver asked to wait (${o.statusCode}, Retry-After: ${o.retryAfter})`;
+          opened = true;
+        }
+      }
+    }
+    await tx.$executeRaw`
+      UPDATE webhook_gate SET failing_attempts = ${failing}, open_until = ${openUntil}, probe_ms = ${probeMs}, probe_instance_id = ${probeId}::uuid,
+        in_flight_window = ${window}, open_reason = ${reason === undefined ? Prisma.sql`open_reason` : Prisma.sql`${reason}`}
+      WHERE webhook_id = ${webhookId}::uuid`;
+    const tenantId = list[0]!.tenantId;
+    if (closed || opened || (gate.in_flight_window === null) !== (window === null)) await notify(tx, [{ k: 'webhook', t: tenantId, id: webhookId }]);
+    // Parked deliveries go again once it closes; while open, a probe job wakes one when it is due.
+    // (and a pass later, for deliveries a publish in flight parked after reading the circuit as open)
+    if (closed) {
+      await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId } }, { data: { webhookId }, startAfter: new Date(Date.now() + 10_000) }], { db: fromPrisma(tx) });
+    }
+    if (opened && openUntil) await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId, probe: true }, startAfter: openUntil }], { db: fromPrisma(tx) });
+  }
+}
+
+async function inFlightOf(tx: Tx, webhookId: string): Promise<number> {
+  const [row] = await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'SENDING'`;
+  return (row?.n ?? 0) + 1;
+}
+
+/**
+ * The probe job: when an open circuit's wait is over, the oldest parked delivery gets
+ * a job again (the gate lets it through as the probe). Nothing parked: the next
+ * delivery to come is the probe.
+ */
+export async function wakeProbe(webhookId: string): Promise<void> {
+  await db().$transaction(async (tx) => {
+    const [gate] = await tx.$queryRaw<Array<{ open_until: Date | null; due: boolean }>>`
+      SELECT open_until, open_until <= now() + interval '50 milliseconds' AS due FROM webhook_gate WHERE webhook_id = ${webhookId}::uuid FOR UPDATE`;
+    if (!gate?.open_until) return; // closed meanwhile: what was parked is released with it
+    if (!gate.due) {
+      await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId, probe: true }, startAfter: gate.open_until }], { db: fromPrisma(tx) });
+      return;
+    }
+    const woken = await tx.$queryRaw<Array<{ id: string; status: string }>>`
+      WITH changed AS (
+        UPDATE instance SET parked = false, updated_at = now()
+        WHERE id = (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT 1) AND parked
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    await enqueueDeliveries(tx, woken.map((w) => ({ instanceId: w.id, webhookId, trigger: 'AUTO' as const, retry: w.status === 'RETRYING' })));
+  });
+}
+
+/** A webhook's circuit as people read it (Webhook.circuit). */
+export async function circuitOf(webhookId: string) {
+  const [row] = await db().$queryRaw<Array<{ failing_attempts: number | null; open_until: Date | null; open_reason: string | null; in_flight_window: number | null; parked: number }>>`
+    SELECT g.failing_attempts, g.open_until, g.open_reason, g.in_flight_window,
+      (SELECT count(*)::int FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked) AS parked
+    FROM (SELECT 1) one LEFT JOIN webhook_gate g ON g.webhook_id = ${webhookId}::uuid`;
+  return {
+    open: row?.open_until != null,
+    failingAttempts: row?.failing_attempts ?? 0,
+    reason: row?.open_until ? row.open_reason : null,
+    nextProbeAt: row?.open_until ?? null,
+    inFlightLimit: row?.in_flight_window ?? null,
+    parkedDeliveries: row?.parked ?? 0,
+  };
+}

@@ -1,0 +1,148 @@
+import { fromPrisma } from 'pg-boss';
+import { db, type Tx } from '../db/client.ts';
+import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { enqueueDeliveries, queue } from '../queue/boss.ts';
+import { releaseNextOf } from './ordering.ts';
+import { WEBHOOK_STATE_QUEUE } from './gates.ts';
+import type { WebhookState } from '../rules/webhookSettings.ts';
+
+export { WEBHOOK_STATE_QUEUE };
+
+/**
+ * A webhook is ACTIVE (its deliveries are sent), PAUSED (matching events are still
+ * recorded for it, as PAUSED instances, and sent when it resumes: nothing is lost while
+ * a receiver is down), or DISABLED (it takes no events; what waited is cancelled). A
+ * person pauses, resumes and disables; Herald pauses a webhook that keeps failing.
+ *
+ * Changing state flips the webhook at once and its deliveries in steps: the first
+ * CONVERGE_STEP in the same transaction, the rest (and any that a publish in flight
+ * recorded in the old state) by a job on WEBHOOK_STATE_QUEUE, so a backlog of any size
+ * changes in bounded transactions and a crash midway loses nothing.
+ */
+export const CONVERGE_STEP = 2000;
+/** A publish that read the old state commits within this; a second pass then catches what it recorded. */
+const STRAGGLER_PASS_MS = 10_000;
+
+interface StateChange {
+  /** Why, when Herald (not a person) paused it. */
+  reason?: string | null;
+}
+
+/**
+ * Moves a webhook to `to` inside `tx`: ACTIVE sends what it held (in order, when ordered)
+ * and clears its failure count; PAUSED holds what waits; DISABLED cancels what waits and
+ * what is held. Answers nothing; the webhook's change is announced.
+ */
+export async function changeState(tx: Tx, webhook: { id: string; tenantId: string }, to: WebhookState, { reason = null }: StateChange = {}): Promise<void> {
+  const now = new Date();
+  const data =
+    to === 'ACTIVE'
+      ? { active: true, pausedAt: null, deactivatedReason: null, deactivatedAt: null, consecutiveFailures: 0, failingSince: null }
+      : to === 'PAUSED'
+        ? { active: false, pausedAt: now, deactivatedReason: reason, deactivatedAt: reason ? now : null }
+        : { active: false, pausedAt: null };
+  await tx.webhook.update({ where: { id: webhook.id }, data });
+  // A person resuming says the receiver is back: its circuit closes and any slow-down is forgotten.
+  if (to === 'ACTIVE') {
+    await tx.$executeRaw`UPDATE webhook_gate SET failing_attempts = 0, open_until = NULL, open_reason = NULL, probe_ms = 0, probe_instance_id = NULL, in_flight_window = NULL
+      WHERE webhook_id = ${webhook.id}::uuid`;
+  }
+  await notify(tx, [{ k: 'webhook', t: webhook.tenantId, id: webhook.id }]);
+  const changed = await converge(tx, webhook.id, CONVERGE_STEP);
+  await convergeLater(tx, webhook.id, changed >= CONVERGE_STEP);
+}
+
+/**
+ * Brings up to `limit` of a webhook's deliveries in line with its state: held ones of an
+ * active webhook become PENDING (with jobs; for an ordered webhook the oldest of each
+ * entity goes, the rest wait their turn), waiting ones of a paused webhook become
+ * PAUSED, waiting and held ones of a disabled or deleted webhook are CANCELLED. Answers
+ * how many changed (`limit` means there may be more).
+ */
+export async function converge(tx: Tx, webhookId: string, limit: number): Promise<number> {
+  const [webhook] = await tx.$queryRaw<Array<{ tenant_id: string; active: boolean; paused: boolean; deleted: boolean; ordered: boolean }>>`
+    SELECT tenant_id::text, active, paused_at IS NOT NULL AS paused, deleted_at IS NOT NULL AS deleted, ordered_delivery AS ordered
+    FROM webhook WHERE id = ${webhookId}::uuid`;
+  if (!webhook) return 0;
+  if (webhook.deleted || (!webhook.active && !webhook.paused)) {
+    const cancelled = await tx.$queryRaw<unknown[]>`
+      WITH changed AS (
+        UPDATE instance SET status = 'CANCELLED', held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
+          last_message = ${webhook.deleted ? 'cancelled: the webhook was deleted' : 'cancelled: the webhook was turned off'}
+        WHERE id IN (
+          (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
+          UNION ALL (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' LIMIT ${limit}))
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    return cancelled.length;
+  }
+  if (webhook.paused) {
+    // Waiting deliveries are held; a RETRYING one keeps its attempts (its job finds it PAUSED and leaves it).
+    const held = await tx.$queryRaw<unknown[]>`
+      WITH changed AS (
+        UPDATE instance SET status = 'PAUSED', held = false, parked = false, next_attempt_at = NULL, updated_at = now()
+        WHERE id IN (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    return held.length;
+  }
+  // Active: what was held goes, oldest first.
+  const released = await tx.$queryRaw<Array<{ id: string; entity_id: string }>>`
+    WITH changed AS (
+      UPDATE instance SET status = 'PENDING', held = ${webhook.ordered}, updated_at = now()
+      WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' ORDER BY id LIMIT ${limit})
+      RETURNING id, tenant_id, webhook_id, status, entity_id)
+    SELECT changed.id::text AS id, changed.entity_id FROM changed,
+      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent
+    ORDER BY changed.id`;
+  if (webhook.ordered) await releaseNextOf(tx, webhookId, [...new Set(released.map((r) => r.entity_id))]);
+  else await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
+  // And what waited for its circuit to close, once it has.
+  const unparked = await tx.$queryRaw<Array<{ id: string; status: string }>>`
+    WITH changed AS (
+      UPDATE instance SET parked = false, updated_at = now()
+      WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT ${limit}) AND parked
+        AND NOT EXISTS (SELECT 1 FROM webhook_gate g WHERE g.webhook_id = ${webhookId}::uuid AND g.open_until IS NOT NULL)
+      RETURNING id, tenant_id, webhook_id, status)
+    ${NOTIFY_CHANGED_INSTANCES}`;
+  await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING' })));
+  return Math.max(released.length, unparked.length);
+}
+
+/** Queues the rest of a state change: at once when a step was full, and a pass after publishes in flight have committed. */
+async function convergeLater(tx: Tx, webhookId: string, more: boolean): Promise<void> {
+  const later = new Date(Date.now() + STRAGGLER_PASS_MS);
+  const jobs = [...(more ? [{ data: { webhookId } }] : []), { data: { webhookId }, startAfter: later }];
+  await queue().insert(WEBHOOK_STATE_QUEUE, jobs, { db: fromPrisma(tx) });
+}
+
+/** The job: converges a webhook's deliveries step by step, each step its own transaction. */
+export async function convergeAll(webhookId: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const changed = await db().$transaction((tx) => converge(tx, webhookId, CONVERGE_STEP), { timeout: 60_000 });
+    total += changed;
+    if (changed < CONVERGE_STEP) return total;
+  }
+}
+
+/** Cancels what a webhook holds (PAUSED), in steps; the webhook stays as it is. Answers how many. */
+export async function discardHeld(webhookId: string): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const discarded = await db().$queryRaw<unknown[]>`
+      WITH changed AS (
+        UPDATE instance SET status = 'CANCELLED', next_attempt_at = NULL, updated_at = now(), last_message = 'discarded by a person while the webhook was paused'
+        WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' LIMIT ${CONVERGE_STEP})
+        RETURNING id, tenant_id, webhook_id, status)
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    total += discarded.length;
+    if (discarded.length < CONVERGE_STEP) return total;
+  }
+}
+
+/** How many deliveries a webhook holds (an index of PAUSED instances only). */
+export async function heldCount(webhookId: string): Promise<number> {
+  const [row] = await db().$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED'`;
+  return row?.n ?? 0;
+}

@@ -1,0 +1,35 @@
+import { generateApiKey } from '../rules/keys.ts';
+import { db } from '../db/client.ts';
+import { conflict, notFound } from '../rules/errors.ts';
+import type { Role } from '../generated/prisma/client.ts';
+import { Problems, text } from '../rules/problems.ts';
+import { notify } from '../pubsub/changes.ts';
+
+export async function createApiKey(tenantId: string, input: { name: string; role: Role }) {
+  const problems = new Problems();
+  const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
+  problems.throwIfAny();
+  const secret = generateApiKey();
+  const apiKey = await db().apiKey.create({
+    data: { tenantId, name, role: input.role, hash: secret.hash, prefix: secret.prefix },
+  });
+  return { apiKey, key: secret.key };
+}
+
+/** Revokes a key at once. The tenant's last active ADMIN key cannot be revoked: nobody could manage keys after it. */
+export async function revokeApiKey(tenantId: string, id: string) {
+  return db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT 1 FROM tenant WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    const key = await tx.apiKey.findFirst({ where: { id, tenantId } });
+    if (!key) throw notFound('API key', id);
+    if (key.revokedAt) return key;
+    if (key.role === 'ADMIN') {
+      const admins = await tx.apiKey.count({ where: { tenantId, role: 'ADMIN', revokedAt: null } });
+      if (admins <= 1) {
+        throw conflict('this is the last active ADMIN key of the tenant; create another ADMIN key before revoking it', 'id');
+      }
+    }
+    await notify(tx, [{ k: 'key', t: tenantId, id }]);
+    return tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  });
+}

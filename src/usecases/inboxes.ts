@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { db } from '../db/client.ts';
+import { signedContent } from '../rules/request.ts';
+import { verifySignature } from '../rules/signing.ts';
+import { conflict, notFound } from '../rules/errors.ts';
+import { CHANNEL, type Change } from '../pubsub/changes.ts';
+import { uuidv7 } from '../db/ids.ts';
+import { Problems, text } from '../rules/problems.ts';
+import { isUuid } from '../rules/values.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { query } from '../db/client.ts';
+import { findWebhook, openWebhook } from './webhooks.ts';
+import { isCredentialHeader } from '../rules/webhookSettings.ts';
+
+/** Bounds of the request inspector. */
+export const INBOX_LIMITS = { perTenant: 20, requestsKept: 100, bodyBytes: 64 * 1024, maxHours: 720, defaultHours: 168 };
+
+export interface InboxInput {
+  name: string;
+  webhookId?: string | null;
+  expiresInHours?: number | null;
+  respondWith?: number | null;
+}
+
+function checkSettings(input: Partial<InboxInput>, problems: Problems) {
+  if (input.expiresInHours !== undefined && input.expiresInHours !== null) {
+    const hours = input.expiresInHours;
+    problems.check(Number.isInteger(hours) && hours >= 1 && hours <= INBOX_LIMITS.maxHours, 'input.expiresInHours', `must be a whole number of hours from 1 to ${INBOX_LIMITS.maxHours}`);
+  }
+  if (input.respondWith !== undefined && input.respondWith !== null) {
+    const status = input.respondWith;
+    problems.check(Number.isInteger(status) && status >= 200 && status <= 599, 'input.respondWith', 'must be an HTTP status from 200 to 599');
+  }
+}
+
+/** A URL on this server that captures every request sent to it, so nobody needs an outside site to try a webhook. */
+export async function createInbox(tenantId: string, input: InboxInput) {
+  const problems = new Problems();
+  const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
+  checkSettings(input, problems);
+  problems.throwIfAny();
+  const hours = input.expiresInHours ?? INBOX_LIMITS.defaultHours;
+  const respondWith = input.respondWith ?? 200;
+  if (input.webhookId) await findWebhook(tenantId, input.webhookId);
+  const live = await db().inbox.count({ where: { tenantId, expiresAt: { gt: new Date() } } });
+  if (live >= INBOX_LIMITS.perTenant) throw conflict(`a tenant may have at most ${INBOX_LIMITS.perTenant} inboxes; delete one first`);
+  return db().inbox.create({
+    data: {
+      tenantId,
+      name,
+      token: randomBytes(18).toString('base64url'),
+      webhookId: input.webhookId ?? null,
+      respondWith,
+      expiresAt: new Date(Date.now() + hours * 3_600_000),
+    },
+  });
+}
+
+export async function findInbox(tenantId: string, id: string) {
+  const inbox = isUuid(id) ? await db().inbox.findFirst({ where: { id, tenantId } }) : null;
+  if (!inbox) throw notFound('inbox', id);
+  return inbox;
+}
+
+/** Changes what is given; `webhookId: null` stops signature checks, `expiresInHours` counts from now. */
+export async function updateInbox(tenantId: string, id: string, input: Partial<InboxInput>) {
+  const inbox = await findInbox(tenantId, id);
+  const problems = new Problems();
+  const name = input.name === undefined ? undefined : text(problems, 'input.name', input.name, { required: true, max: 200 });
+  checkSettings(input, problems);
+  problems.throwIfAny();
+  if (input.webhookId) await findWebhook(tenantId, input.webhookId);
+  return db().inbox.update({
+    where: { id: inbox.id },
+    data: {
+      name,
+      webhookId: input.webhookId,
+      respondWith: input.respondWith ?? undefined,
+      expiresAt: input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : undefined,
+    },
+  });
+}
+
+export async function deleteInbox(tenantId: string, id: string) {
+  const inbox = await findInbox(tenantId, id);
+  await db().inbox.delete({ where: { id: inbox.id } });
+  return inbox;
+}
+
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+}
+
+/** Stores a request sent to an inbox (keeping its latest ones) and answers with the inbox's status; null when there is no such live inbox. */
+export async function capture(token: string, request: CapturedRequest): Promise<{ status: number } | null> {
+  const inbox = await db().inbox.findUnique({ where: { token } });
+  if (!inbox || inbox.expiresAt < new Date()) return null;
+  let signature: { valid: boolean; message: string } | null = null;
+  if (inbox.webhookId) {
+    const stored = await db().webhook.findUnique({ where: { id: inbox.webhookId } });
+    const webhook = stored && openWebhook(stored);
+    if (webhook) {
+      const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > new Date() ? [webhook.previousSecret] : [])];
+      signature = request.truncated
+        ? { valid: false, message: `body over ${INBOX_LIMITS.bodyBytes} bytes was cut, so it cannot be verified` }
+        : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, signedContent(request.method, request.path, request.body));
+    }
+  }
+  const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, request.headers['webhook-id']);
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, secret.has(name) || isCredentialHeader(name) ? '[secret]' : value]));
+  // One statement, no transaction to wait for: a burst of captures cannot time out or
+  // deadlock. Older requests are trimmed past the latest INBOX_LIMITS.requestsKept, skipping
+  // rows another capture is trimming at the same moment.
+  const id = uuidv7();
+  const change: Change = { k: 'inbox', t: inbox.tenantId, id, inbox: inbox.id };
+  await query(Prisma.sql`
+    WITH saved AS (
+      INSERT INTO inbox_request (id, inbox_id, method, path, headers, body, body_truncated, signature_valid, signature_message)
+      VALUES (${id}::uuid, ${inbox.id}::uuid, ${request.method}, ${request.path}, ${JSON.stringify(headers)}::jsonb, ${request.body}, ${request.truncated},
+        ${signature?.valid ?? null}::boolean, ${signature?.message ?? null})
+      RETURNING id),
+    old AS (
+      SELECT id FROM inbox_request WHERE inbox_id = ${inbox.id}::uuid ORDER BY id DESC OFFSET ${INBOX_LIMITS.requestsKept - 1} FOR UPDATE SKIP LOCKED),
+    gone AS (DELETE FROM inbox_request WHERE id IN (SELECT id FROM old))
+    SELECT pg_notify(${CHANNEL}, ${JSON.stringify(change)}) FROM saved`);
+  return { status: inbox.respondWith };
+}
+
+/**
+ * The header names whose values an inbox must not keep: the secret headers of the
+ * webhook that sent the request (found by its webhook-id, the instance id) and of the
+ * inbox's own webhook; when the sender is not known, those of every webhook of the tenant.
+ */
+async function secretHeaderNames(tenantId: string, inboxWebhookId: string | null, messageId: string | undefined): Promise<Set<string>> {
+  const sender = messageId && isUuid(messageId) ? Prisma.sql`SELECT webhook_id FROM instance WHERE id = ${messageId}::uuid AND tenant_id = ${tenantId}::uuid` : Prisma.sql`SELECT NULL::uuid AS webhook_id`;
+  const rows = await query<{ name: string }>(Prisma.sql`
+    WITH sender AS (${sender}),
+    sources AS (
+      SELECT id FROM webhook WHERE tenant_id = ${tenantId}::uuid AND (id IN (SELECT webhook_id FROM sender) OR id = ${inboxWebhookId}::uuid
+        OR NOT EXISTS (SELECT 1 FROM sender WHERE webhook_id IS NOT NULL)))
+    SELECT DISTINCT lower(h->>'name') AS name FROM webhook w JOIN sources ON sources.id = w.id, jsonb_array_elements(w.headers) h
+    WHERE (h->>'secret')::boolean`);
+  return new Set(rows.map((r) => r.name));
+}

@@ -1,0 +1,145 @@
+import { db } from '../db/client.ts';
+import { conflict } from '../rules/errors.ts';
+import { Prisma, type Event, type Instance } from '../generated/prisma/client.ts';
+import { addToBatches } from '../store/batches.ts';
+import { NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { enqueueDeliveries } from '../queue/boss.ts';
+import { deadlineForRequest, render } from '../render/pool.ts';
+import { loadTopics } from '../store/catalog.ts';
+import { evaluate } from '../rules/conditions.ts';
+import { eventShapeOf, wants } from '../rules/events.ts';
+import { RenderError } from '../rules/payload.ts';
+import { Problems, text } from '../rules/problems.ts';
+import { holdOrdered, instanceRow } from './publish.ts';
+import { conditionTree, findWebhook } from './webhooks.ts';
+import { stateOf } from '../rules/webhookSettings.ts';
+
+export interface ReplayFilter {
+  since: Date;
+  until?: Date | null;
+  eventTypes?: string[] | null;
+  entityId?: string | null;
+}
+
+export interface ReplayResult {
+  /** Stored events in the range that the webhook takes (type and conditions, as if published now) and never received. */
+  matched: number;
+  /** Deliveries created (0 for a dry run). */
+  created: number;
+  /** More match than one call replays (MAX_REPLAY): call again to go on; what was replayed is not replayed twice. */
+  more: boolean;
+  dryRun: boolean;
+}
+
+/** Events replayed by one call, at most. */
+export const MAX_REPLAY = 10_000;
+/** Events read, matched, rendered and stored per transaction. */
+const STEP = 500;
+
+/**
+ * Creates deliveries for stored events that a webhook never received: a new webhook
+ * backfilled, one that was off. Events are matched as if published now (event type,
+ * conditions); each is delivered once, since an event the webhook already has a
+ * delivery of (or a batch holding it) is skipped, this call or a later one. A dry run
+ * answers the count and changes nothing. A paused webhook holds what is replayed.
+ */
+export async function replayEvents(tenantId: string, webhookId: string, filter: ReplayFilter, { dryRun }: { dryRun: boolean }): Promise<ReplayResult> {
+  const webhook = await findWebhook(tenantId, webhookId, { includeDeleted: false });
+  if (stateOf(webhook) === 'DISABLED') throw conflict('the webhook is off: turn it on (setWebhookActive) or pause it (pauseWebhook) to replay events to it', 'webhookId');
+  const problems = new Problems();
+  const until = filter.until ?? new Date();
+  if (!(filter.since < until)) problems.add('filter.since', `must be before until (${until.toISOString()})`);
+  const entityId = text(problems, 'filter.entityId', filter.entityId, { max: 200 }) ?? null;
+  const types = filter.eventTypes ?? null;
+  types?.forEach((type, i) => {
+    const [topic = '', action = '', extra] = type.split('.');
+    const taken = extra === undefined && (action === '*' ? webhook.topics.includes(topic) : wants(webhook.eventTypes, topic, action));
+    if (!taken) problems.add(`filter.eventTypes[${i}]`, `the webhook does not take "${type}"; it takes ${webhook.eventTypes.join(', ')}`);
+  });
+  problems.throwIfAny();
+
+  const topics = await loadTopics(tenantId);
+  const tree = await conditionTree(webhook.id, webhook.conditionMatch);
+  const paused = stateOf(webhook) === 'PAUSED';
+  const now = new Date();
+  const takes = (event: Event) =>
+    wants(webhook.eventTypes, event.topic, event.action) &&
+    (!types || types.some((t) => t === `${event.topic}.${event.action}` || t === `${event.topic}.*`)) &&
+    evaluate(tree, eventShapeOf(event), now).matched;
+
+  let matched = 0;
+  let created = 0;
+  let after: Event | null = null;
+  for (;;) {
+    const page: Event[] = await candidates(tenantId, webhook, { since: filter.since, until, entityId, after });
+    if (page.length === 0) break;
+    after = page.at(-1)!;
+    const taken = page.filter(takes).slice(0, MAX_REPLAY + 1 - matched);
+    matched += taken.length;
+    const replaying = taken.slice(0, Math.max(0, MAX_REPLAY - created));
+    if (!dryRun && replaying.length) created += await store(webhook, replaying, topics, paused);
+    if (matched > MAX_REPLAY) break;
+  }
+  return { matched: Math.min(matched, MAX_REPLAY), created, more: matched > MAX_REPLAY, dryRun };
+}
+
+/**
+ * A page of the tenant's stored events in the range, on the webhook's topics, that it
+ * never received, oldest first (read along the tenant's (created_at) index; a batching
+ * webhook's batches are looked up by event).
+ */
+function candidates(
+  tenantId: string,
+  webhook: { id: string; topics: string[]; batchWindowMs: number | null },
+  f: { since: Date; until: Date; entityId: string | null; after: Event | null },
+): Promise<Event[]> {
+  const webhookId = webhook.id;
+  return db().$queryRaw<Event[]>`
+    SELECT e.id::text AS id, e.tenant_id::text AS "tenantId", e.topic, e.action, e.entity_id AS "entityId", e.data, e.previous,
+      e.changed_fields AS "changedFields", e.actor, e.client_id AS "clientId", e.correlation_id AS "correlationId",
+      e.idempotency_key AS "idempotencyKey", e.occurred_at AS "occurredAt", e.created_at AS "createdAt"
+    FROM event e
+    WHERE e.tenant_id = ${tenantId}::uuid AND e.created_at >= ${f.since} AND e.created_at < ${f.until} AND e.topic = ANY(${webhook.topics}::text[])
+      ${f.entityId !== null ? Prisma.sql`AND e.entity_id = ${f.entityId}` : Prisma.empty}
+      ${f.after !== null ? Prisma.sql`AND (e.created_at, e.id) > (${f.after.createdAt}, ${f.after.id}::uuid)` : Prisma.empty}
+      AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.event_id = e.id AND i.webhook_id = ${webhookId}::uuid)
+      ${
+        webhook.batchWindowMs !== null
+          ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM batch_event be JOIN batch b ON b.id = be.batch_id WHERE be.event_id = e.id AND b.webhook_id = ${webhookId}::uuid)`
+          : Prisma.empty
+      }
+    ORDER BY e.created_at, e.id LIMIT ${STEP}`;
+}
+
+/** Renders and stores deliveries of `events` to the webhook (or adds them to its batches), in one transaction. */
+async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: Event[], topics: Awaited<ReturnType<typeof loadTopics>>, paused: boolean): Promise<number> {
+  const spec = { ...webhook, mode: webhook.payloadMode };
+  const batching = webhook.batchWindowMs !== null;
+  const deadline = deadlineForRequest();
+  const stored = new Date();
+  const instances: Instance[] = batching
+    ? []
+    : await Promise.all(
+        events.map(async (event) => {
+          const shape = eventShapeOf(event);
+          const payload = await render(spec, [shape], new Map([[shape.topic, topics.get(shape.topic)!]]), shape.entityId, deadline).catch((error: unknown) => {
+            if (error instanceof RenderError) return error;
+            throw error;
+          });
+          return instanceRow(webhook.tenantId, { id: webhook.id, paused }, shape, payload, stored);
+        }),
+      );
+  await db().$transaction(async (tx) => {
+    if (batching) {
+      await addToBatches(tx, events.map((e) => ({ webhook, eventId: e.id })));
+      return;
+    }
+    await holdOrdered(tx, instances, [webhook]);
+    await tx.instance.createMany({ data: instances as never });
+    await tx.$queryRaw`
+      WITH changed AS (SELECT id, tenant_id, webhook_id, status FROM instance WHERE id = ANY(${instances.map((i) => i.id)}::uuid[]))
+      ${NOTIFY_CHANGED_INSTANCES}`;
+    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, webhookId: webhook.id, trigger: 'AUTO' as const })));
+  }, { timeout: 60_000 });
+  return events.length;
+}

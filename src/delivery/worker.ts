@@ -7,8 +7,8 @@ import { AddressGuard } from '../rules/addresses.ts';
 import type { Alert } from '../rules/heraldTopic.ts';
 import { ALERT_QUEUE, alertEvent } from '../store/alerts.ts';
 import { BATCH_QUEUE, closeBatch } from '../store/batches.ts';
-import { wakeProbe } from '../store/gates.ts';
-import { convergeAll, WEBHOOK_STATE_QUEUE } from '../store/webhookState.ts';
+import { wakeProbe, WEBHOOK_STATE_QUEUE } from '../store/gates.ts';
+import { convergeAll } from '../store/webhookState.ts';
 import { publishEvents } from '../usecases/publish.ts';
 import { Dispatcher } from './dispatcher.ts';
 

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
@@ -18,19 +17,15 @@ export type Change =
   | { k: 'key'; t: string; id: string }
   | { k: 'inbox'; t: string; id: string; inbox: string };
 
-/** Publishes changes when the transaction commits (NOTIFY is transactional). */
-export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, changes: Change[]): Promise<void> {
+/**
+ * Publishes changes when the transaction commits (NOTIFY is transactional). Instance
+ * changes are announced by the statements that make them (store/sql/instances.ts).
+ */
+export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, changes: Array<Exclude<Change, { k: 'instance' }>>): Promise<void> {
   if (changes.length === 0) return;
   const payloads = changes.map((c) => JSON.stringify(c));
   await tx.$executeRaw`SELECT pg_notify(${CHANNEL}, payload) FROM unnest(${payloads}::text[]) AS payload`;
 }
-
-/**
- * SQL that notifies one instance change per row of a `RETURNING id, tenant_id, webhook_id, status`
- * CTE named `changed`, and answers those ids (with their webhooks and new statuses).
- */
-export const NOTIFY_CHANGED_INSTANCES = Prisma.sql`SELECT changed.id::text AS id, changed.webhook_id::text AS webhook_id, changed.status::text AS status FROM changed,
-  LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent`;
 
 /** One LISTEN connection per process, re-established when it drops. */
 export class ChangeFeed extends EventEmitter<{ change: [Change]; reconnected: [] }> {

@@ -71,7 +71,7 @@ export function forgetQueue(): void {
   current = undefined;
 }
 
-type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date };
+export type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date };
 
 /**
  * Enqueues deliveries inside the caller's transaction: they exist if and only if it

@@ -2,6 +2,7 @@ import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { builtInTopics, HERALD_TOPIC, type Alert } from '../rules/heraldTopic.ts';
 import { queue } from '../queue/boss.ts';
+import { alertFacts } from './sql/webhooks.ts';
 
 /** Raising Herald's own events (rules/heraldTopic.ts) in a transaction, and reading what they tell. */
 
@@ -38,10 +39,7 @@ export async function raise(tx: Tx, alerts: Alert[]): Promise<void> {
 export async function alertEvent(alert: Alert, jobId: string) {
   const [webhook] = await db().$queryRaw<
     Array<{ label: string; url: string; active: boolean; paused: boolean; reason: string | null; failures: number; failing_since: Date | null; held: number }>
-  >`
-    SELECT w.label, w.url, w.active, w.paused_at IS NOT NULL AS paused, w.deactivated_reason AS reason, w.consecutive_failures AS failures, w.failing_since,
-      (SELECT count(*)::int FROM instance i WHERE i.webhook_id = w.id AND i.status = 'PAUSED') AS held
-    FROM webhook w WHERE w.id = ${alert.webhookId}::uuid AND w.tenant_id = ${alert.tenantId}::uuid`;
+  >(alertFacts(alert.tenantId, alert.webhookId));
   if (!webhook) return null;
   const instance = alert.instanceId
     ? await db().instance.findUnique({ where: { id: alert.instanceId }, include: { event: { select: { topic: true, action: true } } } })

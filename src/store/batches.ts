@@ -3,9 +3,10 @@ import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from './catalog.ts';
 import { renderBatch, RenderError } from '../rules/payload.ts';
 import { eventShapeOf } from '../rules/events.ts';
-import { notify } from '../pubsub/changes.ts';
 import { queue, enqueueDeliveries } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';
+import { announceCreated } from './instances.ts';
+import * as sql from './sql/batches.ts';
 
 /**
  * Batching (Springest's "delay and bundle"): events for a batching webhook join its
@@ -30,7 +31,7 @@ export async function addToBatches(tx: Tx, items: Array<{ webhook: BatchingWebho
     byWebhook.set(webhook.id, entry);
   }
   for (const { webhook, eventIds } of [...byWebhook.values()].sort((a, b) => a.webhook.id.localeCompare(b.webhook.id))) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`batch:${webhook.id}`}, 0))`;
+    await tx.$executeRaw(sql.lockBatches(webhook.id));
     let batch = await tx.batch.findFirst({ where: { webhookId: webhook.id, closedAt: null }, orderBy: { openedAt: 'desc' } });
     for (const eventId of eventIds) {
       if (!batch) {
@@ -56,7 +57,7 @@ async function closeLater(tx: Tx, batchId: string, at: Date): Promise<void> {
 /** Turns a batch into one instance (its events collapsed) and queues its delivery. Runs once per batch. */
 export async function closeBatch(batchId: string): Promise<void> {
   await db().$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM batch WHERE id = ${batchId}::uuid AND instance_id IS NULL FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<Array<{ id: string }>>(sql.lockOpenBatch(batchId));
     if (!locked) return;
     const batch = await tx.batch.findUniqueOrThrow({
       where: { id: batchId },
@@ -87,6 +88,6 @@ export async function closeBatch(batchId: string): Promise<void> {
       }
     }
     await tx.batch.update({ where: { id: batchId }, data: { instanceId: instance.id, closedAt: batch.closedAt ?? new Date() } });
-    await notify(tx, [{ k: 'instance', t: webhook.tenantId, id: instance.id, w: webhook.id, s: instance.status }]);
+    await announceCreated(tx, [instance.id]);
   });
 }

@@ -1,18 +1,20 @@
 import { query } from '../db/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
 import { topicMap, type TopicInfo, type TopicRow } from '../rules/topics.ts';
-
-/** A subquery: the tenant's topics with their field catalogs as one JSON array (so a caller can read more in the same query). */
-export function topicsJson(tenantId: string): Prisma.Sql {
-  return Prisma.sql`
-    SELECT COALESCE(json_agg(json_build_object('key', t.key, 'resourceUrlTemplate', t.resource_url_template, 'customActions', t.custom_actions, 'builtIn', t.built_in,
-      'fields', COALESCE((SELECT json_agg(json_build_object('path', f.path, 'type', f.type, 'values', f.values, 'mergeTag', f.merge_tag) ORDER BY f.position)
-        FROM topic_field f WHERE f.topic_id = t.id), '[]'))), '[]')
-    FROM topic t WHERE t.tenant_id = ${tenantId}::uuid`;
-}
+import type { MatchingWebhook } from '../rules/matching.ts';
+import * as eventSql from './sql/events.ts';
+import * as sql from './sql/topics.ts';
 
 /** The tenant's topics with their field catalogs (one plain query: every publish reads them). */
 export async function loadTopics(tenantId: string): Promise<Map<string, TopicInfo>> {
-  const [row] = await query<{ topics: TopicRow[] }>(Prisma.sql`SELECT (${topicsJson(tenantId)}) AS topics`);
+  const [row] = await query<{ topics: TopicRow[] }>(sql.tenantTopics(tenantId));
   return topicMap(row!.topics);
+}
+
+/**
+ * What a publish reads, in one plain statement (every publish makes it): the tenant's
+ * topics, and what matching and rendering need of its active and paused webhooks on `topics`.
+ */
+export async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics: Map<string, TopicInfo>; webhooks: MatchingWebhook[] }> {
+  const [row] = await query<{ topics: TopicRow[]; webhooks: MatchingWebhook[] }>(eventSql.catalog(tenantId, topics));
+  return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
 }

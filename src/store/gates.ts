@@ -1,18 +1,17 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
-import { notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { notify } from '../pubsub/changes.ts';
 import { enqueueDeliveries, queue } from '../queue/boss.ts';
 import { admit, gateTouched, isReceiverFailure, SLOW_DOWN, type GateLimits, type GateRow, type Passed } from '../rules/admission.ts';
 import { retryAfterMs } from '../rules/retry.ts';
+import * as sql from './sql/gates.ts';
+import * as instanceSql from './sql/instances.ts';
 
 /** The gate in front of each webhook's receiver (rules/admission.ts decides; this reads and writes its row). */
 
 /** Jobs that bring a webhook's deliveries in line with its state, and wake an open circuit's probe. */
 export const WEBHOOK_STATE_QUEUE = 'webhook-state';
 
-/** SQL: whether a claim must go through the gate (`w` the webhook, `g` its gate row, maybe missing). */
-export const GATED = Prisma.sql`(w.rate_limit_per_second IS NOT NULL OR w.rate_limit_in_flight IS NOT NULL OR g.open_until IS NOT NULL OR g.in_flight_window IS NOT NULL)`;
 
 /**
  * Passes deliveries of one webhook through its gate, in one transaction that holds the
@@ -28,35 +27,26 @@ export async function throughGate<C>(
     const row = await lockGate(tx, webhookId);
     const limited = row.rate_limit_in_flight !== null || row.in_flight_window !== null;
     const inFlight = limited
-      ? (await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'SENDING'`)[0]!.n
+      ? (await tx.$queryRaw<Array<{ n: number }>>(instanceSql.countInStatus(webhookId, 'SENDING')))[0]!.n
       : 0;
     const byId = new Map(wanted.map((w) => [w.instanceId, w]));
     const admission = admit(row, [...byId.values()].map((w) => ({ id: w.instanceId, manual: w.manual })), inFlight, row.now);
     const claimed = admission.send.length ? await claimIn(tx, admission.send.map((id) => byId.get(id)!)) : [];
     if (admission.park.length) {
       const takenOver = admission.park.filter((id) => byId.get(id)!.takeOver);
-      // A delivery whose worker died mid-send (SENDING, taken over) waits as a retry: that attempt counted.
-      await tx.$executeRaw`
-        UPDATE instance SET parked = true, status = CASE WHEN status = 'SENDING' THEN 'RETRYING'::"InstanceStatus" ELSE status END, next_attempt_at = NULL, updated_at = now()
-        WHERE id = ANY(${admission.park}::uuid[]) AND (status IN ('PENDING', 'RETRYING') OR (status = 'SENDING' AND id = ANY(${takenOver}::uuid[])))`;
+      await tx.$executeRaw(instanceSql.park(admission.park, takenOver));
     }
-    await tx.$executeRaw`
-      UPDATE webhook_gate SET tokens = ${admission.tokens}, tokens_at = ${admission.tokensAt}, open_until = ${admission.openUntil},
-        probe_instance_id = ${admission.probeInstanceId}::uuid
-      WHERE webhook_id = ${webhookId}::uuid`;
+    await tx.$executeRaw(sql.admitted(webhookId, admission));
     return { claimed, parked: admission.park, waiting: admission.wait, retryInMs: admission.retryInMs };
   });
 }
 
 /** A webhook's gate row with its limits, locked for this transaction (made first if it has none). */
 async function lockGate(tx: Tx, webhookId: string): Promise<GateRow> {
-  const read = () => tx.$queryRaw<GateRow[]>`
-    SELECT now() AS now, g.failing_attempts, g.open_until, g.probe_ms, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window, g.tokens, g.tokens_at,
-      w.rate_limit_per_second, w.rate_limit_in_flight, w.timeout_ms
-    FROM webhook_gate g JOIN webhook w ON w.id = g.webhook_id WHERE g.webhook_id = ${webhookId}::uuid FOR UPDATE OF g`;
+  const read = () => tx.$queryRaw<GateRow[]>(sql.lockGate(webhookId));
   const [row] = await read();
   if (row) return row;
-  await tx.$executeRaw`INSERT INTO webhook_gate (webhook_id) VALUES (${webhookId}::uuid) ON CONFLICT DO NOTHING`;
+  await tx.$executeRaw(sql.createGate(webhookId));
   return (await read())[0]!;
 }
 
@@ -122,10 +112,7 @@ export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimi
         }
       }
     }
-    await tx.$executeRaw`
-      UPDATE webhook_gate SET failing_attempts = ${failing}, open_until = ${openUntil}, probe_ms = ${probeMs}, probe_instance_id = ${probeId}::uuid,
-        in_flight_window = ${window}, open_reason = ${reason === undefined ? Prisma.sql`open_reason` : Prisma.sql`${reason}`}
-      WHERE webhook_id = ${webhookId}::uuid`;
+    await tx.$executeRaw(sql.recorded(webhookId, { failing, openUntil, probeMs, probeId, window, reason }));
     const tenantId = list[0]!.tenantId;
     if (closed || opened || (gate.in_flight_window === null) !== (window === null)) await notify(tx, [{ k: 'webhook', t: tenantId, id: webhookId }]);
     // Parked deliveries go again once it closes; while open, a probe job wakes one when it is due.
@@ -138,7 +125,7 @@ export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimi
 }
 
 async function inFlightOf(tx: Tx, webhookId: string): Promise<number> {
-  const [row] = await tx.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'SENDING'`;
+  const [row] = await tx.$queryRaw<Array<{ n: number }>>(instanceSql.countInStatus(webhookId, 'SENDING'));
   return (row?.n ?? 0) + 1;
 }
 
@@ -149,29 +136,22 @@ async function inFlightOf(tx: Tx, webhookId: string): Promise<number> {
  */
 export async function wakeProbe(webhookId: string): Promise<void> {
   await db().$transaction(async (tx) => {
-    const [gate] = await tx.$queryRaw<Array<{ open_until: Date | null; due: boolean }>>`
-      SELECT open_until, open_until <= now() + interval '50 milliseconds' AS due FROM webhook_gate WHERE webhook_id = ${webhookId}::uuid FOR UPDATE`;
+    const [gate] = await tx.$queryRaw<Array<{ open_until: Date | null; due: boolean }>>(sql.lockProbe(webhookId));
     if (!gate?.open_until) return; // closed meanwhile: what was parked is released with it
     if (!gate.due) {
       await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId, probe: true }, startAfter: gate.open_until }], { db: fromPrisma(tx) });
       return;
     }
-    const woken = await tx.$queryRaw<Array<{ id: string; status: string }>>`
-      WITH changed AS (
-        UPDATE instance SET parked = false, updated_at = now()
-        WHERE id = (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT 1) AND parked
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
+    const woken = await tx.$queryRaw<Array<{ id: string; status: string }>>(instanceSql.unparkOldest(webhookId));
     await enqueueDeliveries(tx, woken.map((w) => ({ instanceId: w.id, webhookId, trigger: 'AUTO' as const, retry: w.status === 'RETRYING' })));
   });
 }
 
 /** A webhook's circuit as people read it (Webhook.circuit). */
 export async function circuitOf(webhookId: string) {
-  const [row] = await db().$queryRaw<Array<{ failing_attempts: number | null; open_until: Date | null; open_reason: string | null; in_flight_window: number | null; parked: number }>>`
-    SELECT g.failing_attempts, g.open_until, g.open_reason, g.in_flight_window,
-      (SELECT count(*)::int FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked) AS parked
-    FROM (SELECT 1) one LEFT JOIN webhook_gate g ON g.webhook_id = ${webhookId}::uuid`;
+  const [row] = await db().$queryRaw<Array<{ failing_attempts: number | null; open_until: Date | null; open_reason: string | null; in_flight_window: number | null; parked: number }>>(
+    sql.circuit(webhookId),
+  );
   return {
     open: row?.open_until != null,
     failingAttempts: row?.failing_attempts ?? 0,

@@ -1,23 +1,27 @@
+import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
 import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { AttemptTrigger, Instance, InstanceStatus, Webhook } from '../generated/prisma/client.ts';
+import type { AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
 import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
-import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
-import { Prisma } from '../generated/prisma/client.ts';
-import { decide, type Decision } from '../rules/retry.ts';
-import { changeState } from './webhookState.ts';
-import { raise } from './alerts.ts';
-import { GATED, recordAtGates, throughGate } from './gates.ts';
-import { releaseNext } from './ordering.ts';
-import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
-import { type StoredHeader } from '../rules/webhookSettings.ts';
-import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
-import { type Outcome } from '../rules/outcome.ts';
 import { gateTouched, type GateLimits, type GateState } from '../rules/admission.ts';
+import type { Outcome } from '../rules/outcome.ts';
+import { decide, type Decision } from '../rules/retry.ts';
+import type { StoredHeader } from '../rules/webhookSettings.ts';
+import { raise } from './alerts.ts';
+import { recordAtGates, throughGate } from './gates.ts';
+import { releaseNext } from './ordering.ts';
+import * as sql from './sql/instances.ts';
+import { countFailures as countFailuresSql } from './sql/webhooks.ts';
+import { changeState } from './webhookState.ts';
+
+export type { Wanted } from './sql/instances.ts';
+type Wanted = sql.Wanted;
 
 /**
- * The one place that changes an instance's status. Every change goes through
- * here, so later layers (live subscriptions) have a single place to hook in.
+ * Instance state: claiming, recording outcomes, cancelling, sending again and announcing
+ * new instances. Every status change is a statement of sql/instances.ts, which announces
+ * it (live subscriptions and waking workers hang on that); the webhook's state changes
+ * (webhookState.ts), ordering (ordering.ts) and gates (gates.ts) use the same statements.
  */
 
 /** An instance taken for sending, with what its webhook says about sending it. */
@@ -52,17 +56,6 @@ export interface Claimed {
   takesAlerts: boolean;
 }
 
-/** A delivery a worker wants to send: the instance, and how its job came. */
-export interface Wanted {
-  instanceId: string;
-  /** Its job runs again: it may take over an instance left SENDING. */
-  takeOver: boolean;
-  /** A retry's job: it may take a RETRYING instance. */
-  retry: boolean;
-  /** A person's re-trigger (MANUAL). */
-  manual?: boolean;
-}
-
 /**
  * Takes instances for sending, in one statement: PENDING ones; RETRYING ones when
  * asked by a retry's job (`retry`: a first attempt's job that runs again must not send
@@ -83,7 +76,7 @@ export async function claim(wanted: Wanted[]): Promise<{ claimed: Claimed[]; gat
   if (wanted.length === 0) return { claimed: [], gated };
   const takingOver = wanted.filter((w) => w.takeOver).map((w) => w.instanceId);
   if (takingOver.length > 0) await giveUpUnrecorded(takingOver);
-  const rows = await query<ClaimRow>(claimSql(wanted, { gate: 'skip' }));
+  const rows = await query<ClaimRow>(sql.claim(wanted, { gate: 'skip' }));
   const byId = new Map(wanted.map((w) => [w.instanceId, w]));
   for (const row of rows.filter((r) => r.status === 'GATED')) gated.set(row.webhook_id, [...(gated.get(row.webhook_id) ?? []), byId.get(row.id)!]);
   return { claimed: claimedOf(rows), gated };
@@ -91,46 +84,7 @@ export async function claim(wanted: Wanted[]): Promise<{ claimed: Claimed[]; gat
 
 /** Passes a gated webhook's deliveries through its gate: those it lets go are claimed, the rest parked or told when to come back. */
 export function claimThroughGate(webhookId: string, wanted: Wanted[]) {
-  return throughGate(webhookId, wanted.map((w) => ({ ...w, manual: !!w.manual })), async (tx, pass) => claimedOf(await tx.$queryRaw<ClaimRow[]>(claimSql(pass, { gate: 'through' }))));
-}
-
-/**
- * The claim statement. `skip`: instances of gated webhooks are left as they are and
- * answered with status GATED; `through`: the caller holds the gate and takes them.
- */
-function claimSql(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }): Prisma.Sql {
-  const column = <T>(f: (w: Wanted) => T) => wanted.map(f);
-  const open = gate === 'skip' ? Prisma.sql`NOT ${GATED}` : Prisma.sql`true`;
-  return Prisma.sql`
-    WITH wanted AS (
-      SELECT id, bool_or(take_over) AS take_over, bool_or(retry) AS retry, bool_or(manual) AS manual
-      FROM unnest(${column((w) => w.instanceId)}::uuid[], ${column((w) => w.takeOver)}::boolean[], ${column((w) => w.retry)}::boolean[], ${column((w) => !!w.manual)}::boolean[])
-        AS w(id, take_over, retry, manual) GROUP BY id),
-    candidates AS (
-      SELECT i.id, i.webhook_id, w.active OR wanted.manual AS go, w.paused_at IS NOT NULL AND w.deleted_at IS NULL AS paused,
-        NOT (w.active OR wanted.manual) OR ${open} AS open
-      FROM instance i JOIN wanted ON wanted.id = i.id JOIN webhook w ON w.id = i.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = i.webhook_id
-      WHERE i.status = 'PENDING' OR (wanted.retry AND i.status = 'RETRYING') OR (wanted.take_over AND i.status = 'SENDING')),
-    locked AS (
-      SELECT i.id, c.go, c.paused FROM instance i JOIN candidates c ON c.id = i.id
-      WHERE c.open ORDER BY i.id FOR UPDATE OF i),
-    changed AS (
-      UPDATE instance i SET
-        status = (CASE WHEN locked.go THEN 'SENDING' WHEN locked.paused THEN 'PAUSED' ELSE 'CANCELLED' END)::"InstanceStatus",
-        attempts = i.attempts + (CASE WHEN locked.go THEN 1 ELSE 0 END), held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
-        last_message = CASE WHEN locked.go OR locked.paused THEN i.last_message ELSE 'cancelled: the webhook was turned off or deleted' END
-      FROM locked WHERE i.id = locked.id AND i.status IN ('PENDING', 'RETRYING', 'SENDING')
-      RETURNING i.id, i.tenant_id, i.webhook_id, i.entity_id, i.status, i.attempts, i.payload)
-    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts, changed.payload,
-      w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
-      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures,
-      COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window,
-      ${HERALD_TOPIC} = ANY(w.topics) AS takes_alerts
-    FROM changed JOIN webhook w ON w.id = changed.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = changed.webhook_id,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', changed.tenant_id, 'id', changed.id, 'w', changed.webhook_id, 's', changed.status)::text)) AS sent
-    UNION ALL
-    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM candidates c WHERE NOT c.open`;
+  return throughGate(webhookId, wanted.map((w) => ({ ...w, manual: !!w.manual })), async (tx, pass) => claimedOf(await tx.$queryRaw<ClaimRow[]>(sql.claim(pass, { gate: 'through' }))));
 }
 
 function claimedOf(rows: ClaimRow[]): Claimed[] {
@@ -170,18 +124,9 @@ function claimedOf(rows: ClaimRow[]): Claimed[] {
  */
 async function giveUpUnrecorded(instanceIds: string[]): Promise<void> {
   await db().$transaction(async (tx) => {
-    const failed = await tx.$queryRaw<Array<{ id: string }>>`
-      WITH changed AS (
-        UPDATE instance i SET status = 'FAILED', next_attempt_at = NULL, updated_at = now(),
-          last_message = 'attempt ' || i.attempts || ' was sent but its outcome could not be recorded; not sent again, since the webhook allows ' || w.max_attempts || ' attempts (re-trigger to send it again)'
-        FROM webhook w
-        WHERE i.id = ANY(${instanceIds}::uuid[]) AND i.status = 'SENDING' AND w.id = i.webhook_id AND i.attempts >= w.max_attempts
-        RETURNING i.id, i.tenant_id, i.webhook_id, i.status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
+    const failed = await tx.$queryRaw<Array<{ id: string }>>(sql.failUnrecorded(instanceIds));
     if (failed.length === 0) return;
-    const ordered = await tx.$queryRaw<Array<{ webhook_id: string; entity_id: string }>>`
-      SELECT i.webhook_id::text AS webhook_id, i.entity_id FROM instance i JOIN webhook w ON w.id = i.webhook_id
-      WHERE i.id = ANY(${failed.map((f) => f.id)}::uuid[]) AND w.ordered_delivery`;
+    const ordered = await tx.$queryRaw<Array<{ webhook_id: string; entity_id: string }>>(sql.orderedOf(failed.map((f) => f.id)));
     for (const o of ordered) await releaseNext(tx, o.webhook_id, o.entity_id);
   });
 }
@@ -240,16 +185,16 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     ...s,
     ...decide(s.outcome, { number: s.instance.attempts, trigger: s.trigger }, s.instance.webhook, { now, minBackoffMs: limits.minBackoffMs }),
   }));
-  const sql = decided.length ? settleSql(decided) : null;
+  const statement = decided.length ? sql.settle(decided.map(recordedOf)) : null;
   const passed = decided.map((d) => ({ ...d.outcome, webhookId: d.instance.webhookId, tenantId: d.instance.tenantId, instanceId: d.instance.id, gate: d.instance.gate }));
   const plain = (d: (typeof decided)[number], i: number) =>
     d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);
   if (decided.every(plain)) {
-    await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
+    await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
     return;
   }
   await db().$transaction(async (tx) => {
-    if (sql) await tx.$queryRaw(sql);
+    if (statement) await tx.$queryRaw(statement);
     const retries = decided.filter((d) => d.status === 'RETRYING');
     await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt! })));
     for (const d of decided) {
@@ -267,28 +212,25 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
   });
 }
 
-/** One statement: every attempt, every instance's new status, every notification. */
-function settleSql(decided: Array<Settlement & Decision>): Prisma.Sql {
-  const column = <T>(f: (d: (typeof decided)[number]) => T) => decided.map(f);
-  return Prisma.sql`
-        WITH outcome AS (
-          SELECT * FROM unnest(
-            ${column((d) => d.instance.id)}::uuid[], ${column(() => uuidv7())}::uuid[], ${column((d) => d.instance.attempts)}::int[],
-            ${column((d) => d.trigger)}::text[], ${column((d) => d.startedAt.toISOString())}::timestamptz[], ${column((d) => d.outcome.durationMs)}::int[],
-            ${column((d) => d.outcome.statusCode)}::int[], ${column((d) => d.outcome.errorKind)}::text[], ${column((d) => d.outcome.message)}::text[],
-            ${column((d) => d.outcome.responseBody)}::text[], ${column((d) => d.outcome.location)}::text[], ${column((d) => d.status)}::text[],
-            ${column((d) => d.nextAttemptAt?.toISOString() ?? null)}::timestamptz[], ${column((d) => JSON.stringify(d.request))}::jsonb[]
-          ) AS o(instance_id, attempt_id, number, trigger, started_at, duration_ms, status_code, error_kind, message, response_body, location, status, next_attempt_at, request)),
-        attempts AS (
-          INSERT INTO attempt (id, instance_id, number, trigger, started_at, duration_ms, status_code, error_kind, message, response_body, location)
-          SELECT attempt_id, instance_id, number, trigger::"AttemptTrigger", started_at, duration_ms, status_code, error_kind, message, response_body, location FROM outcome),
-        changed AS (
-          UPDATE instance i SET status = o.status::"InstanceStatus", next_attempt_at = o.next_attempt_at, request = o.request,
-            last_status_code = o.status_code, last_message = o.message, last_duration_ms = o.duration_ms, last_error_kind = o.error_kind, updated_at = now()
-          FROM outcome o WHERE i.id = o.instance_id
-          RETURNING i.id, i.tenant_id, i.webhook_id, i.status, i.next_attempt_at)
-        SELECT changed.id::text AS id FROM changed,
-          LATERAL (SELECT pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status, 'n', next_attempt_at))::text)) AS sent`;
+/** An outcome as the settle statement records it. */
+function recordedOf(d: Settlement & Decision): sql.Recorded {
+  const o = d.outcome;
+  return {
+    instanceId: d.instance.id,
+    attemptId: uuidv7(),
+    number: d.instance.attempts,
+    trigger: d.trigger,
+    startedAt: d.startedAt,
+    durationMs: o.durationMs,
+    statusCode: o.statusCode,
+    errorKind: o.errorKind,
+    message: o.message,
+    responseBody: o.responseBody,
+    location: o.location,
+    status: d.status,
+    nextAttemptAt: d.nextAttemptAt ?? null,
+    request: d.request,
+  };
 }
 
 /**
@@ -313,12 +255,7 @@ async function countFailures(tx: Tx, decided: Array<Settlement & Decision>, paus
     if (lastSuccess < 0 && failedSince.length === 0) continue;
     const reset = lastSuccess >= 0;
     const failed = failedSince.length;
-    const [after] = await tx.$queryRaw<Array<{ count: number; before: number; active: boolean }>>`
-      UPDATE webhook w SET
-        consecutive_failures = CASE WHEN ${reset} THEN ${failed}::int ELSE w.consecutive_failures + ${failed}::int END,
-        failing_since = CASE WHEN ${failed}::int = 0 THEN NULL WHEN ${reset} THEN now() ELSE COALESCE(w.failing_since, now()) END
-      FROM (SELECT id, consecutive_failures AS before FROM webhook WHERE id = ${webhookId}::uuid FOR UPDATE) b
-      WHERE w.id = b.id RETURNING w.consecutive_failures AS count, b.before, w.active`;
+    const [after] = await tx.$queryRaw<Array<{ count: number; before: number; active: boolean }>>(countFailuresSql(webhookId, failed, reset));
     if (!after) continue;
     const tenantId = list[0]!.instance.tenantId;
     // Alerts: failing at half the pause threshold, recovered once a success follows that.
@@ -344,18 +281,7 @@ async function countFailures(tx: Tx, decided: Array<Settlement & Decision>, paus
  * receiver was down, not for what they carry): resuming sends them once more.
  */
 async function pauseForFailing(tx: Tx, webhook: { id: string; tenantId: string }, reason: string, { holdFailedRun }: { holdFailedRun: boolean }): Promise<void> {
-  if (holdFailedRun) {
-    await tx.$queryRaw`
-      WITH run AS (
-        SELECT i.id FROM instance i JOIN webhook w ON w.id = i.webhook_id
-        WHERE i.tenant_id = ${webhook.tenantId}::uuid AND i.updated_at >= w.failing_since AND i.webhook_id = ${webhook.id}::uuid
-          AND i.status = 'FAILED' AND i.payload->>'url' IS NOT NULL
-        ORDER BY i.updated_at DESC LIMIT (SELECT consecutive_failures FROM webhook WHERE id = ${webhook.id}::uuid)),
-      changed AS (
-        UPDATE instance SET status = 'PAUSED', updated_at = now() WHERE id IN (SELECT id FROM run)
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
-  }
+  if (holdFailedRun) await tx.$queryRaw(sql.holdFailedRun(webhook.tenantId, webhook.id));
   await changeState(tx, webhook, 'PAUSED', { reason });
   await raise(tx, [{ tenantId: webhook.tenantId, action: 'webhook_deactivated', webhookId: webhook.id }]);
 }
@@ -363,22 +289,12 @@ async function pauseForFailing(tx: Tx, webhook: { id: string; tenantId: string }
 /** Cancels one instance that has not been delivered yet (letting the next of its entity go, when ordered). */
 export async function cancel(instanceId: string): Promise<Instance | null> {
   return db().$transaction(async (tx) => {
-    const count = await cancelWhere(tx, Prisma.sql`id = ${instanceId}::uuid`, 'cancelled by a person');
-    if (!count) return null;
+    const cancelled = await tx.$queryRaw<unknown[]>(sql.cancel(instanceId, 'cancelled by a person'));
+    if (cancelled.length === 0) return null;
     const instance = await tx.instance.findUniqueOrThrow({ where: { id: instanceId }, include: { webhook: { select: { orderedDelivery: true } } } });
     if (instance.webhook.orderedDelivery) await releaseNext(tx, instance.webhookId, instance.entityId);
     return instance;
   });
-}
-
-async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Promise<number> {
-  const rows = await client.$queryRaw<unknown[]>`
-    WITH changed AS (
-      UPDATE instance SET status = 'CANCELLED', next_attempt_at = NULL, last_message = ${message}, updated_at = now()
-      WHERE ${where} AND status IN ('PENDING', 'RETRYING', 'PAUSED')
-      RETURNING id, tenant_id, webhook_id, status)
-    ${NOTIFY_CHANGED_INSTANCES}`;
-  return rows.length;
 }
 
 /**
@@ -388,13 +304,19 @@ async function cancelWhere(client: Tx, where: Prisma.Sql, message: string): Prom
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
-    const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>`
-      WITH changed AS (
-        UPDATE instance SET status = 'PENDING', held = false, parked = false, next_attempt_at = NULL, updated_at = now()
-        WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING' AND payload->>'url' IS NOT NULL
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
+    const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>(sql.requeue(instanceIds));
     await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, webhookId: r.webhook_id, trigger: 'MANUAL' as const })));
     return ready.length;
   });
+}
+
+/** Announces instances just created (by a batch closing, a replay, the Test button). */
+export async function announceCreated(tx: Tx, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length) await tx.$queryRaw(sql.announceInserted(instanceIds));
+}
+
+/** How many deliveries a webhook holds (PAUSED; an index of those only). */
+export async function heldCount(webhookId: string): Promise<number> {
+  const [row] = await query<{ n: number }>(sql.countInStatus(webhookId, 'PAUSED'));
+  return row?.n ?? 0;
 }

@@ -1,12 +1,13 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
-import { CHANNEL, notify, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { notify } from '../pubsub/changes.ts';
 import { enqueueDeliveries, queue } from '../queue/boss.ts';
-import { releaseNextOf } from './ordering.ts';
-import { WEBHOOK_STATE_QUEUE } from './gates.ts';
 import type { WebhookState } from '../rules/webhookSettings.ts';
-
-export { WEBHOOK_STATE_QUEUE };
+import { WEBHOOK_STATE_QUEUE } from './gates.ts';
+import { releaseNextOf } from './ordering.ts';
+import * as gateSql from './sql/gates.ts';
+import * as sql from './sql/instances.ts';
+import * as webhookSql from './sql/webhooks.ts';
 
 /**
  * A webhook is ACTIVE (its deliveries are sent), PAUSED (matching events are still
@@ -44,8 +45,7 @@ export async function changeState(tx: Tx, webhook: { id: string; tenantId: strin
   await tx.webhook.update({ where: { id: webhook.id }, data });
   // A person resuming says the receiver is back: its circuit closes and any slow-down is forgotten.
   if (to === 'ACTIVE') {
-    await tx.$executeRaw`UPDATE webhook_gate SET failing_attempts = 0, open_until = NULL, open_reason = NULL, probe_ms = 0, probe_instance_id = NULL, in_flight_window = NULL
-      WHERE webhook_id = ${webhook.id}::uuid`;
+    await tx.$executeRaw(gateSql.resetGate(webhook.id));
   }
   await notify(tx, [{ k: 'webhook', t: webhook.tenantId, id: webhook.id }]);
   const changed = await converge(tx, webhook.id, CONVERGE_STEP);
@@ -60,51 +60,20 @@ export async function changeState(tx: Tx, webhook: { id: string; tenantId: strin
  * how many changed (`limit` means there may be more).
  */
 export async function converge(tx: Tx, webhookId: string, limit: number): Promise<number> {
-  const [webhook] = await tx.$queryRaw<Array<{ tenant_id: string; active: boolean; paused: boolean; deleted: boolean; ordered: boolean }>>`
-    SELECT tenant_id::text, active, paused_at IS NOT NULL AS paused, deleted_at IS NOT NULL AS deleted, ordered_delivery AS ordered
-    FROM webhook WHERE id = ${webhookId}::uuid`;
+  const [webhook] = await tx.$queryRaw<Array<{ tenant_id: string; active: boolean; paused: boolean; deleted: boolean; ordered: boolean }>>(webhookSql.stateOf(webhookId));
   if (!webhook) return 0;
   if (webhook.deleted || (!webhook.active && !webhook.paused)) {
-    const cancelled = await tx.$queryRaw<unknown[]>`
-      WITH changed AS (
-        UPDATE instance SET status = 'CANCELLED', held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
-          last_message = ${webhook.deleted ? 'cancelled: the webhook was deleted' : 'cancelled: the webhook was turned off'}
-        WHERE id IN (
-          (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
-          UNION ALL (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' LIMIT ${limit}))
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
-    return cancelled.length;
+    const message = webhook.deleted ? 'cancelled: the webhook was deleted' : 'cancelled: the webhook was turned off';
+    return (await tx.$queryRaw<unknown[]>(sql.cancelWaiting(webhook.tenant_id, webhookId, limit, message))).length;
   }
-  if (webhook.paused) {
-    // Waiting deliveries are held; a RETRYING one keeps its attempts (its job finds it PAUSED and leaves it).
-    const held = await tx.$queryRaw<unknown[]>`
-      WITH changed AS (
-        UPDATE instance SET status = 'PAUSED', held = false, parked = false, next_attempt_at = NULL, updated_at = now()
-        WHERE id IN (SELECT id FROM instance WHERE tenant_id = ${webhook.tenant_id}::uuid AND status IN ('PENDING', 'RETRYING') AND webhook_id = ${webhookId}::uuid LIMIT ${limit})
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
-    return held.length;
-  }
+  // Paused: waiting deliveries are held; a RETRYING one keeps its attempts (its job finds it PAUSED and leaves it).
+  if (webhook.paused) return (await tx.$queryRaw<unknown[]>(sql.holdWaiting(webhook.tenant_id, webhookId, limit))).length;
   // Active: what was held goes, oldest first.
-  const released = await tx.$queryRaw<Array<{ id: string; entity_id: string }>>`
-    WITH changed AS (
-      UPDATE instance SET status = 'PENDING', held = ${webhook.ordered}, updated_at = now()
-      WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' ORDER BY id LIMIT ${limit})
-      RETURNING id, tenant_id, webhook_id, status, entity_id)
-    SELECT changed.id::text AS id, changed.entity_id FROM changed,
-      LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'instance', 't', tenant_id, 'id', id, 'w', webhook_id, 's', status)::text)) AS sent
-    ORDER BY changed.id`;
+  const released = await tx.$queryRaw<Array<{ id: string; entity_id: string }>>(sql.releaseHeld(webhookId, limit, webhook.ordered));
   if (webhook.ordered) await releaseNextOf(tx, webhookId, [...new Set(released.map((r) => r.entity_id))]);
   else await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
   // And what waited for its circuit to close, once it has.
-  const unparked = await tx.$queryRaw<Array<{ id: string; status: string }>>`
-    WITH changed AS (
-      UPDATE instance SET parked = false, updated_at = now()
-      WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND parked ORDER BY id LIMIT ${limit}) AND parked
-        AND NOT EXISTS (SELECT 1 FROM webhook_gate g WHERE g.webhook_id = ${webhookId}::uuid AND g.open_until IS NOT NULL)
-      RETURNING id, tenant_id, webhook_id, status)
-    ${NOTIFY_CHANGED_INSTANCES}`;
+  const unparked = await tx.$queryRaw<Array<{ id: string; status: string }>>(sql.unpark(webhookId, limit));
   await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING' })));
   return Math.max(released.length, unparked.length);
 }
@@ -130,19 +99,8 @@ export async function convergeAll(webhookId: string): Promise<number> {
 export async function discardHeld(webhookId: string): Promise<number> {
   let total = 0;
   for (;;) {
-    const discarded = await db().$queryRaw<unknown[]>`
-      WITH changed AS (
-        UPDATE instance SET status = 'CANCELLED', next_attempt_at = NULL, updated_at = now(), last_message = 'discarded by a person while the webhook was paused'
-        WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' LIMIT ${CONVERGE_STEP})
-        RETURNING id, tenant_id, webhook_id, status)
-      ${NOTIFY_CHANGED_INSTANCES}`;
+    const discarded = await db().$queryRaw<unknown[]>(sql.discardHeld(webhookId, CONVERGE_STEP));
     total += discarded.length;
     if (discarded.length < CONVERGE_STEP) return total;
   }
-}
-
-/** How many deliveries a webhook holds (an index of PAUSED instances only). */
-export async function heldCount(webhookId: string): Promise<number> {
-  const [row] = await db().$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED'`;
-  return row?.n ?? 0;
 }

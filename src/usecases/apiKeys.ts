@@ -4,6 +4,7 @@ import { conflict, notFound } from '../rules/errors.ts';
 import type { Role } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
 import { notify } from '../pubsub/changes.ts';
+import { lockTenant } from '../store/tenants.ts';
 
 export async function createApiKey(tenantId: string, input: { name: string; role: Role }) {
   const problems = new Problems();
@@ -19,7 +20,7 @@ export async function createApiKey(tenantId: string, input: { name: string; role
 /** Revokes a key at once. The tenant's last active ADMIN key cannot be revoked: nobody could manage keys after it. */
 export async function revokeApiKey(tenantId: string, id: string) {
   return db().$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT 1 FROM tenant WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    await lockTenant(tx, tenantId);
     const key = await tx.apiKey.findFirst({ where: { id, tenantId } });
     if (!key) throw notFound('API key', id);
     if (key.revokedAt) return key;

@@ -1,5 +1,5 @@
-import { db, query } from '../db/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
+import { db } from '../db/client.ts';
+import { keyByHash } from '../store/tenants.ts';
 import type { Role } from '../rules/roles.ts';
 import { bearerToken, hashKey, sameSecret } from '../rules/keys.ts';
 
@@ -18,10 +18,7 @@ export async function authenticate(header: string | null | undefined, operatorKe
   const token = bearerToken(header);
   if (!token) return { principal: null, problem: 'malformed Authorization header: expected "Bearer <key>"' };
   if (operatorKey && sameSecret(token, operatorKey)) return { principal: { kind: 'operator' } };
-  // A plain query: every request makes it.
-  const [key] = await query<{ id: string; tenantId: string; role: Role; revokedAt: Date | null; lastUsedAt: Date | null }>(Prisma.sql`
-    SELECT id::text AS id, tenant_id::text AS "tenantId", role::text AS role, revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
-    FROM api_key WHERE hash = ${hashKey(token)}`);
+  const key = await keyByHash(hashKey(token));
   if (!key) return { principal: null, problem: 'unknown API key' };
   if (key.revokedAt) return { principal: null, problem: 'this API key has been revoked' };
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {

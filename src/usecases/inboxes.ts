@@ -3,12 +3,11 @@ import { db } from '../db/client.ts';
 import { signedContent } from '../rules/request.ts';
 import { verifySignature } from '../rules/signing.ts';
 import { conflict, notFound } from '../rules/errors.ts';
-import { CHANNEL, type Change } from '../pubsub/changes.ts';
+import type { Change } from '../pubsub/changes.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { Problems, text } from '../rules/problems.ts';
 import { isUuid } from '../rules/values.ts';
-import { Prisma } from '../generated/prisma/client.ts';
-import { query } from '../db/client.ts';
+import { saveCapture, secretHeaderNames } from '../store/inboxes.ts';
 import { findWebhook, openWebhook } from './webhooks.ts';
 import { isCredentialHeader } from '../rules/webhookSettings.ts';
 
@@ -110,39 +109,15 @@ export async function capture(token: string, request: CapturedRequest): Promise<
         : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, signedContent(request.method, request.path, request.body));
     }
   }
-  const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, request.headers['webhook-id']);
+  const messageId = request.headers['webhook-id'];
+  const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, messageId && isUuid(messageId) ? messageId : null);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, secret.has(name) || isCredentialHeader(name) ? '[secret]' : value]));
-  // One statement, no transaction to wait for: a burst of captures cannot time out or
-  // deadlock. Older requests are trimmed past the latest INBOX_LIMITS.requestsKept, skipping
-  // rows another capture is trimming at the same moment.
   const id = uuidv7();
   const change: Change = { k: 'inbox', t: inbox.tenantId, id, inbox: inbox.id };
-  await query(Prisma.sql`
-    WITH saved AS (
-      INSERT INTO inbox_request (id, inbox_id, method, path, headers, body, body_truncated, signature_valid, signature_message)
-      VALUES (${id}::uuid, ${inbox.id}::uuid, ${request.method}, ${request.path}, ${JSON.stringify(headers)}::jsonb, ${request.body}, ${request.truncated},
-        ${signature?.valid ?? null}::boolean, ${signature?.message ?? null})
-      RETURNING id),
-    old AS (
-      SELECT id FROM inbox_request WHERE inbox_id = ${inbox.id}::uuid ORDER BY id DESC OFFSET ${INBOX_LIMITS.requestsKept - 1} FOR UPDATE SKIP LOCKED),
-    gone AS (DELETE FROM inbox_request WHERE id IN (SELECT id FROM old))
-    SELECT pg_notify(${CHANNEL}, ${JSON.stringify(change)}) FROM saved`);
+  await saveCapture(
+    { id, inboxId: inbox.id, method: request.method, path: request.path, headers, body: request.body, truncated: request.truncated, signatureValid: signature?.valid ?? null, signatureMessage: signature?.message ?? null },
+    INBOX_LIMITS.requestsKept,
+    change,
+  );
   return { status: inbox.respondWith };
-}
-
-/**
- * The header names whose values an inbox must not keep: the secret headers of the
- * webhook that sent the request (found by its webhook-id, the instance id) and of the
- * inbox's own webhook; when the sender is not known, those of every webhook of the tenant.
- */
-async function secretHeaderNames(tenantId: string, inboxWebhookId: string | null, messageId: string | undefined): Promise<Set<string>> {
-  const sender = messageId && isUuid(messageId) ? Prisma.sql`SELECT webhook_id FROM instance WHERE id = ${messageId}::uuid AND tenant_id = ${tenantId}::uuid` : Prisma.sql`SELECT NULL::uuid AS webhook_id`;
-  const rows = await query<{ name: string }>(Prisma.sql`
-    WITH sender AS (${sender}),
-    sources AS (
-      SELECT id FROM webhook WHERE tenant_id = ${tenantId}::uuid AND (id IN (SELECT webhook_id FROM sender) OR id = ${inboxWebhookId}::uuid
-        OR NOT EXISTS (SELECT 1 FROM sender WHERE webhook_id IS NOT NULL)))
-    SELECT DISTINCT lower(h->>'name') AS name FROM webhook w JOIN sources ON sources.id = w.id, jsonb_array_elements(w.headers) h
-    WHERE (h->>'secret')::boolean`);
-  return new Set(rows.map((r) => r.name));
 }

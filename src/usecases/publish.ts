@@ -1,11 +1,11 @@
-import { db, inOneTrip, query, type Tx } from '../db/client.ts';
+import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import { Prisma, type Combinator, type Event, type HttpMethod, type Instance, type PayloadMode, type TemplateFormat } from '../generated/prisma/client.ts';
-import { enqueueDeliveries, enqueueStatement } from '../queue/boss.ts';
-import { CHANNEL, NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import type { Event, Instance } from '../generated/prisma/client.ts';
+import { enqueueDeliveries } from '../queue/boss.ts';
 import { lockEntity, onItsWay } from '../store/ordering.ts';
 import { addToBatches } from '../store/batches.ts';
-import { topicsJson } from '../store/catalog.ts';
+import { readCatalog } from '../store/catalog.ts';
+import { storeEvents, storeEventsIn } from '../store/events.ts';
 import { evaluate } from '../rules/conditions.ts';
 import type { EventShape } from '../rules/event.ts';
 import { checkEvent, wants, type EventInput } from '../rules/events.ts';
@@ -15,7 +15,6 @@ import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from './topics.ts';
 import { treeOf } from '../rules/webhookSettings.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
-import { topicMap, type TopicInfo, type TopicRow } from '../rules/topics.ts';
 
 export interface PublishInput extends EventInput {
   idempotencyKey?: string | null;
@@ -113,9 +112,7 @@ export async function publishEvents(
     const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
     const simple = plan(events);
     if (simple.batched.length === 0 && !simple.instances.some((i) => ordered.has(i.webhookId))) {
-      const jobs = simple.jobs();
-      const sql = storeSql(simple.rows, simple.instances);
-      await inOneTrip([...(sql ? [{ text: sql.text, values: sql.values }] : []), ...(jobs.length ? [await enqueueStatement(jobs)] : [])]);
+      await storeEvents(simple.rows, simple.instances, simple.jobs());
       return simple.results();
     }
   }
@@ -129,8 +126,7 @@ export async function publishEvents(
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
         const { rows, instances, batched, jobs, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
         await holdOrdered(tx, instances, webhooks);
-        const sql = storeSql(rows, instances);
-        if (sql) await tx.$executeRaw(sql);
+        await storeEventsIn(tx, rows, instances);
         await addToBatches(tx, batched);
         await enqueueDeliveries(tx, jobs());
         return results(byKey);
@@ -141,101 +137,6 @@ export async function publishEvents(
       throw error;
     }
   }
-}
-
-/**
- * The statement that stores events and their instances as given, and announces them.
- * The rows go as one JSON document each (no per-value work in the client); what is
- * stored is exactly `events` and `instances`.
- */
-function storeSql(events: Event[], instances: Instance[]): Prisma.Sql | null {
-  if (events.length === 0) return null;
-  const eventRows = events.map((e) => ({
-    id: e.id,
-    tenant_id: e.tenantId,
-    topic: e.topic,
-    action: e.action,
-    entity_id: e.entityId,
-    data: e.data,
-    previous: e.previous,
-    changed_fields: e.changedFields,
-    actor: e.actor,
-    client_id: e.clientId,
-    correlation_id: e.correlationId,
-    idempotency_key: e.idempotencyKey,
-    occurred_at: e.occurredAt,
-    created_at: e.createdAt,
-  }));
-  const instanceRows = instances.map((i) => ({
-    id: i.id,
-    tenant_id: i.tenantId,
-    webhook_id: i.webhookId,
-    event_id: i.eventId,
-    entity_id: i.entityId,
-    status: i.status,
-    held: i.held,
-    parked: i.parked,
-    attempts: i.attempts,
-    next_attempt_at: i.nextAttemptAt,
-    payload: i.payload,
-    request: i.request,
-    last_status_code: i.lastStatusCode,
-    last_message: i.lastMessage,
-    last_duration_ms: i.lastDurationMs,
-    last_error_kind: i.lastErrorKind,
-    created_at: i.createdAt,
-    updated_at: i.updatedAt,
-  }));
-  // Explicit columns: a column added later takes its default rather than a NULL from the record.
-  const eventColumns = Prisma.raw(Object.keys(eventRows[0]!).join(', '));
-  const instanceColumns = Prisma.raw(Object.keys(instanceRows[0] ?? { id: null }).join(', '));
-  return Prisma.sql`
-    WITH stored AS (
-      INSERT INTO event (${eventColumns}) SELECT ${eventColumns} FROM jsonb_populate_recordset(NULL::event, ${JSON.stringify(eventRows)}::jsonb)
-      RETURNING id, tenant_id, topic),
-    changed AS (
-      INSERT INTO instance (${instanceColumns}) SELECT ${instanceColumns} FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
-      RETURNING id, tenant_id, webhook_id, status)
-    SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
-      + (SELECT count(*) FROM (${NOTIFY_CHANGED_INSTANCES}) AS notified)`;
-}
-
-interface MatchingWebhook {
-  id: string;
-  eventTypes: string[];
-  conditionMatch: Combinator;
-  conditions: Parameters<typeof treeOf>[0];
-  batchWindowMs: number | null;
-  batchMaxSize: number;
-  orderedDelivery: boolean;
-  url: string;
-  method: HttpMethod;
-  payloadMode: PayloadMode;
-  selectedFields: string[];
-  template: string | null;
-  templateFormat: TemplateFormat | null;
-  /** Its deliveries are held (PAUSED) until it resumes. */
-  paused: boolean;
-  /** Its circuit is open: its deliveries wait (parked, no job) until a probe succeeds. */
-  circuitOpen: boolean;
-}
-
-/**
- * What a publish reads, in one plain query (every publish makes it): the tenant's
- * topics, and what matching and rendering need of its active and paused webhooks on `topics`.
- */
-async function readCatalog(tenantId: string, topics: string[]): Promise<{ topics: Map<string, TopicInfo>; webhooks: MatchingWebhook[] }> {
-  const [row] = await query<{ topics: TopicRow[]; webhooks: MatchingWebhook[] }>(Prisma.sql`
-    SELECT (${topicsJson(tenantId)}) AS topics,
-      (SELECT COALESCE(json_agg(json_build_object('id', w.id, 'eventTypes', w.event_types, 'conditionMatch', w.condition_match,
-        'conditions', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'parentId', c.parent_id, 'kind', c.kind, 'combinator', c.combinator,
-          'path', c.path, 'operator', c.operator, 'values', c.values, 'position', c.position)) FROM condition c WHERE c.webhook_id = w.id), '[]'),
-        'batchWindowMs', w.batch_window_ms, 'batchMaxSize', w.batch_max_size, 'orderedDelivery', w.ordered_delivery, 'url', w.url, 'method', w.method,
-        'payloadMode', w.payload_mode, 'selectedFields', w.selected_fields, 'template', w.template, 'templateFormat', w.template_format,
-        'paused', NOT w.active, 'circuitOpen', g.open_until IS NOT NULL) ORDER BY w.id), '[]')
-      FROM webhook w LEFT JOIN webhook_gate g ON g.webhook_id = w.id
-      WHERE w.tenant_id = ${tenantId}::uuid AND (w.active OR w.paused_at IS NOT NULL) AND w.deleted_at IS NULL AND w.topics && ${topics}::text[]) AS webhooks`);
-  return { topics: topicMap(row!.topics), webhooks: row!.webhooks };
 }
 
 /**

@@ -1,8 +1,9 @@
 import { db } from '../db/client.ts';
 import { conflict } from '../rules/errors.ts';
-import { Prisma, type Event, type Instance } from '../generated/prisma/client.ts';
+import type { Event, Instance } from '../generated/prisma/client.ts';
 import { addToBatches } from '../store/batches.ts';
-import { NOTIFY_CHANGED_INSTANCES } from '../pubsub/changes.ts';
+import { eventsNotReceived } from '../store/events.ts';
+import { announceCreated } from '../store/instances.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { loadTopics } from '../store/catalog.ts';
@@ -71,7 +72,7 @@ export async function replayEvents(tenantId: string, webhookId: string, filter: 
   let created = 0;
   let after: Event | null = null;
   for (;;) {
-    const page: Event[] = await candidates(tenantId, webhook, { since: filter.since, until, entityId, after });
+    const page: Event[] = await eventsNotReceived(tenantId, { id: webhook.id, topics: webhook.topics, batching: webhook.batchWindowMs !== null }, { since: filter.since, until, entityId, after }, STEP);
     if (page.length === 0) break;
     after = page.at(-1)!;
     const taken = page.filter(takes).slice(0, MAX_REPLAY + 1 - matched);
@@ -81,34 +82,6 @@ export async function replayEvents(tenantId: string, webhookId: string, filter: 
     if (matched > MAX_REPLAY) break;
   }
   return { matched: Math.min(matched, MAX_REPLAY), created, more: matched > MAX_REPLAY, dryRun };
-}
-
-/**
- * A page of the tenant's stored events in the range, on the webhook's topics, that it
- * never received, oldest first (read along the tenant's (created_at) index; a batching
- * webhook's batches are looked up by event).
- */
-function candidates(
-  tenantId: string,
-  webhook: { id: string; topics: string[]; batchWindowMs: number | null },
-  f: { since: Date; until: Date; entityId: string | null; after: Event | null },
-): Promise<Event[]> {
-  const webhookId = webhook.id;
-  return db().$queryRaw<Event[]>`
-    SELECT e.id::text AS id, e.tenant_id::text AS "tenantId", e.topic, e.action, e.entity_id AS "entityId", e.data, e.previous,
-      e.changed_fields AS "changedFields", e.actor, e.client_id AS "clientId", e.correlation_id AS "correlationId",
-      e.idempotency_key AS "idempotencyKey", e.occurred_at AS "occurredAt", e.created_at AS "createdAt"
-    FROM event e
-    WHERE e.tenant_id = ${tenantId}::uuid AND e.created_at >= ${f.since} AND e.created_at < ${f.until} AND e.topic = ANY(${webhook.topics}::text[])
-      ${f.entityId !== null ? Prisma.sql`AND e.entity_id = ${f.entityId}` : Prisma.empty}
-      ${f.after !== null ? Prisma.sql`AND (e.created_at, e.id) > (${f.after.createdAt}, ${f.after.id}::uuid)` : Prisma.empty}
-      AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.event_id = e.id AND i.webhook_id = ${webhookId}::uuid)
-      ${
-        webhook.batchWindowMs !== null
-          ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM batch_event be JOIN batch b ON b.id = be.batch_id WHERE be.event_id = e.id AND b.webhook_id = ${webhookId}::uuid)`
-          : Prisma.empty
-      }
-    ORDER BY e.created_at, e.id LIMIT ${STEP}`;
 }
 
 /** Renders and stores deliveries of `events` to the webhook (or adds them to its batches), in one transaction. */
@@ -136,9 +109,7 @@ async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: E
     }
     await holdOrdered(tx, instances, [webhook]);
     await tx.instance.createMany({ data: instances as never });
-    await tx.$queryRaw`
-      WITH changed AS (SELECT id, tenant_id, webhook_id, status FROM instance WHERE id = ANY(${instances.map((i) => i.id)}::uuid[]))
-      ${NOTIFY_CHANGED_INSTANCES}`;
+    await announceCreated(tx, instances.map((i) => i.id));
     await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, webhookId: webhook.id, trigger: 'AUTO' as const })));
   }, { timeout: 60_000 });
   return events.length;

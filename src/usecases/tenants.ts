@@ -1,5 +1,6 @@
 import { describeKey, generateApiKey, type NewKey } from '../rules/keys.ts';
 import { db } from '../db/client.ts';
+import { holdSetupLock } from '../store/tenants.ts';
 import { SETUP_LOCK } from '../db/migrate.ts';
 import type { Environment, Tenant } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
@@ -39,7 +40,7 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
  */
 export async function bootstrapDefaultTenant(bootstrapKey?: string): Promise<{ created: boolean; key?: string }> {
   return db().$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETUP_LOCK})`;
+    await holdSetupLock(tx, SETUP_LOCK);
     if ((await tx.tenant.count()) > 0) return { created: false };
     const secret = bootstrapKey ? describeKey(bootstrapKey) : generateApiKey();
     await tx.tenant.create({

@@ -11,7 +11,7 @@ import { checkNewWebhook, findWebhook } from './webhooks.ts';
 import { AddressGuard } from '../rules/addresses.ts';
 import { buildRequest, storedRequest, type StoredRequest } from '../rules/request.ts';
 import { sharedSender } from '../outbound/sender.ts';
-import { notify } from '../pubsub/changes.ts';
+import { announceCreated } from '../store/instances.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
 import { type TopicInfo } from '../rules/topics.ts';
 import { type Outcome, attemptOf, lastOf } from '../rules/outcome.ts';
@@ -145,6 +145,6 @@ async function record(
         attemptList: { create: attemptOf(outcome, 1, 'TEST', startedAt) },
       },
     });
-    await notify(tx, [{ k: 'instance', t: tenantId, id: instanceId, w: webhookId, s: outcome.ok ? 'COMPLETED' : 'FAILED' }]);
+    await announceCreated(tx, [instanceId]);
   });
 }

@@ -26,6 +26,7 @@ import {
 import { raise } from '../store/alerts.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { changeState, discardHeld } from '../store/webhookState.ts';
+import { lockNotSealed } from '../store/webhooks.ts';
 
 
 /** Checks a new webhook's settings and conditions without saving anything. */
@@ -143,8 +144,6 @@ export function openWebhook<W extends Pick<Webhook, 'secret' | 'previousSecret' 
   return { ...webhook, secret: open(webhook.secret), previousSecret: openOrNull(webhook.previousSecret), headers: openHeaders(webhook.headers as unknown as StoredHeader[]) as never };
 }
 
-const RESEAL_LOCK = 7_314_002;
-
 /**
  * Seals every webhook secret that is not sealed with the current key: ones stored in
  * plain text before sealing existed, and ones under a key being rotated out. Start-up
@@ -155,11 +154,7 @@ export async function resealSecrets(): Promise<number> {
   const sealedNow = `hsec1:${sealingKeyId()}:%`;
   return db().$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RESEAL_LOCK})`;
-      const rows = await tx.$queryRaw<Array<{ id: string; secret: string; previous_secret: string | null; headers: StoredHeader[] }>>`
-        SELECT id::text AS id, secret, previous_secret, headers FROM webhook
-        WHERE secret NOT LIKE ${sealedNow} OR previous_secret NOT LIKE ${sealedNow}
-          OR EXISTS (SELECT 1 FROM jsonb_array_elements(headers) h WHERE (h->>'secret')::boolean AND h->>'value' NOT LIKE ${sealedNow})`;
+      const rows = await lockNotSealed(tx, sealedNow);
       for (const row of rows) {
         await tx.webhook.update({
           where: { id: row.id },

@@ -4,7 +4,6 @@ import { previewWebhook } from '../../usecases/preview.ts';
 import { secretHint } from '../../rules/signing.ts';
 import { open } from '../../crypto/secrets.ts';
 import { retryDelays } from '../../rules/retry.ts';
-import { heldCount } from '../../store/webhookState.ts';
 import { circuitOf } from '../../store/gates.ts';
 import { MAX_REPLAY, replayEvents } from '../../usecases/replay.ts';
 import { addCondition, createWebhook, deleteWebhook, findWebhook, removeCondition, rotateWebhookSecret, discardHeldDeliveries, setWebhookState, updateCondition, updateWebhook } from '../../usecases/webhooks.ts';
@@ -14,6 +13,7 @@ import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { TRIGGER_ACTIONS, type ConditionInput as DomainConditionInput, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
+import { heldCount } from '../../store/instances.ts';
 
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
 const PayloadModeEnum = builder.enumType(PayloadMode, {

@@ -43,6 +43,20 @@ describe('topics', () => {
     expect((await t.ok(`query($id: ID!) { topic(id: $id) { ${TOPIC} } }`, { id: delegateId })).topic).toEqual(expected);
   });
 
+  it("offers sample data with a value of the right type for every catalog field, as the Test button sends", async () => {
+    const { topic } = await t.ok('query($key: String!) { topic(key: $key) { sampleData } }', { key: 'delegate' });
+    expect(topic.sampleData).toEqual({ forename: 'sample', status: 'Booked', session: { id: 'sample' } });
+  });
+
+  it('says how it reads conditions and which headers are always secret (meta), to any key', async () => {
+    const { meta } = await t.ok('{ meta { operators { operator label minValues maxValues } secretHeaders } }', {}, otherKey);
+    expect(meta.operators).toHaveLength(17);
+    expect(meta.operators).toContainEqual({ operator: 'IN', label: 'is one of', minValues: 1, maxValues: 500 });
+    expect(meta.operators).toContainEqual({ operator: 'IS_NULL', label: 'is empty', minValues: 0, maxValues: 0 });
+    expect(meta.secretHeaders).toEqual(expect.arrayContaining(['authorization', 'x-api-key']));
+    errorOf(await t.gql('{ meta { secretHeaders } }', {}, null), 'UNAUTHENTICATED');
+  });
+
   it('lists page by page and by search', async () => {
     for (const key of ['course', 'invoice', 'user']) await t.ok(CREATE, { input: { key, name: key.toUpperCase() } });
     const seen: string[] = [];

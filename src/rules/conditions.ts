@@ -47,6 +47,27 @@ export const ARITY: Record<Operator, [number, number]> = {
   CHANGED_FROM: [1, 500],
 };
 
+/** How each operator reads in a sentence (`data.status is one of Completed, Cancelled`). */
+export const OPERATOR_LABELS: Record<Operator, string> = {
+  EQUALS: 'equals',
+  NOT_EQUALS: 'does not equal',
+  IN: 'is one of',
+  NOT_IN: 'is none of',
+  GREATER_THAN: '>',
+  GREATER_THAN_OR_EQUAL: '≥',
+  LESS_THAN: '<',
+  LESS_THAN_OR_EQUAL: '≤',
+  CONTAINS: 'contains',
+  STARTS_WITH: 'starts with',
+  IS_NULL: 'is empty',
+  IS_NOT_NULL: 'is not empty',
+  BEFORE_NOW: 'is before now',
+  AFTER_NOW: 'is after now',
+  CHANGED: 'changed',
+  CHANGED_TO: 'changed to',
+  CHANGED_FROM: 'changed from',
+};
+
 export const CHANGE_OPERATORS: readonly Operator[] = ['CHANGED', 'CHANGED_TO', 'CHANGED_FROM'];
 
 export interface Evaluation {

@@ -85,7 +85,8 @@ const FORBIDDEN_HEADERS = [
   'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'user-agent',
   'webhook-id', 'webhook-timestamp', 'webhook-signature',
 ];
-const SECRET_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
+/** Headers whose values are always secret, whatever the input says. */
+export const SECRET_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
 /** Headers that carry credentials by their name, wherever they are shown. */
 export const isCredentialHeader = (name: string) => SECRET_HEADERS.includes(name.toLowerCase()) || /authorization|cookie|token|secret|api[-_]?key|password/i.test(name);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

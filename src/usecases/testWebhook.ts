@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../store/catalog.ts';
-import { writePath, type EventShape } from '../rules/event.ts';
+import type { EventShape } from '../rules/event.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { RenderError } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
@@ -13,7 +13,7 @@ import { buildRequest, storedRequest, type StoredRequest } from '../rules/reques
 import { sharedSender } from '../outbound/sender.ts';
 import { announceCreated } from '../store/instances.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
-import { type TopicInfo } from '../rules/topics.ts';
+import { sampleEvent } from '../rules/sample.ts';
 import { type Outcome, attemptOf, lastOf } from '../rules/outcome.ts';
 
 export interface TestResult {
@@ -50,7 +50,7 @@ export async function testWebhook(
   const topicKey = sample?.topic ?? settings.eventTypes[0]!.split('.')[0]!;
   const event: EventShape = sample
     ? { ...checkEvent(problems, 'event', sample, topics), action: 'test' }
-    : sampleEvent(topics.get(topicKey)!);
+    : sampleEvent(topics.get(topicKey)!, uuidv7(), new Date());
   problems.throwIfAny();
   event.id = uuidv7();
 
@@ -85,26 +85,6 @@ export async function testWebhook(
 
 async function unsaved(tenantId: string, input: WebhookInput, config: Config) {
   return unsavedSettings((await checkNewWebhook(tenantId, input, config, 'webhook')).resolved);
-}
-
-/** An event of the topic with a value of the right type for every catalog field. */
-export function sampleEvent(topic: TopicInfo): EventShape {
-  const data: Record<string, unknown> = {};
-  const sample = { STRING: 'sample', NUMBER: 1.5, INTEGER: 1, BOOLEAN: true, DATE: '2026-01-01', DATETIME: '2026-01-01T09:00:00.000Z', OBJECT: {}, ARRAY: [] };
-  for (const field of topic.fields) writePath(data, field.path, field.type === 'ENUM' ? (field.values[0] ?? 'sample') : sample[field.type]);
-  return {
-    id: uuidv7(),
-    topic: topic.key,
-    action: 'test',
-    entityId: 'test',
-    data,
-    previous: null,
-    changedFields: null,
-    actor: { type: 'system', id: null },
-    clientId: null,
-    correlationId: null,
-    occurredAt: new Date(),
-  };
 }
 
 async function record(

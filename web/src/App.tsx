@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { loadMeta } from './meta.ts';
 import { useRoute } from './routing.ts';
 import { gql, saveKey, savedKey, ApiError } from './api.ts';
 import { Field, ErrorBanner } from './ui.tsx';
@@ -34,7 +35,10 @@ export function App() {
   useEffect(() => {
     if (!savedKey()) return;
     gql<{ viewer: Viewer }>(VIEWER)
-      .then(({ viewer }) => setViewer(viewer))
+      .then(async ({ viewer }) => {
+        await loadMeta();
+        setViewer(viewer);
+      })
       .catch(() => saveKey(null))
       .finally(() => setChecking(false));
   }, []);
@@ -96,6 +100,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (viewer: Viewer) => void }) {
           saveKey(key.trim());
           try {
             const { viewer } = await gql<{ viewer: Viewer }>(VIEWER);
+            await loadMeta();
             onSignedIn(viewer);
           } catch (err) {
             saveKey(null);

@@ -2,30 +2,11 @@
 // groups of rules combined by ALL or ANY, nested as deep as needed.
 import type { TopicField } from './catalog.ts';
 import { typedValue } from './catalog.ts';
+import { operators } from './meta.ts';
 
 export type Node =
   | { kind: 'RULE'; key: number; path: string; operator: string; values: string }
   | { kind: 'GROUP'; key: number; match: 'ALL' | 'ANY'; children: Node[] };
-
-export const OPERATORS: { value: string; label: string; arity: 0 | 1 | 'many' }[] = [
-  { value: 'EQUALS', label: 'equals', arity: 1 },
-  { value: 'NOT_EQUALS', label: 'does not equal', arity: 1 },
-  { value: 'IN', label: 'is one of', arity: 'many' },
-  { value: 'NOT_IN', label: 'is none of', arity: 'many' },
-  { value: 'CONTAINS', label: 'contains', arity: 1 },
-  { value: 'STARTS_WITH', label: 'starts with', arity: 1 },
-  { value: 'GREATER_THAN', label: '>', arity: 1 },
-  { value: 'GREATER_THAN_OR_EQUAL', label: '≥', arity: 1 },
-  { value: 'LESS_THAN', label: '<', arity: 1 },
-  { value: 'LESS_THAN_OR_EQUAL', label: '≤', arity: 1 },
-  { value: 'IS_NULL', label: 'is empty', arity: 0 },
-  { value: 'IS_NOT_NULL', label: 'is not empty', arity: 0 },
-  { value: 'CHANGED', label: 'changed', arity: 0 },
-  { value: 'CHANGED_FROM', label: 'changed from', arity: 'many' },
-  { value: 'CHANGED_TO', label: 'changed to', arity: 'many' },
-  { value: 'BEFORE_NOW', label: 'is before now', arity: 0 },
-  { value: 'AFTER_NOW', label: 'is after now', arity: 0 },
-];
 
 let nextKey = 1;
 export const newRule = (): Node => ({ kind: 'RULE', key: nextKey++, path: '', operator: 'EQUALS', values: '' });
@@ -44,7 +25,7 @@ export function fromApi(conditions: any[]): Node[] {
 export function toApi(nodes: Node[], fields: TopicField[]): unknown[] {
   return nodes.map((node) => {
     if (node.kind === 'GROUP') return { group: { match: node.match, conditions: toApi(node.children, fields) } };
-    const arity = OPERATORS.find((o) => o.value === node.operator)?.arity ?? 1;
+    const arity = operators().find((o) => o.value === node.operator)?.arity ?? 1;
     const field = fields.find((f) => node.path === `data.${f.path}` || node.path === `previous.${f.path}`);
     const texts = arity === 0 ? [] : arity === 'many' ? node.values.split(',').filter((v) => v.trim() !== '') : [node.values];
     return { rule: { path: node.path.trim(), operator: node.operator, values: texts.map((t) => typedValue(t, field)) } };
@@ -128,14 +109,14 @@ function Group({ node, onChange, fields, depth }: { node: Extract<Node, { kind: 
 }
 
 function Rule({ node, onChange, fields }: { node: Extract<Node, { kind: 'RULE' }>; onChange: (n: Node | null) => void; fields: TopicField[] }) {
-  const arity = OPERATORS.find((o) => o.value === node.operator)?.arity ?? 1;
+  const arity = operators().find((o) => o.value === node.operator)?.arity ?? 1;
   const field = fields.find((f) => node.path === `data.${f.path}` || node.path === `previous.${f.path}`);
   const listId = field?.values.length ? `values-${node.key}` : undefined;
   return (
     <div className="condition-rule">
       <input aria-label="Condition field" list="condition-paths" placeholder="data.status" value={node.path} onChange={(e) => onChange({ ...node, path: e.target.value })} />
       <select aria-label="Condition operator" value={node.operator} onChange={(e) => onChange({ ...node, operator: e.target.value })}>
-        {OPERATORS.map((o) => (
+        {operators().map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
           </option>

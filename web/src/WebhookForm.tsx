@@ -3,7 +3,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { gql } from './api.ts';
 import { go } from './routing.ts';
-import { loadTopics, sampleData, topicKeysOf, type Topic } from './catalog.ts';
+import { loadTopics, topicKeysOf, type Topic } from './catalog.ts';
+import { alwaysSecret } from './meta.ts';
 import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
 import { WebhookHealth } from './WebhookHealth.tsx';
 import { formatDuration, parseDuration } from './durations.ts';
@@ -579,9 +580,6 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
   );
 }
 
-/** Headers Herald always hides after saving (src/domain/webhooks.ts). */
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-api-key', 'api-key', 'x-auth-token'];
-
 function Headers({ headers, onChange, error }: { headers: Header[]; onChange: (h: Header[]) => void; error?: string }) {
   const update = (i: number, patch: Partial<Header>) => onChange(headers.map((h, j) => (j === i ? { ...h, ...patch } : h)));
   return (
@@ -599,7 +597,7 @@ function Headers({ headers, onChange, error }: { headers: Header[]; onChange: (h
             onChange={(e) => update(i, { value: e.target.value })}
           />
           <label className="check">
-            <input type="checkbox" checked={h.secret || CREDENTIAL_HEADERS.includes(h.name.trim().toLowerCase())} disabled={CREDENTIAL_HEADERS.includes(h.name.trim().toLowerCase())} onChange={(e) => update(i, { secret: e.target.checked })} /> secret
+            <input type="checkbox" checked={h.secret || alwaysSecret(h.name)} disabled={alwaysSecret(h.name)} onChange={(e) => update(i, { secret: e.target.checked })} /> secret
           </label>
           <button type="button" className="link danger" aria-label={`Remove header ${i + 1}`} onClick={() => onChange(headers.filter((_, j) => j !== i))}>
             ✕
@@ -633,7 +631,7 @@ function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof
   const [entityId, setEntityId] = useState('42');
   const [dataText, setDataText] = useState('');
   const [previousText, setPreviousText] = useState('');
-  useEffect(() => setDataText(JSON.stringify(sampleData(topic), null, 2)), [topic?.key]);
+  useEffect(() => setDataText(JSON.stringify(topic?.sampleData ?? {}, null, 2)), [topic?.key]);
   const parse = (text: string, name: string) => {
     if (text.trim() === '') return { value: undefined };
     try {

@@ -19,9 +19,11 @@ export interface Topic {
   eventTypes: string[];
   resourceUrlTemplate: string | null;
   fields: TopicField[];
+  /** A value of the right type for every catalog field (Herald's sample, as the Test button sends). */
+  sampleData: Record<string, unknown>;
 }
 
-export const TOPIC_FIELDS = `id key name description actions customActions eventTypes resourceUrlTemplate fields { path label type values mergeTag }`;
+export const TOPIC_FIELDS = `id key name description actions customActions eventTypes resourceUrlTemplate sampleData fields { path label type values mergeTag }`;
 
 export async function loadTopics(): Promise<Topic[]> {
   const data = await gql<{ topics: { edges: { node: Topic }[] } }>(`{ topics(first: 200) { edges { node { ${TOPIC_FIELDS} } } } }`);
@@ -31,44 +33,6 @@ export async function loadTopics(): Promise<Topic[]> {
 /** The topic keys named by event types (`delegate.created`, `course.*`) and triggers. */
 export function topicKeysOf(events: string[], triggers: { topic: string }[]): string[] {
   return [...new Set([...events.map((e) => e.split('.')[0]!), ...triggers.map((t) => t.topic)].filter(Boolean))];
-}
-
-function sampleValue(field: TopicField): unknown {
-  switch (field.type) {
-    case 'INTEGER':
-      return 42;
-    case 'NUMBER':
-      return 4.2;
-    case 'BOOLEAN':
-      return true;
-    case 'DATE':
-      return new Date().toISOString().slice(0, 10);
-    case 'DATETIME':
-      return new Date().toISOString();
-    case 'ENUM':
-      return field.values[0] ?? 'value';
-    case 'ARRAY':
-      return [];
-    case 'OBJECT':
-      return {};
-    default:
-      return `Example ${field.label}`;
-  }
-}
-
-/** Sample entity data with a value for every catalog field (nested paths become objects). */
-export function sampleData(topic: Topic | undefined): Record<string, unknown> {
-  const data: Record<string, unknown> = {};
-  for (const field of topic?.fields ?? []) {
-    const parts = field.path.split('.');
-    let target = data;
-    for (const part of parts.slice(0, -1)) {
-      if (typeof target[part] !== 'object' || target[part] === null) target[part] = {};
-      target = target[part] as Record<string, unknown>;
-    }
-    target[parts[parts.length - 1]!] ??= sampleValue(field);
-  }
-  return data;
 }
 
 /** Turns what a person typed into the JSON value the catalog field expects. */

@@ -1,10 +1,7 @@
 import { db } from '../../db/client.ts';
-import { cancel, requeue } from '../../store/instances.ts';
+import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
 import { publishEvents, type PublishInput } from '../../usecases/publish.ts';
-import { findWebhook } from '../../usecases/webhooks.ts';
-import { conflict, notFound } from '../../rules/errors.ts';
-import { isUuid } from '../../rules/values.ts';
-import { AttemptTrigger, InstanceStatus, type Prisma } from '../../generated/prisma/client.ts';
+import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
 import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
@@ -203,21 +200,6 @@ const InstanceFilter = builder.inputType('InstanceFilter', {
   }),
 });
 
-type Filter = { webhookId?: string | number | null; statuses?: InstanceStatus[] | null; eventId?: string | number | null; entityId?: string | null; since?: Date | null; until?: Date | null; updatedSince?: Date | null };
-
-function instanceWhere(tenantId: string, f: Filter): Prisma.InstanceWhereInput {
-  const uuidOrNone = (v: string | number) => (isUuid(String(v)) ? String(v) : '00000000-0000-0000-0000-000000000000');
-  return {
-    tenantId,
-    ...(f.webhookId ? { webhookId: uuidOrNone(f.webhookId) } : {}),
-    ...(f.statuses?.length ? { status: { in: f.statuses } } : {}),
-    ...(f.eventId ? { eventId: uuidOrNone(f.eventId) } : {}),
-    ...(f.entityId ? { entityId: f.entityId } : {}),
-    ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
-    ...(f.updatedSince ? { updatedAt: { gte: f.updatedSince } } : {}),
-  };
-}
-
 builder.queryField('instances', (t) =>
   t.prismaConnection({
     type: 'Instance',
@@ -230,19 +212,13 @@ builder.queryField('instances', (t) =>
   }),
 );
 
-async function ownInstance(tenantId: string, id: string) {
-  const instance = isUuid(id) ? await db().instance.findFirst({ where: { id, tenantId } }) : null;
-  if (!instance) throw notFound('instance', id);
-  return instance;
-}
-
 builder.queryField('instance', (t) =>
   t.prismaField({
     type: 'Instance',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      await ownInstance(tenantOf(ctx), String(id));
+      await findInstance(tenantOf(ctx), String(id));
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },
   }),
@@ -281,11 +257,7 @@ builder.mutationField('retriggerInstance', (t) =>
     authScopes: { operate: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const instance = await ownInstance(tenantOf(ctx), String(id));
-      if (!(instance.payload as { url?: unknown } | null)?.url) {
-        throw conflict(`this delivery has nothing to send: its payload could not be rendered when its event was published (${instance.lastMessage ?? 'no reason recorded'}); fix the webhook and publish the event again`);
-      }
-      await requeue([String(id)]);
+      await retrigger(tenantOf(ctx), String(id));
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },
   }),
@@ -305,12 +277,7 @@ builder.mutationField('retriggerInstances', (t) =>
     description: "Sends a webhook's instances again in bulk (by default every FAILED one); answers how many.",
     authScopes: { operate: true },
     args: { filter: t.arg({ type: RetriggerFilter, required: true }) },
-    resolve: async (_root, { filter }, ctx) => {
-      const tenantId = tenantOf(ctx);
-      await findWebhook(tenantId, String(filter.webhookId));
-      const ids = await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 });
-      return requeue(ids.map((i) => i.id));
-    },
+    resolve: (_root, { filter }, ctx) => retriggerMany(tenantOf(ctx), filter),
   }),
 );
 
@@ -321,8 +288,7 @@ builder.mutationField('cancelInstance', (t) =>
     authScopes: { operate: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      await ownInstance(tenantOf(ctx), String(id));
-      await cancel(String(id));
+      await cancelInstance(tenantOf(ctx), String(id));
       return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
     },
   }),

@@ -1,4 +1,5 @@
 import { Environment, FieldType, Role } from '../../generated/prisma/enums.ts';
+import { OPERATORS } from '../../rules/conditions.ts';
 import { builder } from '../builder.ts';
 
 export const RoleEnum = builder.enumType(Role, {
@@ -7,3 +8,6 @@ export const RoleEnum = builder.enumType(Role, {
 });
 export const EnvironmentEnum = builder.enumType(Environment, { name: 'Environment' });
 export const FieldTypeEnum = builder.enumType(FieldType, { name: 'FieldType' });
+export const OperatorEnum = builder.enumType(Object.fromEntries(OPERATORS.map((o) => [o, o])) as Record<(typeof OPERATORS)[number], (typeof OPERATORS)[number]>, {
+  name: 'ConditionOperator',
+});

@@ -11,6 +11,7 @@ import './webhooks.ts';
 import './deliveries.ts';
 import './subscriptions.ts';
 import './inboxes.ts';
+import './meta.ts';
 
 export const schema = guardArguments(builder.toSchema());
 

@@ -1,6 +1,7 @@
 import { db } from '../../db/client.ts';
 import { createTopic, deleteTopic, findTopic, updateTopic } from '../../usecases/topics.ts';
 import { InputError } from '../../rules/errors.ts';
+import { sampleData } from '../../rules/sample.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
@@ -39,6 +40,12 @@ builder.prismaObject('Topic', {
       resolve: (topic) => topicActions(topic).map((action) => `${topic.key}.${action}`),
     }),
     fields: t.relation('fields', { query: { orderBy: { position: 'asc' } } }),
+    sampleData: t.field({
+      type: 'JSON',
+      description: 'Data with a value of the right type for every catalog field: what the Test button sends.',
+      select: { fields: { select: { path: true, type: true, values: true }, orderBy: { position: 'asc' } } },
+      resolve: (topic) => sampleData(topic.fields),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -1,5 +1,4 @@
 import { db } from '../../db/client.ts';
-import { OPERATORS } from '../../rules/conditions.ts';
 import { previewWebhook } from '../../usecases/preview.ts';
 import { secretHint } from '../../rules/signing.ts';
 import { open } from '../../crypto/secrets.ts';
@@ -14,6 +13,7 @@ import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { TRIGGER_ACTIONS, type ConditionInput as DomainConditionInput, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
 import { heldCount } from '../../store/instances.ts';
+import { OperatorEnum } from './enums.ts';
 
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
 const PayloadModeEnum = builder.enumType(PayloadMode, {
@@ -25,9 +25,6 @@ const MatchEnum = builder.enumType(Combinator, { name: 'ConditionMatch', descrip
 const TriggerEnum = builder.enumType(Object.fromEntries(Object.keys(TRIGGER_ACTIONS).map((k) => [k, k])) as Record<keyof typeof TRIGGER_ACTIONS, keyof typeof TRIGGER_ACTIONS>, {
   name: 'Trigger',
   description: 'Shorthand for event types: CREATE = created, UPDATE = updated, CREATE_OR_UPDATE = both, DELETE = deleted.',
-});
-const OperatorEnum = builder.enumType(Object.fromEntries(OPERATORS.map((o) => [o, o])) as Record<(typeof OPERATORS)[number], (typeof OPERATORS)[number]>, {
-  name: 'ConditionOperator',
 });
 
 const WebhookStateEnum = builder.enumType({ ACTIVE: 'ACTIVE', PAUSED: 'PAUSED', DISABLED: 'DISABLED' } as const, {

@@ -1,0 +1,60 @@
+import { db } from '../db/client.ts';
+import type { InstanceStatus, Prisma } from '../generated/prisma/client.ts';
+import { conflict, notFound } from '../rules/errors.ts';
+import { isUuid } from '../rules/values.ts';
+import { cancel, requeue } from '../store/instances.ts';
+import { findWebhook } from './webhooks.ts';
+
+/** What deliveries may be selected by (instances, retriggerInstances). */
+export interface InstanceFilter {
+  webhookId?: string | number | null;
+  statuses?: InstanceStatus[] | null;
+  eventId?: string | number | null;
+  entityId?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+  updatedSince?: Date | null;
+}
+
+/** A tenant's deliveries matching a filter (an id that is not a UUID matches none). */
+export function instanceWhere(tenantId: string, f: InstanceFilter): Prisma.InstanceWhereInput {
+  const uuidOrNone = (v: string | number) => (isUuid(String(v)) ? String(v) : '00000000-0000-0000-0000-000000000000');
+  return {
+    tenantId,
+    ...(f.webhookId ? { webhookId: uuidOrNone(f.webhookId) } : {}),
+    ...(f.statuses?.length ? { status: { in: f.statuses } } : {}),
+    ...(f.eventId ? { eventId: uuidOrNone(f.eventId) } : {}),
+    ...(f.entityId ? { entityId: f.entityId } : {}),
+    ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
+    ...(f.updatedSince ? { updatedAt: { gte: f.updatedSince } } : {}),
+  };
+}
+
+/** One of the tenant's deliveries, or NOT_FOUND (another tenant's too). */
+export async function findInstance(tenantId: string, id: string) {
+  const instance = isUuid(id) ? await db().instance.findFirst({ where: { id, tenantId } }) : null;
+  if (!instance) throw notFound('instance', id);
+  return instance;
+}
+
+/** Sends a delivery again now, whatever its status and attempts (MANUAL); one with nothing to send is refused. */
+export async function retrigger(tenantId: string, id: string): Promise<void> {
+  const instance = await findInstance(tenantId, id);
+  if (!(instance.payload as { url?: unknown } | null)?.url) {
+    throw conflict(`this delivery has nothing to send: its payload could not be rendered when its event was published (${instance.lastMessage ?? 'no reason recorded'}); fix the webhook and publish the event again`);
+  }
+  await requeue([id]);
+}
+
+/** Sends a webhook's deliveries matching the filter again (up to 100,000); answers how many. */
+export async function retriggerMany(tenantId: string, filter: InstanceFilter & { webhookId: string | number }): Promise<number> {
+  await findWebhook(tenantId, String(filter.webhookId));
+  const ids = await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 });
+  return requeue(ids.map((i) => i.id));
+}
+
+/** Cancels one of the tenant's deliveries that was not delivered yet. */
+export async function cancelInstance(tenantId: string, id: string): Promise<void> {
+  await findInstance(tenantId, id);
+  await cancel(id);
+}

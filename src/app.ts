@@ -18,10 +18,14 @@ import { readinessCheck, type Readiness } from './server/readiness.ts';
 import { routes } from './server/routes.ts';
 import { ensureBuiltInTopics } from './store/alerts.ts';
 import { schedulePurge } from './store/retention.ts';
+import { startRollUps } from './store/stats.ts';
 import { bootstrapDefaultTenant } from './usecases/tenants.ts';
 import { resealSecrets } from './usecases/webhooks.ts';
 
 export type { Readiness };
+
+/** How often each process folds delivery-count deltas into the counters (Webhook.stats reads both). */
+const ROLL_UP_MS = 2000;
 
 export interface App {
   yoga: Yoga;
@@ -48,6 +52,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   await feed.start();
   const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log, feed);
   if (worker) await schedulePurge(config.retentionDays, log);
+  const rollUps = startRollUps(ROLL_UP_MS, (error) => log.warn({ err: error }, 'could not roll up delivery counts; trying again'));
   let stopping = false;
   let origin = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const yoga = createGraphQL(config, log, feed, () => origin);
@@ -76,6 +81,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await http?.close(deadline, webSockets?.clients ?? []);
       await feed.stop();
       await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
+      await rollUps.stop();
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
       forgetQueue();
       closeSharedSender();

@@ -82,6 +82,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     discardHeld: [() => instances.discardHeld(id, 2000)],
     countInStatus: [() => instances.countInStatus(id, 'PAUSED'), () => instances.countInStatus(id, 'SENDING')],
     statusGroups: [() => instances.statusGroups([id, other])],
+    rollUpCounts: [() => instances.rollUpCounts(10_000)],
   },
   tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },

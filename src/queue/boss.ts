@@ -28,8 +28,18 @@ export function deliveriesOf(data: DeliverJob | SingleDeliverJob): { instanceIds
   return 'instanceIds' in data ? { instanceIds: data.instanceIds, retry: !!data.retry } : { instanceIds: [data.instanceId], retry: true };
 }
 
+/**
+ * How long a finished job stays in the queue's table. Herald records every attempt in
+ * its own tables, so a finished job is of no further use: pg-boss's default (7 days)
+ * would keep one row (~0.9 KB) per publish call per webhook and per retry, tens of
+ * millions at a steady 100 events/s. With the sweep every two minutes the table holds
+ * about the last twelve minutes of jobs.
+ */
+export const QUEUE_RETENTION = { deleteAfterSeconds: 600, maintenanceIntervalSeconds: 120 };
+
 /** A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again. */
 export const DELIVER_QUEUE_OPTIONS = {
+  deleteAfterSeconds: QUEUE_RETENTION.deleteAfterSeconds,
   notify: true,
   heartbeatSeconds: 10,
   expireInSeconds: 120,
@@ -52,14 +62,23 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
     // Notice a dead worker's jobs (missed heartbeats) within seconds, not minutes.
     superviseIntervalSeconds: 5,
     monitorIntervalSeconds: 5,
+    maintenanceIntervalSeconds: QUEUE_RETENTION.maintenanceIntervalSeconds,
   });
   boss.on('error', (error) => log.error({ err: error }, 'queue error'));
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
-  await boss.createQueue(DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS);
-  for (const name of ['close-batch', 'webhook-state', 'herald-event']) await boss.createQueue(name, { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true });
+  await ensureQueue(boss, DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS);
+  for (const name of ['close-batch', 'webhook-state', 'herald-event']) {
+    await ensureQueue(boss, name, { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true, deleteAfterSeconds: QUEUE_RETENTION.deleteAfterSeconds });
+  }
   current = boss;
   return boss;
+}
+
+/** Creates a queue, or brings one made by an older Herald to today's retention (its other options stay). */
+export async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss['createQueue']>[1] = {}): Promise<void> {
+  await boss.createQueue(name, options);
+  await boss.updateQueue(name, { deleteAfterSeconds: options.deleteAfterSeconds ?? QUEUE_RETENTION.deleteAfterSeconds });
 }
 
 export function queue(): PgBoss {

@@ -86,7 +86,8 @@ export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimi
       if (!isReceiverFailure(o)) continue;
       failing += 1;
       if (o.statusCode !== null && SLOW_DOWN.includes(o.statusCode)) {
-        const current = window ?? Math.max(1, await inFlightOf(tx, webhookId));
+        // The window lives within [1, ceiling]: SENDING rows also count answers not recorded yet, which can exceed it.
+        const current = window ?? Math.min(ceiling, Math.max(1, await inFlightOf(tx, webhookId)));
         window = Math.max(1, Math.floor(current / 2));
       }
       const asked = o.statusCode === 429 || o.statusCode === 503 ? retryAfterMs(o.retryAfter, now) : null;

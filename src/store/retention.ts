@@ -1,6 +1,6 @@
 import { db } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import { queue } from '../queue/boss.ts';
+import { ensureQueue, queue } from '../queue/boss.ts';
 
 export const PURGE_QUEUE = 'purge';
 
@@ -21,7 +21,7 @@ export async function purgeOlderThan(days: number, now = new Date()): Promise<{ 
 /** Runs the purge every night at 03:17 (pg-boss runs a schedule once across all processes). */
 export async function schedulePurge(days: number, log: Logger): Promise<void> {
   const boss = queue();
-  await boss.createQueue(PURGE_QUEUE);
+  await ensureQueue(boss, PURGE_QUEUE);
   await boss.schedule(PURGE_QUEUE, '17 3 * * *');
   await boss.work(PURGE_QUEUE, async () => {
     const purged = await purgeOlderThan(days);

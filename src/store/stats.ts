@@ -7,3 +7,31 @@ export async function statusGroups(webhookIds: readonly string[]): Promise<Statu
   const rows = await query<{ webhook_id: string } & StatusGroup>(sql.statusGroups(webhookIds));
   return webhookIds.map((id) => rows.filter((r) => r.webhook_id === id).map(({ status, count, lastAt }) => ({ status, count, lastAt })));
 }
+
+/** Deltas folded per statement. */
+const ROLL_UP_STEP = 10_000;
+
+/** Folds the count deltas into the counters, a step at a time until none are left; answers how many. */
+export async function rollUpCounts(): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [row] = await query<{ moved: number }>(sql.rollUpCounts(ROLL_UP_STEP));
+    total += row?.moved ?? 0;
+    if ((row?.moved ?? 0) < ROLL_UP_STEP) return total;
+  }
+}
+
+/** Rolls up every `everyMs` until stopped (every process does: the steps never overlap). */
+export function startRollUps(everyMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => rollUpCounts().catch(onError));
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -289,9 +289,32 @@ export function countInStatus(webhookId: string, status: 'PAUSED' | 'SENDING'): 
   return Prisma.sql`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = ${literal}`;
 }
 
-/** Instances of each webhook counted by status, with when the last of each changed. */
+/**
+ * Instances of each webhook counted by status, with when the last of each changed: the
+ * rolled-up counters plus the deltas not folded yet (read in one snapshot, so exact).
+ */
 export function statusGroups(webhookIds: readonly string[]): Prisma.Sql {
+  const ids = [...webhookIds];
   return Prisma.sql`
-    SELECT webhook_id::text AS webhook_id, status::text AS status, count(*)::int AS count, max(updated_at) AS "lastAt"
-    FROM instance WHERE webhook_id = ANY(${[...webhookIds]}::uuid[]) GROUP BY webhook_id, status`;
+    SELECT webhook_id::text AS webhook_id, status::text AS status, sum(count)::int AS count, max(last_at) AS "lastAt"
+    FROM (
+      SELECT webhook_id, status, count, last_at FROM webhook_status_count WHERE webhook_id = ANY(${ids}::uuid[])
+      UNION ALL
+      SELECT webhook_id, status, delta, last_at FROM instance_count_delta WHERE webhook_id = ANY(${ids}::uuid[])) counted
+    GROUP BY webhook_id, status HAVING sum(count) <> 0`;
+}
+
+/** Folds up to `limit` of the oldest count deltas into the counters (several processes may run it: each takes its own). */
+export function rollUpCounts(limit: number): Prisma.Sql {
+  return Prisma.sql`
+    WITH moved AS (
+      DELETE FROM instance_count_delta WHERE id IN (SELECT id FROM instance_count_delta ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING webhook_id, status, delta, last_at),
+    summed AS (SELECT webhook_id, status, sum(delta) AS delta, max(last_at) AS last_at FROM moved GROUP BY webhook_id, status),
+    folded AS (
+      INSERT INTO webhook_status_count AS c (webhook_id, status, count, last_at)
+      SELECT webhook_id, status, delta, last_at FROM summed ORDER BY webhook_id, status
+      ON CONFLICT (webhook_id, status) DO UPDATE SET count = c.count + EXCLUDED.count, last_at = GREATEST(c.last_at, EXCLUDED.last_at)
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM folded)::int AS folded`;
 }

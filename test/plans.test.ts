@@ -1,0 +1,124 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/db/migrate.ts';
+import { createLogger } from '../src/logger.ts';
+import { rollUpCounts, statusGroups } from '../src/store/sql/instances.ts';
+import { createTestDatabase } from './support/database.ts';
+import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
+
+/**
+ * What the API filters and pages on is answered through an index, on the embedded
+ * PostgreSQL 18 and on Debian's PostgreSQL 15 (which has no skip scan), with a history
+ * of 100,000 events and 200,000 deliveries: each look-up reads a few pages, not the table.
+ * The statements have the shape Prisma sends for the API's filters (WHERE …, ORDER BY id DESC, LIMIT).
+ */
+const EVENTS = 100_000;
+
+interface Seeded {
+  big: string;
+  small: string;
+  webhook: string;
+  event: string;
+}
+
+async function seed(db: pg.Client): Promise<Seeded> {
+  const q = (text: string, values: unknown[] = []) => db.query(text, values);
+  const [big, small] = (await q(`INSERT INTO tenant (id, name, environment) SELECT gen_random_uuid(), 't' || n, 'PRODUCTION' FROM generate_series(1, 2) n RETURNING id::text`)).rows.map((r) => r.id);
+  await q(
+    `INSERT INTO webhook (id, tenant_id, label, active, event_types, topics, url, secret, updated_at)
+     SELECT gen_random_uuid(), CASE WHEN n <= 200 THEN $1::uuid ELSE $2::uuid END, 'w' || n, true, '{order.created}', '{order}', 'https://x.example/', 's', now() FROM generate_series(1, 202) n`,
+    [big, small],
+  );
+  const hooks = (await q(`SELECT id::text FROM webhook WHERE tenant_id = $1 ORDER BY id`, [big])).rows.map((r) => r.id);
+  await q(
+    `INSERT INTO event (id, tenant_id, topic, action, entity_id, data, changed_fields, occurred_at, created_at)
+     SELECT gen_random_uuid(), CASE WHEN n % 500 = 0 THEN $2::uuid ELSE $1::uuid END, 'order', 'created', 'e' || (n % 10000), '{"a":1}', '{}', now() - (n || ' seconds')::interval, now() - (n || ' seconds')::interval
+     FROM generate_series(1, $3::int) n`,
+    [big, small, EVENTS],
+  );
+  await q(
+    `INSERT INTO instance (id, tenant_id, webhook_id, event_id, entity_id, status, payload, created_at, updated_at)
+     SELECT gen_random_uuid(), e.tenant_id, ($2::uuid[])[1 + (row_number() OVER () % 200)::int], e.id, e.entity_id, 'COMPLETED', '{"url":"https://x.example/"}', e.created_at, e.created_at
+     FROM event e, generate_series(1, 2) k WHERE e.tenant_id = $1`,
+    [big, hooks],
+  );
+  await q(`UPDATE instance SET status = 'PAUSED' WHERE id IN (SELECT id FROM instance WHERE webhook_id = $1 ORDER BY id DESC LIMIT 100)`, [hooks[0]]);
+  // The counters as the roll-up leaves them (every process folds the deltas every few seconds).
+  const fold = rollUpCounts(1_000_000);
+  await q(fold.text, fold.values);
+  await q('ANALYZE');
+  const event = (await q(`SELECT id::text FROM event WHERE tenant_id = $1 LIMIT 1 OFFSET 5000`, [big])).rows[0].id;
+  return { big, small, webhook: hooks[0]!, event };
+}
+
+const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [string, unknown[]] }> = [
+  { what: 'events(filter: { entityId })', index: 'event_tenant_id_entity_id_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 21', [s.big, 'e42']] },
+  { what: "events, newest first, of a tenant with few of them", index: 'event_tenant_id_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 ORDER BY id DESC LIMIT 21', [s.small]] },
+  { what: 'instances(filter: { entityId })', index: 'instance_tenant_id_entity_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 21', [s.big, 'e42']] },
+  { what: 'instances(filter: { webhookId })', index: 'instance_tenant_id_webhook_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND webhook_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.webhook]] },
+  { what: 'instances(filter: { eventId })', index: 'instance_event_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.event]] },
+  // Counters grow with webhooks, not history: a small table may well be read whole.
+  { what: 'Webhook.stats', index: null, sql: (s) => { const st = statusGroups([s.webhook]); return [st.text, st.values]; } },
+  { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },
+];
+
+/** Tables that grow with history: never read whole by a look-up. */
+const HISTORY = ['event', 'instance', 'attempt', 'batch_event'];
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Relation Name'?: string;
+  'Shared Hit Blocks': number;
+  'Shared Read Blocks': number;
+  Plans?: PlanNode[];
+}
+
+async function planOf(db: pg.Client, text: string, values: unknown[]) {
+  const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values)).rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+  const nodes: PlanNode[] = [];
+  const walk = (n: PlanNode) => {
+    nodes.push(n);
+    n.Plans?.forEach(walk);
+  };
+  walk(plan);
+  return { indexes: nodes.map((n) => n['Index Name']).filter(Boolean), seqScans: nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']), buffers: plan['Shared Hit Blocks'] + plan['Shared Read Blocks'] };
+}
+
+for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
+  describe(`look-ups stay flat as history grows, on ${version}`, () => {
+    let db: pg.Client;
+    let seeded: Seeded;
+    let pg15: Postgres15 | undefined;
+
+    beforeAll(async () => {
+      let url: string;
+      if (version.includes('15')) {
+        pg15 = await startPostgres15();
+        const admin = new pg.Client(pg15.url);
+        await admin.connect();
+        await admin.query('CREATE DATABASE herald');
+        await admin.end();
+        url = pg15.url.replace(/\/postgres$/, '/herald');
+        await migrate(url, createLogger('silent'));
+      } else {
+        url = await createTestDatabase();
+      }
+      db = new pg.Client(url);
+      await db.connect();
+      seeded = await seed(db);
+    }, 180_000);
+    afterAll(async () => {
+      await db?.end();
+      await pg15?.stop();
+    });
+
+    it.each(LOOKUPS.map((l) => [l.what, l] as const))('%s reads a few pages, through its index', async (_what, lookup) => {
+      const [text, values] = lookup.sql(seeded);
+      const plan = await planOf(db, text, values);
+      expect(plan.seqScans.filter((table) => HISTORY.includes(table!))).toEqual([]);
+      if (lookup.index) expect(plan.indexes).toContain(lookup.index);
+      expect(plan.buffers).toBeLessThan(200);
+    });
+  });
+}

@@ -61,8 +61,10 @@ describe("Herald's own happenings, as events of its built-in topic", () => {
     const events = await heraldEvents();
     const deactivated = events.find((e) => e.action === 'webhook_deactivated')!;
     expect(deactivated).toMatchObject({ entity_id: webhook.id, data: { webhookId: webhook.id, webhookLabel: 'Orders to ERP', state: 'PAUSED', consecutiveFailures: 4, url: broken.url } });
-    // Every delivery that failed for good raised instance_failed, with what it carried.
-    const failed = events.filter((e) => e.action === 'instance_failed' && e.entity_id === webhook.id);
+    // Every delivery that failed for good raised instance_failed, with what it carried (each published by its own job, maybe after the pause's).
+    const failedOf = async () => (await heraldEvents()).filter((e) => e.action === 'instance_failed' && e.entity_id === webhook.id);
+    await eventually(async () => (await failedOf()).length >= 4, 15_000, 'four instance_failed events');
+    const failed = await failedOf();
     expect(failed).toHaveLength(4);
     expect(failed[0]!.data).toMatchObject({ eventType: 'order.created', attempts: 1, lastStatusCode: 500, lastMessage: '500 down for maintenance' });
     await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: alerts.webhook.id });

@@ -7,7 +7,10 @@ import * as inboxes from '../src/store/sql/inboxes.ts';
 import * as instances from '../src/store/sql/instances.ts';
 import * as tenants from '../src/store/sql/tenants.ts';
 import * as topics from '../src/store/sql/topics.ts';
+import * as retention from '../src/store/sql/retention.ts';
 import * as webhooks from '../src/store/sql/webhooks.ts';
+import fs from 'node:fs';
+import { fromRoot } from '../src/paths.ts';
 import { createTestDatabase, runSql } from './support/database.ts';
 
 /**
@@ -86,6 +89,12 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
   },
   tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },
+  retention: {
+    purgeInstances: [() => retention.purgeInstances(id, other, now, 2000)],
+    purgeEvents: [() => retention.purgeEvents(id, other, now, 2000)],
+    purgeBatches: [() => retention.purgeBatches(id, other, now, 2000)],
+    purgeInboxes: [() => retention.purgeInboxes(now)],
+  },
   webhooks: {
     countFailures: [() => webhooks.countFailures(id, 2, true)],
     stateOf: [() => webhooks.stateOf(id)],
@@ -99,8 +108,10 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
 const FRAGMENTS = ['instances.announce', 'instances.ANNOUNCE_CHANGED', 'gates.GATED'];
 
 describe('the store’s statements', () => {
-  it('lists every statement of every module', () => {
-    const modules = { batches, events, gates, inboxes, instances, tenants, topics, webhooks };
+  it('lists every statement of every module', async () => {
+    const files = fs.readdirSync(fromRoot('src/store/sql')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const modules = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await import(`../src/store/sql/${f}.ts`)] as const)));
+    expect(Object.keys(modules).sort()).toEqual(Object.keys({ batches, events, gates, inboxes, instances, retention, tenants, topics, webhooks }).sort());
     const exported = Object.entries(modules).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     const listed = Object.entries(statements).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     expect(exported.filter((name) => !FRAGMENTS.includes(name)).sort()).toEqual(listed.sort());

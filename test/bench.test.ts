@@ -6,7 +6,7 @@ import { runScript } from './support/script.ts';
 
 describe('npm run bench, scaled down', () => {
   let out: string;
-  afterAll(() => fs.rm(out, { recursive: true, force: true }));
+  afterAll(() => out && fs.rm(out, { recursive: true, force: true }));
 
   it('measures the limits and Herald end to end, prints the table and writes the results and the picture', async () => {
     out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-test-'));
@@ -45,5 +45,18 @@ describe('npm run bench, scaled down', () => {
     expect(results.targets).toHaveLength(4);
     const svg = await fs.readFile(path.join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
     expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);
+  }, 240_000);
+
+  it('npm run bench:scale measures publishing with one and with many webhooks on the topic, each case matching one', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-scale-test-'));
+    try {
+      const { code, output } = await runScript('bench/scale.ts', ['--smoke', '--out', dir]);
+      // The script itself refuses a case whose event matched other than exactly one webhook.
+      expect(code, output).toBe(0);
+      for (const line of ['1 webhook on the topic', '200 on the topic, 1 matching by event type', '200 on the topic, 1 matching by clientId condition', 'target: ≤ 2×']) expect(output).toContain(line);
+      expect(await fs.readFile(path.join(dir, 'scale-smoke.txt'), 'utf8')).toContain('p50 ratio');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }, 240_000);
 });

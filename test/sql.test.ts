@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Prisma } from '../src/generated/prisma/client.ts';
 import * as batches from '../src/store/sql/batches.ts';
+import * as catalog from '../src/store/sql/catalog.ts';
 import * as events from '../src/store/sql/events.ts';
 import * as gates from '../src/store/sql/gates.ts';
 import * as inboxes from '../src/store/sql/inboxes.ts';
@@ -39,9 +40,9 @@ const capture = { id, inboxId: other, method: 'POST', path: '/', headers: { a: '
 
 const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
   batches: { lockBatches: [() => batches.lockBatches(id)], lockOpenBatch: [() => batches.lockOpenBatch(id)] },
+  catalog: { version: [() => catalog.version(id)], catalog: [() => catalog.catalog(id, ['user'])] },
   events: {
     store: [() => events.store([event as never], [instance as never]), () => events.store([event as never], [])],
-    catalog: [() => events.catalog(id, ['user'])],
     notReceived: [
       () => events.notReceived(id, { id, topics: ['user'], batching: false }, range, 500),
       () => events.notReceived(id, { id, topics: ['user'], batching: true }, { ...range, entityId: 'u1', after: { createdAt: now, id } }, 500),
@@ -111,7 +112,7 @@ describe('the store’s statements', () => {
   it('lists every statement of every module', async () => {
     const files = fs.readdirSync(fromRoot('src/store/sql')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
     const modules = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await import(`../src/store/sql/${f}.ts`)] as const)));
-    expect(Object.keys(modules).sort()).toEqual(Object.keys({ batches, events, gates, inboxes, instances, retention, tenants, topics, webhooks }).sort());
+    expect(Object.keys(modules).sort()).toEqual(Object.keys({ batches, catalog, events, gates, inboxes, instances, retention, tenants, topics, webhooks }).sort());
     const exported = Object.entries(modules).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     const listed = Object.entries(statements).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     expect(exported.filter((name) => !FRAGMENTS.includes(name)).sort()).toEqual(listed.sort());

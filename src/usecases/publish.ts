@@ -4,16 +4,14 @@ import type { Event, Instance } from '../generated/prisma/client.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
 import { lockEntity, onItsWay } from '../store/ordering.ts';
 import { addToBatches } from '../store/batches.ts';
-import { readCatalog } from '../store/catalog.ts';
+import { catalogFor } from '../store/catalog.ts';
 import { storeEvents, storeEventsIn } from '../store/events.ts';
-import { evaluate } from '../rules/conditions.ts';
 import type { EventShape } from '../rules/event.ts';
-import { checkEvent, wants, type EventInput } from '../rules/events.ts';
+import { checkEvent, type EventInput } from '../rules/events.ts';
 import { RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from './topics.ts';
-import { treeOf } from '../rules/webhookSettings.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
 
 export interface PublishInput extends EventInput {
@@ -44,8 +42,8 @@ export async function publishEvents(
 ): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
-  // The webhooks of the topics named (unknown topics are refused below and match none).
-  const { topics, webhooks } = await readCatalog(tenantId, [...new Set(inputs.map((i) => i.topic))]);
+  // The topics, and the webhooks of those named (unknown topics are refused below and match none).
+  const { topics, matchers } = await catalogFor(tenantId, [...new Set(inputs.map((i) => i.topic))]);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
     // Only Herald raises the events of its own topic (alerts.ts).
@@ -64,7 +62,8 @@ export async function publishEvents(
   const now = new Date();
   // Which webhooks take each event, and their payloads, rendered before any transaction
   // opens (templates on render threads, under one deadline for the whole call).
-  const matched = new Map(events.map(({ shape }) => [shape.id, webhooks.filter((w) => wants(w.eventTypes, shape.topic, shape.action) && evaluate(treeOf(w.conditions, w.conditionMatch), shape, now).matched)]));
+  const matched = new Map(events.map(({ shape }) => [shape.id, matchers.get(shape.topic)?.match(shape, now) ?? []]));
+  const webhooks = [...new Map([...matched.values()].flat().map((w) => [w.id, w])).values()];
   const deadline = deadlineForRequest();
   const rendered = new Map<string, RenderedPayload | RenderError>();
   await Promise.all(

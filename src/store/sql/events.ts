@@ -2,8 +2,6 @@ import type { Event, Instance } from '../../generated/prisma/client.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { CHANNEL } from '../../pubsub/changes.ts';
 import { ANNOUNCE_CHANGED } from './instances.ts';
-import { topics } from './topics.ts';
-import { matching } from './webhooks.ts';
 
 /** Statements that store and read events (and, when published, their instances). */
 
@@ -66,11 +64,6 @@ export function store(events: Event[], instances: Instance[]): Prisma.Sql {
       RETURNING id, tenant_id, webhook_id, status)
     SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
       + (SELECT count(*) FROM (${ANNOUNCE_CHANGED}) AS notified)`;
-}
-
-/** What every publish reads first, in one statement: the tenant's topics, and its webhooks on `topicKeys`. */
-export function catalog(tenantId: string, topicKeys: string[]): Prisma.Sql {
-  return Prisma.sql`SELECT (${topics(tenantId)}) AS topics, (${matching(tenantId, topicKeys)}) AS webhooks`;
 }
 
 /**

@@ -3,29 +3,53 @@
 //   --smoke      a few calls instead of hundreds (the test suite runs this)
 //   --out <dir>  where results go (default bench/results)
 // Measured so far: publishEvent with 1 webhook on the topic vs 5,000 (1 matching by event
-// type; 1 matching by a clientId condition, one webhook per customer).
+// type; 1 matching by a clientId condition, one webhook per customer); the webhook list and
+// entity look-ups at 10,000 vs 1,000,000 stored deliveries (made by SQL).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
-import { percentiles, table, type Percentiles } from './lib/stats.ts';
+import { percentiles, table, until, type Percentiles } from './lib/stats.ts';
 
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' } } });
-const size = args.smoke ? { webhooks: 200, calls: 20, warmUp: 5 } : { webhooks: 5000, calls: 400, warmUp: 40 };
+const size = args.smoke
+  ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10 }
+  : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100 };
+
+const columnsOf = async (db: pg.Pool, table: string) =>
+  (await db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position`, [table])).rows.map((r) => r.column_name as string);
+/** The column list of `table`, and what to select for each: `alias.column`, or the override given. */
+const selectList = (columns: string[], alias: string, overrides: Record<string, string>) => columns.map((c) => overrides[c] ?? `${alias}.${c}`).join(', ');
 
 /** Copies of a webhook made by SQL (creating thousands through the API would take minutes): new ids and labels `<label> <n>`, each with a condition `clientId equals customer-<n>` if asked. */
 async function cloneWebhook(db: pg.Pool, webhookId: string, count: number, clientIdCondition: boolean): Promise<void> {
-  const columns = (await db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'webhook' AND table_schema = current_schema() ORDER BY ordinal_position`)).rows.map((r) => r.column_name as string);
-  const value = (c: string) => (c === 'id' ? 'ids.id' : c === 'label' ? `w.label || ' ' || ids.n` : `w.${c}`);
+  const columns = await columnsOf(db, 'webhook');
   await db.query(
     `WITH ids AS (SELECT n, gen_random_uuid() AS id FROM generate_series(1, $2::int) n),
-     made AS (INSERT INTO webhook (${columns.join(', ')}) SELECT ${columns.map(value).join(', ')} FROM webhook w, ids WHERE w.id = $1::uuid RETURNING id, label)
+     made AS (INSERT INTO webhook (${columns.join(', ')}) SELECT ${selectList(columns, 'w', { id: 'ids.id', label: `w.label || ' ' || ids.n` })} FROM webhook w, ids WHERE w.id = $1::uuid RETURNING id, label)
      INSERT INTO condition (id, webhook_id, position, kind, path, operator, values)
      SELECT gen_random_uuid(), made.id, 0, 'RULE', 'clientId', 'EQUALS', jsonb_build_array('customer-' || split_part(made.label, ' ', 2)) FROM made WHERE $3::boolean`,
     [webhookId, count, clientIdCondition],
   );
+}
+
+/** History made by SQL: copies `from`..`to` of a delivered event and its delivery, entity `h<n>` each, in chunks. */
+async function cloneHistory(db: pg.Pool, eventId: string, from: number, to: number): Promise<void> {
+  const [events, instances] = [await columnsOf(db, 'event'), await columnsOf(db, 'instance')];
+  for (let start = from; start <= to; start += 100_000) {
+    const end = Math.min(to, start + 99_999);
+    await db.query(
+      `WITH ids AS (SELECT n, uuidv7() AS event_id, uuidv7() AS instance_id FROM generate_series($2::int, $3::int) n),
+       stored AS (INSERT INTO event (${events.join(', ')}) SELECT ${selectList(events, 'e', { id: 'ids.event_id', entity_id: `'h' || ids.n`, idempotency_key: 'NULL' })}
+         FROM event e, ids WHERE e.id = $1::uuid RETURNING id)
+       INSERT INTO instance (${instances.join(', ')}) SELECT ${selectList(instances, 'i', { id: 'ids.instance_id', event_id: 'ids.event_id', entity_id: `'h' || ids.n` })}
+       FROM instance i, ids WHERE i.event_id = $1::uuid`,
+      [eventId, start, end],
+    );
+  }
+  await db.query('VACUUM ANALYZE event, instance');
 }
 
 buildForStart();
@@ -74,6 +98,37 @@ try {
   const results = [];
   for (const [label, topic] of cases) results.push({ label, ...(await measure(topic)) });
   const base = results[0]!;
+
+  // History: reads at a small and a large number of stored deliveries (of one webhook, one entity each).
+  await createTopic(herald, 'hist');
+  const histWebhook = await createWebhook(herald, { label: 'hist', events: ['hist.created'], url: receivers.route('hist') });
+  const seed = (await herald.gql('mutation { publishEvent(input: { event: { topic: "hist", action: "created", entityId: "h0", data: { status: "Completed" } } }) { event { id } } }')).publishEvent.event.id;
+  await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE event_id = $1 AND status = 'COMPLETED'`, [seed])).rows[0].n === 1, 30_000, 'the seed delivery');
+  const reads = [
+    ['webhook list with stats (first 50)', 'query { webhooks(first: 50) { edges { node { id stats { total successRate lastDeliveryAt byStatus { status count } } } } } }'],
+    ['events of an entity', 'query { events(first: 20, filter: { entityId: "h5" }) { edges { node { id } } } }'],
+    ['deliveries of an entity', 'query { instances(first: 20, filter: { entityId: "h5" }) { edges { node { id status } } } }'],
+  ] as const;
+  const timeReads = async () => {
+    const out: Record<string, Percentiles> = {};
+    for (const [label, query] of reads) {
+      for (let i = 0; i < 5; i += 1) await herald!.gql(query);
+      const took: number[] = [];
+      for (let i = 0; i < size.reads; i += 1) {
+        const started = performance.now();
+        await herald!.gql(query);
+        took.push(performance.now() - started);
+      }
+      out[label] = percentiles(took);
+    }
+    return out;
+  };
+  await cloneHistory(db, seed, 1, size.smallHistory);
+  const small = await timeReads();
+  await cloneHistory(db, seed, size.smallHistory + 1, size.largeHistory);
+  const large = await timeReads();
+  const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
+
   const report = [
     `publishEvent, one call at a time (${size.calls} calls each, ms)`,
     table(
@@ -81,6 +136,13 @@ try {
       results.map((r) => [r.label, r.p50, r.p99, `${(r.p50 / base.p50).toFixed(2)}×`, `${(r.p99 / base.p99).toFixed(2)}×`]),
     ),
     `target: ≤ 2× at ${size.webhooks} vs 1 webhook`,
+    '',
+    `reads at ${size.smallHistory.toLocaleString('en-US')} vs ${stored.toLocaleString('en-US')} stored deliveries (${size.reads} calls each, ms)`,
+    table(
+      ['read', 'p50 small', 'p50 large', 'p99 small', 'p99 large', 'p50 ratio'],
+      reads.map(([label]) => [label, small[label]!.p50, large[label]!.p50, small[label]!.p99, large[label]!.p99, `${(large[label]!.p50 / small[label]!.p50).toFixed(2)}×`]),
+    ),
+    'target: ≤ 2× at the large vs the small history',
   ].join('\n');
   console.log(report);
   await fs.mkdir(args.out!, { recursive: true });

@@ -4,9 +4,13 @@
 //   --out <dir>  where results go (default bench/results)
 // Measured so far: publishEvent with 1 webhook on the topic vs 5,000 (1 matching by event
 // type; 1 matching by a clientId condition, one webhook per customer); the webhook list and
-// entity look-ups at 10,000 vs 1,000,000 stored deliveries (made by SQL).
+// entity look-ups at 10,000 vs 1,000,000 stored deliveries (made by SQL); COMPLETED →
+// subscriber and publish latency at 100 deliveries/s with 1 vs 500 dashboards watching.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres } from './lib/cluster.ts';
@@ -15,8 +19,8 @@ import { percentiles, table, until, type Percentiles } from './lib/stats.ts';
 
 const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' } } });
 const size = args.smoke
-  ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10 }
-  : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100 };
+  ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10, watchers: 20, watchRate: 20, watchSeconds: 2 }
+  : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100, watchers: 500, watchRate: 100, watchSeconds: 10 };
 
 const columnsOf = async (db: pg.Pool, table: string) =>
   (await db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position`, [table])).rows.map((r) => r.column_name as string);
@@ -129,6 +133,37 @@ try {
   const large = await timeReads();
   const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
 
+  // Watchers: COMPLETED → subscriber and publish latency with 1 vs many dashboards on one webhook, at a steady rate.
+  await createTopic(herald, 'watched');
+  const watched = await createWebhook(herald, { label: 'watched', events: ['watched.created'], url: receivers.route('watched') });
+  const watching = async (clients: number, run: number) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), herald!.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
+    const took: number[] = [];
+    const calls: Array<Promise<void>> = [];
+    const t0 = performance.now();
+    for (let i = 0; i < size.watchRate * size.watchSeconds; i += 1) {
+      const wait = t0 + (i * 1000) / size.watchRate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const started = performance.now();
+      calls.push(
+        herald!.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${run}-${i}` }).then(() => {
+          took.push(performance.now() - started);
+        }),
+      );
+    }
+    await Promise.all(calls);
+    const expected = size.watchRate * size.watchSeconds * run;
+    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n >= expected, 60_000, 'the watched deliveries');
+    await new Promise((r) => setTimeout(r, 1000));
+    child.stdin!.write('stop\n');
+    const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
+    await new Promise((r) => child.once('exit', r));
+    return { clients, delay: summary, publish: percentiles(took) };
+  };
+  const watchedRuns = [await watching(1, 1), await watching(size.watchers, 2)];
+
   const report = [
     `publishEvent, one call at a time (${size.calls} calls each, ms)`,
     table(
@@ -143,6 +178,13 @@ try {
       reads.map(([label]) => [label, small[label]!.p50, large[label]!.p50, small[label]!.p99, large[label]!.p99, `${(large[label]!.p50 / small[label]!.p50).toFixed(2)}×`]),
     ),
     'target: ≤ 2× at the large vs the small history',
+    '',
+    `${size.watchRate} deliveries/s for ${size.watchSeconds} s with dashboards watching the webhook (graphql-ws clients in another process, ms)`,
+    table(
+      ['subscribers', 'COMPLETED → subscriber p50', 'p99', 'changes per subscriber', 'publish p50', 'publish p99'],
+      watchedRuns.map((r) => [r.clients, r.delay.p50, r.delay.p99, r.delay.fewest === r.delay.most ? r.delay.most : `${r.delay.fewest}–${r.delay.most}`, r.publish.p50, r.publish.p99]),
+    ),
+    `target: subscriber p99 under 250 ms, and ≤ 2× at ${size.watchers} vs 1 subscriber`,
   ].join('\n');
   console.log(report);
   await fs.mkdir(args.out!, { recursive: true });

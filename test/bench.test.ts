@@ -47,14 +47,17 @@ describe('npm run bench, scaled down', () => {
     expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);
   }, 240_000);
 
-  it('npm run bench:scale measures publishing with one and with many webhooks on the topic (each case matching one), and reads at a small and a large history', async () => {
+  it('npm run bench:scale measures publishing with one and with many webhooks on the topic (each case matching one), reads at a small and a large history, and dashboards watching', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-scale-test-'));
     try {
       const { code, output } = await runScript('bench/scale.ts', ['--smoke', '--out', dir]);
       // The script itself refuses a case whose event matched other than exactly one webhook.
       expect(code, output).toBe(0);
-      for (const line of ['1 webhook on the topic', '200 on the topic, 1 matching by event type', '200 on the topic, 1 matching by clientId condition', 'target: ≤ 2×', 'reads at 1,000 vs 20,001 stored deliveries', 'webhook list with stats', 'events of an entity', 'deliveries of an entity']) expect(output).toContain(line);
+      for (const line of ['1 webhook on the topic', '200 on the topic, 1 matching by event type', '200 on the topic, 1 matching by clientId condition', 'target: ≤ 2×', 'reads at 1,000 vs 20,001 stored deliveries', 'webhook list with stats', 'events of an entity', 'deliveries of an entity', 'with dashboards watching the webhook', 'COMPLETED → subscriber p50', 'subscriber p99 under 250 ms']) expect(output).toContain(line);
       expect(await fs.readFile(path.join(dir, 'scale-smoke.txt'), 'utf8')).toContain('p50 ratio');
+      // Every watcher got every COMPLETED change of its run (1 and 20 watchers, 40 deliveries each).
+      expect(output).toMatch(/^1 +\S+ +\S+ +40 /m);
+      expect(output).toMatch(/^20 +\S+ +\S+ +40 /m);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,6 +8,7 @@ import type { ChangeFeed } from '../pubsub/changes.ts';
 import { authenticate, type Authentication } from '../usecases/authenticate.ts';
 import { checkVariableDepth } from './arguments.ts';
 import { requestError } from './errors.ts';
+import { SharedSubscriptions } from './sharedSubscriptions.ts';
 import type { Yoga } from './yoga.ts';
 
 /** A WebSocket's largest frame, and how soon it must authenticate (graphql-ws closes it with 4408 after). */
@@ -25,11 +27,12 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
     if (change.k !== 'key') return;
     for (const socket of byKey.get(change.id) ?? []) socket.close(4403, 'Forbidden: the API key was revoked');
   });
+  const shared = new SharedSubscriptions();
   useServer<Record<string, unknown>, { auth?: Authentication }>(
     {
       connectionInitWaitTimeout: WEBSOCKET_LIMITS.authenticateWithinMs,
       execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      subscribe: (args: any) => shared.subscribe(args.rootValue.shareKey, () => args.rootValue.subscribe(args)),
       onConnect: async (ctx) => {
         // `{ authorization }` (documented); also `Authorization` and `{ headers: { … } }`, which some clients (GraphiQL's) send.
         const params = (ctx.connectionParams ?? {}) as Record<string, any>;
@@ -76,13 +79,19 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
           document,
           variableValues: params.variables,
           contextValue: await contextFactory({ auth: ctx.extra.auth } as never),
-          rootValue: { execute, subscribe },
+          // Who asks and what: subscribers alike share one execution (the hash keeps no key text in memory).
+          rootValue: { execute, subscribe, shareKey: shareKey(ctx.extra.auth, ctx.connectionParams, params) },
         };
       },
     },
     wsServer,
   );
   return wsServer;
+}
+
+function shareKey(auth: Authentication | undefined, connectionParams: unknown, params: { query: string; operationName?: string | null; variables?: unknown }): string {
+  const asked = [auth?.principal ?? null, connectionParams ?? null, params.query, params.operationName ?? null, params.variables ?? null];
+  return createHash('sha256').update(JSON.stringify(asked)).digest('base64url');
 }
 
 /** A request error as a WebSocket client gets it: coded, without the HTTP status meant for yoga. */

@@ -5,12 +5,10 @@ import type { Event, Instance, Webhook } from '../../generated/prisma/client.ts'
 import { findWebhook } from '../../usecases/webhooks.ts';
 import type { Change } from '../../pubsub/changes.ts';
 import { builder } from '../builder.ts';
+import { fellBehind } from '../sharedSubscriptions.ts';
 import { tenantOf, type Context } from '../context.ts';
 import { EventRef, InstanceRef, StatusEnum } from './deliveries.ts';
 import { WebhookRef } from './webhooks.ts';
-
-/** Changes a subscriber may fall behind by before its subscription ends (and it catches up with a query). */
-const MAX_BEHIND = 1024;
 
 /**
  * The caller's tenant's changes that `accept` wants, from every process, each with
@@ -31,7 +29,7 @@ export function changes<K extends Change['k'], R>(ctx: Context, kind: K, accept:
       try {
         void push(load(wanted).then((row) => ({ change: wanted, row }), () => ({ change: wanted, row: undefined })));
       } catch {
-        stop(new GraphQLError(`this subscriber fell more than ${MAX_BEHIND} changes behind; subscribe again and catch up with a query (instances(filter: { updatedSince }))`));
+        stop(fellBehind());
       }
     };
     ctx.feed.on('change', onChange);

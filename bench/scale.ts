@@ -103,6 +103,36 @@ try {
   for (const [label, topic] of cases) results.push({ label, ...(await measure(topic)) });
   const base = results[0]!;
 
+  // Watchers: COMPLETED → subscriber and publish latency with 1 vs many dashboards on one webhook, at a steady rate.
+  await createTopic(herald, 'watched');
+  const watched = await createWebhook(herald, { label: 'watched', events: ['watched.created'], url: receivers.route('watched') });
+  const watching = async (clients: number, run: number) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), herald!.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
+    const took: number[] = [];
+    const calls: Array<Promise<void>> = [];
+    const t0 = performance.now();
+    for (let i = 0; i < size.watchRate * size.watchSeconds; i += 1) {
+      const wait = t0 + (i * 1000) / size.watchRate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const started = performance.now();
+      calls.push(
+        herald!.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${run}-${i}` }).then(() => {
+          took.push(performance.now() - started);
+        }),
+      );
+    }
+    await Promise.all(calls);
+    const expected = size.watchRate * size.watchSeconds * run;
+    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n >= expected, 60_000, 'the watched deliveries');
+    child.stdin!.write(`stop ${size.watchRate * size.watchSeconds}\n`);
+    const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
+    await new Promise((r) => child.once('exit', r));
+    return { clients, delay: summary, publish: percentiles(took) };
+  };
+  const watchedRuns = [await watching(1, 1), await watching(size.watchers, 2)];
+
   // History: reads at a small and a large number of stored deliveries (of one webhook, one entity each).
   await createTopic(herald, 'hist');
   const histWebhook = await createWebhook(herald, { label: 'hist', events: ['hist.created'], url: receivers.route('hist') });
@@ -132,37 +162,6 @@ try {
   await cloneHistory(db, seed, size.smallHistory + 1, size.largeHistory);
   const large = await timeReads();
   const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
-
-  // Watchers: COMPLETED → subscriber and publish latency with 1 vs many dashboards on one webhook, at a steady rate.
-  await createTopic(herald, 'watched');
-  const watched = await createWebhook(herald, { label: 'watched', events: ['watched.created'], url: receivers.route('watched') });
-  const watching = async (clients: number, run: number) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), herald!.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
-    const took: number[] = [];
-    const calls: Array<Promise<void>> = [];
-    const t0 = performance.now();
-    for (let i = 0; i < size.watchRate * size.watchSeconds; i += 1) {
-      const wait = t0 + (i * 1000) / size.watchRate - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const started = performance.now();
-      calls.push(
-        herald!.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${run}-${i}` }).then(() => {
-          took.push(performance.now() - started);
-        }),
-      );
-    }
-    await Promise.all(calls);
-    const expected = size.watchRate * size.watchSeconds * run;
-    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n >= expected, 60_000, 'the watched deliveries');
-    await new Promise((r) => setTimeout(r, 1000));
-    child.stdin!.write('stop\n');
-    const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
-    await new Promise((r) => child.once('exit', r));
-    return { clients, delay: summary, publish: percentiles(took) };
-  };
-  const watchedRuns = [await watching(1, 1), await watching(size.watchers, 2)];
 
   const report = [
     `publishEvent, one call at a time (${size.calls} calls each, ms)`,

@@ -26,7 +26,10 @@ for (let i = 0; i < count; i += 10) {
 }
 console.log('ready');
 for await (const line of readline.createInterface({ input: process.stdin })) {
-  if (line.trim() !== 'stop') continue;
+  const [word, expected] = line.trim().split(' ');
+  if (word !== 'stop') continue;
+  const deadline = Date.now() + 30_000;
+  while (Math.min(...received) < Number(expected) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   console.log(JSON.stringify({ ...percentiles(delays), fewest: Math.min(...received), most: Math.max(...received) }));
   await Promise.all(watchers.map((w) => w.dispose()));
   process.exit(0);

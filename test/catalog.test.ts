@@ -77,4 +77,24 @@ describe('the catalog cache across processes', () => {
     await eventually(async () => (await runSql(databaseUrl, "SELECT count(*)::int AS n FROM instance WHERE status = 'COMPLETED'"))[0].n >= 3);
     expect(await version()).toBe(before);
   });
+
+  it('counts the version up once per tenant for each statement, whatever number of rows it writes', async () => {
+    const created = await a(`mutation($url: String!) { createWebhook(input: { label: "many", events: ["order.deleted"], url: $url }) { webhook { id } } }`, { url: receiver.url });
+    const id = created.createWebhook.webhook.id;
+    const before = await version();
+    await runSql(
+      databaseUrl,
+      `INSERT INTO condition (id, webhook_id, position, kind, path, operator, values)
+       SELECT gen_random_uuid(), '${id}', n, 'RULE', 'clientId', 'EQUALS', jsonb_build_array('c' || n) FROM generate_series(1, 50) n`,
+    );
+    expect(await version()).toBe(before + 1);
+    await runSql(databaseUrl, `UPDATE condition SET position = position + 1 WHERE webhook_id = '${id}'`);
+    expect(await version()).toBe(before + 2);
+    await runSql(databaseUrl, `DELETE FROM condition WHERE webhook_id = '${id}'`);
+    expect(await version()).toBe(before + 3);
+    await runSql(databaseUrl, `UPDATE webhook SET consecutive_failures = consecutive_failures + 1, failing_since = now() WHERE tenant_id = (SELECT tenant_id FROM webhook WHERE id = '${id}')`);
+    expect(await version()).toBe(before + 3);
+    await runSql(databaseUrl, `UPDATE webhook SET description = 'changed' WHERE id = '${id}'`);
+    expect(await version()).toBe(before + 4);
+  });
 });

@@ -2,6 +2,8 @@
 // measured in one run (issue 17). One embedded PostgreSQL, a receiver on loopback.
 //   --smoke      a few calls instead of hundreds (the test suite runs this)
 //   --out <dir>  where results go (default bench/results)
+//   --only <phases>  some of publish,watchers,history (comma-separated; default all)
+//   --profile <dir>  the server writes a CPU profile there when it stops (node --cpu-prof)
 // Measured so far: publishEvent with 1 webhook on the topic vs 5,000 (1 matching by event
 // type; 1 matching by a clientId condition, one webhook per customer); the webhook list and
 // entity look-ups at 10,000 vs 1,000,000 stored deliveries (made by SQL); COMPLETED →
@@ -15,9 +17,15 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
+import { between, postgresPids, read } from './lib/cpu.ts';
 import { percentiles, table, until, type Percentiles } from './lib/stats.ts';
 
-const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' } } });
+const { values: args } = parseArgs({
+  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' }, only: { type: 'string' }, profile: { type: 'string' } },
+});
+const PHASES = ['publish', 'watchers', 'history'] as const;
+const phases = new Set(args.only ? args.only.split(',') : PHASES);
+for (const phase of phases) if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`--only takes ${PHASES.join(', ')}, not ${phase}`);
 const size = args.smoke
   ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10, watchers: 20, watchRate: 20, watchSeconds: 2 }
   : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100, watchers: 500, watchRate: 100, watchSeconds: 10 };
@@ -62,129 +70,161 @@ const receivers = await Receivers.start();
 let herald: Herald | undefined;
 try {
   const databaseUrl = await postgres.database('herald');
-  herald = new Herald({ DATABASE_URL: databaseUrl });
-  await herald.start();
+  const server = (herald = new Herald({ DATABASE_URL: databaseUrl }, args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : []));
+  await server.start();
   const db = await openDatabase(databaseUrl);
 
-  // Three topics: one webhook; N webhooks of which one takes `created`; N webhooks of which one takes customer-0's events.
-  for (const topic of ['one', 'types', 'customers']) await createTopic(herald, topic);
-  await createWebhook(herald, { label: 'one', events: ['one.created'], url: receivers.route('one') });
-  await createWebhook(herald, { label: 'types', events: ['types.created'], url: receivers.route('types') });
-  const other = await createWebhook(herald, { label: 'other', events: ['types.updated'], url: receivers.route('other') });
-  await cloneWebhook(db, other, size.webhooks - 2, false);
-  const customer = await createWebhook(herald, {
-    label: 'customer', events: ['customers.created'], url: receivers.route('customers'),
-    conditions: [{ rule: { path: 'clientId', operator: 'EQUALS', values: ['customer-0'] } }],
-  });
-  await cloneWebhook(db, customer, size.webhooks - 1, true);
-
-  const publishOne = async (topic: string, i: number) => {
-    const started = performance.now();
-    const data = await herald!.gql('mutation($e: EventInput!) { publishEvent(input: { event: $e }) { instances { id } } }', {
-      e: { topic, action: 'created', entityId: `e${i}`, clientId: 'customer-0', data: { status: 'Completed', amount: 42 } },
+  const publishPhase = async () => {
+    // Three topics: one webhook; N webhooks of which one takes `created`; N webhooks of which one takes customer-0's events.
+    for (const topic of ['one', 'types', 'customers']) await createTopic(server, topic);
+    await createWebhook(server, { label: 'one', events: ['one.created'], url: receivers.route('one') });
+    await createWebhook(server, { label: 'types', events: ['types.created'], url: receivers.route('types') });
+    const other = await createWebhook(server, { label: 'other', events: ['types.updated'], url: receivers.route('other') });
+    await cloneWebhook(db, other, size.webhooks - 2, false);
+    const customer = await createWebhook(server, {
+      label: 'customer', events: ['customers.created'], url: receivers.route('customers'),
+      conditions: [{ rule: { path: 'clientId', operator: 'EQUALS', values: ['customer-0'] } }],
     });
-    if (data.publishEvent.instances.length !== 1) throw new Error(`a ${topic} event matched ${data.publishEvent.instances.length} webhooks, not 1`);
-    return performance.now() - started;
-  };
-  const measure = async (topic: string): Promise<Percentiles> => {
-    for (let i = 0; i < size.warmUp; i += 1) await publishOne(topic, -i);
-    const took: number[] = [];
-    for (let i = 0; i < size.calls; i += 1) took.push(await publishOne(topic, i));
-    return percentiles(took);
-  };
-  // In turn, twice, so that drift of the host hits each alike; the second pass is reported.
-  const cases = [
-    ['1 webhook on the topic', 'one'],
-    [`${size.webhooks} on the topic, 1 matching by event type`, 'types'],
-    [`${size.webhooks} on the topic, 1 matching by clientId condition`, 'customers'],
-  ] as const;
-  for (const [, topic] of cases) await measure(topic);
-  const results = [];
-  for (const [label, topic] of cases) results.push({ label, ...(await measure(topic)) });
-  const base = results[0]!;
+    await cloneWebhook(db, customer, size.webhooks - 1, true);
 
-  // Watchers: COMPLETED → subscriber and publish latency with 1 vs many dashboards on one webhook, at a steady rate.
-  await createTopic(herald, 'watched');
-  const watched = await createWebhook(herald, { label: 'watched', events: ['watched.created'], url: receivers.route('watched') });
-  const watching = async (clients: number, run: number) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), herald!.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
-    const took: number[] = [];
-    const calls: Array<Promise<void>> = [];
-    const t0 = performance.now();
-    for (let i = 0; i < size.watchRate * size.watchSeconds; i += 1) {
-      const wait = t0 + (i * 1000) / size.watchRate - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const publishOne = async (topic: string, i: number) => {
       const started = performance.now();
-      calls.push(
-        herald!.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${run}-${i}` }).then(() => {
-          took.push(performance.now() - started);
-        }),
-      );
-    }
-    await Promise.all(calls);
-    const expected = size.watchRate * size.watchSeconds * run;
-    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n >= expected, 60_000, 'the watched deliveries');
-    child.stdin!.write(`stop ${size.watchRate * size.watchSeconds}\n`);
-    const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
-    await new Promise((r) => child.once('exit', r));
-    return { clients, delay: summary, publish: percentiles(took) };
-  };
-  const watchedRuns = [await watching(1, 1), await watching(size.watchers, 2)];
-
-  // History: reads at a small and a large number of stored deliveries (of one webhook, one entity each).
-  await createTopic(herald, 'hist');
-  const histWebhook = await createWebhook(herald, { label: 'hist', events: ['hist.created'], url: receivers.route('hist') });
-  const seed = (await herald.gql('mutation { publishEvent(input: { event: { topic: "hist", action: "created", entityId: "h0", data: { status: "Completed" } } }) { event { id } } }')).publishEvent.event.id;
-  await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE event_id = $1 AND status = 'COMPLETED'`, [seed])).rows[0].n === 1, 30_000, 'the seed delivery');
-  const reads = [
-    ['webhook list with stats (first 50)', 'query { webhooks(first: 50) { edges { node { id stats { total successRate lastDeliveryAt byStatus { status count } } } } } }'],
-    ['events of an entity', 'query { events(first: 20, filter: { entityId: "h5" }) { edges { node { id } } } }'],
-    ['deliveries of an entity', 'query { instances(first: 20, filter: { entityId: "h5" }) { edges { node { id status } } } }'],
-  ] as const;
-  const timeReads = async () => {
-    const out: Record<string, Percentiles> = {};
-    for (const [label, query] of reads) {
-      for (let i = 0; i < 5; i += 1) await herald!.gql(query);
+      const data = await server.gql('mutation($e: EventInput!) { publishEvent(input: { event: $e }) { instances { id } } }', {
+        e: { topic, action: 'created', entityId: `e${i}`, clientId: 'customer-0', data: { status: 'Completed', amount: 42 } },
+      });
+      if (data.publishEvent.instances.length !== 1) throw new Error(`a ${topic} event matched ${data.publishEvent.instances.length} webhooks, not 1`);
+      return performance.now() - started;
+    };
+    const measure = async (topic: string): Promise<Percentiles> => {
+      for (let i = 0; i < size.warmUp; i += 1) await publishOne(topic, -i);
       const took: number[] = [];
-      for (let i = 0; i < size.reads; i += 1) {
-        const started = performance.now();
-        await herald!.gql(query);
-        took.push(performance.now() - started);
-      }
-      out[label] = percentiles(took);
-    }
-    return out;
-  };
-  await cloneHistory(db, seed, 1, size.smallHistory);
-  const small = await timeReads();
-  await cloneHistory(db, seed, size.smallHistory + 1, size.largeHistory);
-  const large = await timeReads();
-  const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
+      for (let i = 0; i < size.calls; i += 1) took.push(await publishOne(topic, i));
+      return percentiles(took);
+    };
+    // In turn, twice, so that drift of the host hits each alike; the second pass is reported.
+    const cases = [
+      ['1 webhook on the topic', 'one'],
+      [`${size.webhooks} on the topic, 1 matching by event type`, 'types'],
+      [`${size.webhooks} on the topic, 1 matching by clientId condition`, 'customers'],
+    ] as const;
+    for (const [, topic] of cases) await measure(topic);
+    const results = [];
+    for (const [label, topic] of cases) results.push({ label, ...(await measure(topic)) });
+    const base = results[0]!;
 
-  const report = [
-    `publishEvent, one call at a time (${size.calls} calls each, ms)`,
-    table(
-      ['case', 'p50', 'p99', 'p50 ratio', 'p99 ratio'],
-      results.map((r) => [r.label, r.p50, r.p99, `${(r.p50 / base.p50).toFixed(2)}×`, `${(r.p99 / base.p99).toFixed(2)}×`]),
-    ),
-    `target: ≤ 2× at ${size.webhooks} vs 1 webhook`,
-    '',
-    `reads at ${size.smallHistory.toLocaleString('en-US')} vs ${stored.toLocaleString('en-US')} stored deliveries (${size.reads} calls each, ms)`,
-    table(
-      ['read', 'p50 small', 'p50 large', 'p99 small', 'p99 large', 'p50 ratio'],
-      reads.map(([label]) => [label, small[label]!.p50, large[label]!.p50, small[label]!.p99, large[label]!.p99, `${(large[label]!.p50 / small[label]!.p50).toFixed(2)}×`]),
-    ),
-    'target: ≤ 2× at the large vs the small history',
-    '',
-    `${size.watchRate} deliveries/s for ${size.watchSeconds} s with dashboards watching the webhook (graphql-ws clients in another process, ms)`,
-    table(
-      ['subscribers', 'COMPLETED → subscriber p50', 'p99', 'changes per subscriber', 'publish p50', 'publish p99'],
-      watchedRuns.map((r) => [r.clients, r.delay.p50, r.delay.p99, r.delay.fewest === r.delay.most ? r.delay.most : `${r.delay.fewest}–${r.delay.most}`, r.publish.p50, r.publish.p99]),
-    ),
-    `target: subscriber p99 under 250 ms, and ≤ 2× at ${size.watchers} vs 1 subscriber`,
-  ].join('\n');
+    return [
+      `publishEvent, one call at a time (${size.calls} calls each, ms)`,
+      table(
+        ['case', 'p50', 'p99', 'p50 ratio', 'p99 ratio'],
+        results.map((r) => [r.label, r.p50, r.p99, `${(r.p50 / base.p50).toFixed(2)}×`, `${(r.p99 / base.p99).toFixed(2)}×`]),
+      ),
+      `target: ≤ 2× at ${size.webhooks} vs 1 webhook`,
+    ];
+  };
+
+  const watchersPhase = async () => {
+    // Watchers: COMPLETED → subscriber and publish latency with 1 vs many dashboards on one webhook, at a steady rate.
+    await createTopic(server, 'watched');
+    const watched = await createWebhook(server, { label: 'watched', events: ['watched.created'], url: receivers.route('watched') });
+    const completed = async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n as number;
+    let published = 0;
+    /** Publishes at the steady rate for the set time; answers each call's latency once every delivery completed. */
+    const publishSteadily = async (): Promise<number[]> => {
+      const took: number[] = [];
+      const calls: Array<Promise<void>> = [];
+      const t0 = performance.now();
+      for (let i = 0; i < size.watchRate * size.watchSeconds; i += 1) {
+        const wait = t0 + (i * 1000) / size.watchRate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const started = performance.now();
+        calls.push(
+          server.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${published}` }).then(() => {
+            took.push(performance.now() - started);
+          }),
+        );
+        published += 1;
+      }
+      await Promise.all(calls);
+      await until(async () => (await completed()) >= published, 60_000, 'the watched deliveries');
+      return took;
+    };
+    const watching = async (clients: number) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), server.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
+      const groups = { herald: () => [server.pid], postgres: () => postgresPids(postgres.dataDir), watchers: () => [child.pid!], bench: () => [process.pid] };
+      const cpuFrom = read(groups);
+      const took = await publishSteadily();
+      const cpu = between(cpuFrom, read(groups));
+      child.stdin!.write(`stop ${size.watchRate * size.watchSeconds}\n`);
+      const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
+      await new Promise((r) => child.once('exit', r));
+      return { clients, delay: summary, publish: percentiles(took), cpu };
+    };
+    await publishSteadily(); // warm-up, nobody watching
+    const watchedRuns = [await watching(1), await watching(size.watchers)];
+
+    return [
+      `${size.watchRate} deliveries/s for ${size.watchSeconds} s with dashboards watching the webhook (graphql-ws clients in another process, ms)`,
+      table(
+        ['subscribers', 'COMPLETED → subscriber p50', 'p99', 'changes per subscriber', 'publish p50', 'publish p99', 'cores: herald', 'postgres', 'watchers', 'bench'],
+        watchedRuns.map((r) => [
+          r.clients, r.delay.p50, r.delay.p99, r.delay.fewest === r.delay.most ? r.delay.most : `${r.delay.fewest}–${r.delay.most}`, r.publish.p50, r.publish.p99,
+          ...(['herald', 'postgres', 'watchers', 'bench'] as const).map((g) => r.cpu.groups[g]!.toFixed(2)),
+        ]),
+      ),
+      `(cores: CPU used while publishing, of the machine's ${watchedRuns[0]!.cpu.cpus})`,
+      `target: subscriber p99 under 250 ms, and ≤ 2× at ${size.watchers} vs 1 subscriber`,
+    ];
+  };
+
+  const historyPhase = async () => {
+    // History: reads at a small and a large number of stored deliveries (of one webhook, one entity each).
+    await createTopic(server, 'hist');
+    const histWebhook = await createWebhook(server, { label: 'hist', events: ['hist.created'], url: receivers.route('hist') });
+    const seed = (await server.gql('mutation { publishEvent(input: { event: { topic: "hist", action: "created", entityId: "h0", data: { status: "Completed" } } }) { event { id } } }')).publishEvent.event.id;
+    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE event_id = $1 AND status = 'COMPLETED'`, [seed])).rows[0].n === 1, 30_000, 'the seed delivery');
+    const reads = [
+      ['webhook list with stats (first 50)', 'query { webhooks(first: 50) { edges { node { id stats { total successRate lastDeliveryAt byStatus { status count } } } } } }'],
+      ['events of an entity', 'query { events(first: 20, filter: { entityId: "h5" }) { edges { node { id } } } }'],
+      ['deliveries of an entity', 'query { instances(first: 20, filter: { entityId: "h5" }) { edges { node { id status } } } }'],
+    ] as const;
+    const timeReads = async () => {
+      const out: Record<string, Percentiles> = {};
+      for (const [label, query] of reads) {
+        for (let i = 0; i < 5; i += 1) await server.gql(query);
+        const took: number[] = [];
+        for (let i = 0; i < size.reads; i += 1) {
+          const started = performance.now();
+          await server.gql(query);
+          took.push(performance.now() - started);
+        }
+        out[label] = percentiles(took);
+      }
+      return out;
+    };
+    await cloneHistory(db, seed, 1, size.smallHistory);
+    const small = await timeReads();
+    await cloneHistory(db, seed, size.smallHistory + 1, size.largeHistory);
+    const large = await timeReads();
+    const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
+
+    return [
+      `reads at ${size.smallHistory.toLocaleString('en-US')} vs ${stored.toLocaleString('en-US')} stored deliveries (${size.reads} calls each, ms)`,
+      table(
+        ['read', 'p50 small', 'p50 large', 'p99 small', 'p99 large', 'p50 ratio'],
+        reads.map(([label]) => [label, small[label]!.p50, large[label]!.p50, small[label]!.p99, large[label]!.p99, `${(large[label]!.p50 / small[label]!.p50).toFixed(2)}×`]),
+      ),
+      'target: ≤ 2× at the large vs the small history',
+    ];
+  };
+
+  // The history goes last: a million stored deliveries would weigh on what is measured after them.
+  const sections: string[][] = [];
+  if (phases.has('publish')) sections.push(await publishPhase());
+  if (phases.has('watchers')) sections.push(await watchersPhase());
+  if (phases.has('history')) sections.push(await historyPhase());
+  const report = sections.map((lines) => lines.join('\n')).join('\n\n');
   console.log(report);
   await fs.mkdir(args.out!, { recursive: true });
   await fs.writeFile(path.join(args.out!, args.smoke ? 'scale-smoke.txt' : 'scale.txt'), `${report}\n`);

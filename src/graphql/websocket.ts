@@ -9,10 +9,15 @@ import { authenticate, type Authentication } from '../usecases/authenticate.ts';
 import { checkVariableDepth } from './arguments.ts';
 import { requestError } from './errors.ts';
 import { SharedSubscriptions } from './sharedSubscriptions.ts';
+import { WriteCoalescer } from './socketWrites.ts';
 import type { Yoga } from './yoga.ts';
 
-/** A WebSocket's largest frame, and how soon it must authenticate (graphql-ws closes it with 4408 after). */
-export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs: 3000 };
+/**
+ * A WebSocket's largest frame; how soon it must authenticate (graphql-ws closes it with
+ * 4408 after); the window in which frames to one socket are written together, and how
+ * much may wait for a socket before its subscriptions wait too (socketWrites.ts).
+ */
+export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs: 3000, writeWindowMs: 25, highWaterBytes: 256 * 1024 };
 
 /**
  * graphql-ws on the HTTP server's GraphQL path, through yoga's envelope (its plugins,
@@ -28,6 +33,10 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
     for (const socket of byKey.get(change.id) ?? []) socket.close(4403, 'Forbidden: the API key was revoked');
   });
   const shared = new SharedSubscriptions();
+  // Before graphql-ws's own listener, so that every frame it sends goes through the window.
+  const writes = new WriteCoalescer(WEBSOCKET_LIMITS.writeWindowMs, WEBSOCKET_LIMITS.highWaterBytes);
+  wsServer.on('connection', (ws, request) => writes.adopt(ws, request.socket));
+  wsServer.on('close', () => writes.close());
   useServer<Record<string, unknown>, { auth?: Authentication }>(
     {
       connectionInitWaitTimeout: WEBSOCKET_LIMITS.authenticateWithinMs,

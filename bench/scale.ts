@@ -15,6 +15,8 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
+import { PgBoss } from 'pg-boss';
+import { PURGE_QUEUE } from '../src/store/retention.ts';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
 import { between, postgresPids, read } from './lib/cpu.ts';
@@ -27,8 +29,8 @@ const PHASES = ['publish', 'watchers', 'history'] as const;
 const phases = new Set(args.only ? args.only.split(',') : PHASES);
 for (const phase of phases) if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`--only takes ${PHASES.join(', ')}, not ${phase}`);
 const size = args.smoke
-  ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10, watchers: 20, watchRate: 20, watchSeconds: 2 }
-  : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100, watchers: 500, watchRate: 100, watchSeconds: 10 };
+  ? { webhooks: 200, calls: 20, warmUp: 5, smallHistory: 1_000, largeHistory: 20_000, reads: 10, watchers: 20, watchRate: 20, watchSeconds: 2, purged: 1_000, purgeRate: 20 }
+  : { webhooks: 5000, calls: 400, warmUp: 40, smallHistory: 10_000, largeHistory: 1_000_000, reads: 100, watchers: 500, watchRate: 100, watchSeconds: 10, purged: 50_000, purgeRate: 20 };
 
 const columnsOf = async (db: pg.Pool, table: string) =>
   (await db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position`, [table])).rows.map((r) => r.column_name as string);
@@ -47,21 +49,27 @@ async function cloneWebhook(db: pg.Pool, webhookId: string, count: number, clien
   );
 }
 
-/** History made by SQL: copies `from`..`to` of a delivered event and its delivery, entity `h<n>` each, in chunks. */
-async function cloneHistory(db: pg.Pool, eventId: string, from: number, to: number): Promise<void> {
-  const [events, instances] = [await columnsOf(db, 'event'), await columnsOf(db, 'instance')];
+/**
+ * History made by SQL: copies `from`..`to` of a delivered event, its delivery and its
+ * attempt, entity `<prefix><n>` each, `ageDays` old (ids and times), in chunks.
+ */
+async function cloneHistory(db: pg.Pool, eventId: string, from: number, to: number, { prefix = 'h', ageDays = 0 } = {}): Promise<void> {
+  const [events, instances, attempts] = [await columnsOf(db, 'event'), await columnsOf(db, 'instance'), await columnsOf(db, 'attempt')];
+  const age = `interval '${ageDays} days'`;
   for (let start = from; start <= to; start += 100_000) {
     const end = Math.min(to, start + 99_999);
     await db.query(
-      `WITH ids AS (SELECT n, uuidv7() AS event_id, uuidv7() AS instance_id FROM generate_series($2::int, $3::int) n),
-       stored AS (INSERT INTO event (${events.join(', ')}) SELECT ${selectList(events, 'e', { id: 'ids.event_id', entity_id: `'h' || ids.n`, idempotency_key: 'NULL' })}
-         FROM event e, ids WHERE e.id = $1::uuid RETURNING id)
-       INSERT INTO instance (${instances.join(', ')}) SELECT ${selectList(instances, 'i', { id: 'ids.instance_id', event_id: 'ids.event_id', entity_id: `'h' || ids.n` })}
-       FROM instance i, ids WHERE i.event_id = $1::uuid`,
-      [eventId, start, end],
+      `WITH ids AS (SELECT n, uuidv7(-${age}) AS event_id, uuidv7(-${age}) AS instance_id, uuidv7(-${age}) AS attempt_id FROM generate_series($2::int, $3::int) n),
+       stored AS (INSERT INTO event (${events.join(', ')}) SELECT ${selectList(events, 'e', { id: 'ids.event_id', entity_id: `$4 || ids.n`, idempotency_key: 'NULL', created_at: `e.created_at - ${age}` })}
+         FROM event e, ids WHERE e.id = $1::uuid RETURNING id),
+       made AS (INSERT INTO instance (${instances.join(', ')}) SELECT ${selectList(instances, 'i', { id: 'ids.instance_id', event_id: 'ids.event_id', entity_id: `$4 || ids.n`, created_at: `i.created_at - ${age}`, updated_at: `i.updated_at - ${age}` })}
+         FROM instance i, ids WHERE i.event_id = $1::uuid RETURNING id)
+       INSERT INTO attempt (${attempts.join(', ')}) SELECT ${selectList(attempts, 'a', { id: 'ids.attempt_id', instance_id: 'ids.instance_id', started_at: `a.started_at - ${age}` })}
+       FROM attempt a JOIN instance i ON i.id = a.instance_id, ids WHERE i.event_id = $1::uuid`,
+      [eventId, start, end, prefix],
     );
   }
-  await db.query('VACUUM ANALYZE event, instance');
+  await db.query('VACUUM ANALYZE event, instance, attempt');
 }
 
 buildForStart();
@@ -203,11 +211,59 @@ try {
       }
       return out;
     };
+    // The purge: `size.purged` deliveries 40 days old (HERALD_RETENTION_DAYS is 30) deleted
+    // by the server's own purge job, while publishes go on at a steady rate.
+    await createTopic(server, 'during');
+    await createWebhook(server, { label: 'during', events: ['during.created'], url: receivers.route('during') });
+    let publishedDuring = 0;
+    const publishUntil = async (done: () => Promise<boolean>, minMs: number): Promise<number[]> => {
+      const took: number[] = [];
+      const t0 = performance.now();
+      for (let i = 0; performance.now() - t0 < minMs || !(await done()); i += 1) {
+        const wait = t0 + (i * 1000) / size.purgeRate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const started = performance.now();
+        await server.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "during", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `d${(publishedDuring += 1)}` });
+        took.push(performance.now() - started);
+      }
+      return took;
+    };
+    const purge = async (run: number) => {
+      await cloneHistory(db, seed, 1, size.purged, { prefix: `old${run}-`, ageDays: 40 });
+      const quiet = percentiles(await publishUntil(async () => true, 3000));
+      const job = await boss.send(PURGE_QUEUE, {});
+      const finished = async () => {
+        const state = (await boss.getJobById(PURGE_QUEUE, job!))?.state;
+        if (state === 'failed' || state === 'retry') throw new Error(`the purge job ${state}`);
+        return state === 'completed';
+      };
+      const during = percentiles(await publishUntil(finished, 0));
+      const [row] = (await db.query(`SELECT extract(epoch FROM completed_on - started_on) * 1000 AS ms FROM pgboss.job WHERE id = $1::uuid`, [job])).rows;
+      const left = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE entity_id LIKE $1`, [`old${run}-%`])).rows[0].n);
+      if (left > 0) throw new Error(`the purge left ${left} of the old deliveries`);
+      return { ms: Number(row.ms), perRowUs: (Number(row.ms) * 1000) / size.purged, quiet, during };
+    };
+    const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', supervise: false, schedule: false, migrate: false });
+    await boss.start();
+
     await cloneHistory(db, seed, 1, size.smallHistory);
     const small = await timeReads();
+    const smallPurge = await purge(1);
     await cloneHistory(db, seed, size.smallHistory + 1, size.largeHistory);
     const large = await timeReads();
+    const largePurge = await purge(2);
+    await boss.stop({ graceful: false });
     const stored = Number((await db.query(`SELECT count(*) AS n FROM instance WHERE webhook_id = $1::uuid`, [histWebhook])).rows[0].n);
+
+    // What a delivery costs to keep: its event, instance and attempt rows with their indexes.
+    await db.query('VACUUM ANALYZE event, instance, attempt');
+    const sizes = (
+      await db.query(
+        `SELECT c.relname AS name, pg_table_size(c.oid) AS heap, pg_indexes_size(c.oid) AS indexes, c.reltuples::bigint AS rows
+         FROM pg_class c WHERE c.relname IN ('event', 'instance', 'attempt') AND c.relnamespace = current_schema()::regnamespace ORDER BY c.relname DESC`,
+      )
+    ).rows.map((r) => ({ name: r.name as string, heap: Number(r.heap), indexes: Number(r.indexes), rows: Number(r.rows) }));
+    const deliveries = sizes.find((t) => t.name === 'instance')!.rows;
 
     return [
       `reads at ${size.smallHistory.toLocaleString('en-US')} vs ${stored.toLocaleString('en-US')} stored deliveries (${size.reads} calls each, ms)`,
@@ -216,6 +272,25 @@ try {
         reads.map(([label]) => [label, small[label]!.p50, large[label]!.p50, small[label]!.p99, large[label]!.p99, `${(large[label]!.p50 / small[label]!.p50).toFixed(2)}×`]),
       ),
       'target: ≤ 2× at the large vs the small history',
+      '',
+      `the nightly purge deleting ${size.purged.toLocaleString('en-US')} deliveries 40 days old (with their events and attempts), publishing one at a time at ${size.purgeRate}/s meanwhile (ms)`,
+      table(
+        ['history', 'purge', 'µs per delivery', 'publish p50 quiet', 'p99 quiet', 'p50 during', 'p99 during'],
+        [
+          [size.smallHistory.toLocaleString('en-US'), smallPurge.ms.toFixed(0), smallPurge.perRowUs.toFixed(0), smallPurge.quiet.p50, smallPurge.quiet.p99, smallPurge.during.p50, smallPurge.during.p99],
+          [stored.toLocaleString('en-US'), largePurge.ms.toFixed(0), largePurge.perRowUs.toFixed(0), largePurge.quiet.p50, largePurge.quiet.p99, largePurge.during.p50, largePurge.during.p99],
+        ],
+      ),
+      `target: cost per deleted delivery ≤ 2× at the large vs the small history (${(largePurge.perRowUs / smallPurge.perRowUs).toFixed(2)}×)`,
+      '',
+      `stored per delivery at ${deliveries.toLocaleString('en-US')} deliveries (one event, one instance, one attempt each; after VACUUM, bytes)`,
+      table(
+        ['table', 'rows', 'heap per delivery', 'indexes per delivery'],
+        [
+          ...sizes.map((t) => [t.name, t.rows.toLocaleString('en-US'), Math.round(t.heap / deliveries), Math.round(t.indexes / deliveries)]),
+          ['all', '', Math.round(sizes.reduce((a, t) => a + t.heap, 0) / deliveries), Math.round(sizes.reduce((a, t) => a + t.indexes, 0) / deliveries)],
+        ],
+      ),
     ];
   };
 

@@ -64,18 +64,50 @@ describe('delivering events to webhooks over HTTP', () => {
     const body = new StandardWebhook(secret).verify(request!.body, request!.headers as Record<string, string>);
     expect(body).toMatchObject({ type: 'delegate.created', entityId: '1', data: { status: 'Booked' } });
     expect(done.request).toMatchObject({ method: 'POST', url: `${receiver.url}/hooks`, body: request!.body });
-    // The body is kept once, in the payload; the recorded request is its method, url and headers.
+    // The request shown is the one sent, header for header.
+    expect(done.request.headers.map((h: any) => h.name)).toEqual(['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-tenant']);
+    for (const h of done.request.headers) expect([h.name, request!.headers[h.name]]).toEqual([h.name, h.value]);
+    // Kept once: method, url, body and content type in the payload, webhook-id the instance's id; the request keeps the rest.
     const row = await stored(done.id);
-    expect(row.request).toEqual({ method: 'POST', url: `${receiver.url}/hooks`, headers: done.request.headers });
+    expect(row.request).toEqual({ headers: done.request.headers.map((h: any) => (['content-type', 'webhook-id'].includes(h.name) ? [h.name] : [h.name, h.value])) });
     expect(row.payload.body).toBe(request!.body);
   });
 
-  it('shows the body of a request recorded with it (before the body was kept once)', async () => {
+  it('keeps a body that several webhooks of an event send once, with the event, and sends and shows it whole', async () => {
+    const receiver = await Receiver.start(() => ({ status: 200 }));
+    const same = [];
+    for (let i = 0; i < 3; i += 1) same.push((await hook(`${receiver.url}/same${i}`, { events: ['delegate.deleted'] })).webhook);
+    const own = (await hook(`${receiver.url}/own`, { events: ['delegate.deleted'], payloadMode: 'CUSTOM', templateFormat: 'JSON', template: '{"gone": "{{ event.entityId }}"}' })).webhook;
+    const published = await publish({ ...delegate('shared'), action: 'deleted' });
+    expect(published.instances).toHaveLength(4);
+    for (const i of published.instances) await settled(i.id);
+    const event = (await sql('SELECT shared_body FROM event WHERE id = $1', [published.event.id]))[0];
+    const byPath = Object.fromEntries(receiver.received.map((r) => [new URL(r.url, 'http://x').pathname, r.body]));
+    // The three default envelopes are one body, kept with the event; the template's is its own.
+    expect(event.shared_body).toBe(byPath['/same0']);
+    expect([byPath['/same1'], byPath['/same2']]).toEqual([event.shared_body, event.shared_body]);
+    expect(JSON.parse(byPath['/own']!)).toEqual({ gone: 'shared' });
+    for (const i of published.instances) {
+      const row = await stored(i.id);
+      const mine = i.webhook.id === own.id;
+      expect(row.payload.body).toBe(mine ? byPath['/own'] : undefined);
+      const shown = (await t.ok('query($id: ID!) { instance(id: $id) { payload request } }', { id: i.id })).instance;
+      expect(shown.payload.body).toBe(mine ? byPath['/own'] : event.shared_body);
+      expect(shown.request.body).toBe(shown.payload.body);
+    }
+    expect(same.map((w) => w.id).sort()).toEqual(published.instances.filter((i: any) => i.webhook.id !== own.id).map((i: any) => i.webhook.id).sort());
+  });
+
+  it('shows a request recorded as earlier versions recorded it (whole, with its body)', async () => {
     const receiver = await Receiver.start(() => ({ status: 200 }));
     const { webhook } = await hook(receiver.url);
     const done = await settled((await publishTo(webhook.id, delegate('old'))).id);
-    await sql(`UPDATE instance SET request = request || '{"body": "as it was"}'::jsonb WHERE id = $1`, [done.id]);
-    expect((await instance(done.id)).request.body).toBe('as it was');
+    const earlier = { method: 'POST', url: 'http://127.0.0.1:1/then', headers: [{ name: 'webhook-id', value: 'msg_then' }], body: 'as it was' };
+    await sql(`UPDATE instance SET request = $2::jsonb WHERE id = $1`, [done.id, JSON.stringify(earlier)]);
+    expect((await instance(done.id)).request).toEqual(earlier);
+    const { body: _body, ...withoutBody } = earlier;
+    await sql(`UPDATE instance SET request = $2::jsonb WHERE id = $1`, [done.id, JSON.stringify(withoutBody)]);
+    expect((await instance(done.id)).request).toEqual({ ...withoutBody, body: (await t.ok('query($id: ID!) { instance(id: $id) { payload } }', { id: done.id })).instance.payload.body });
   });
 
   it('500 then 200: two attempts, COMPLETED, with the same webhook-id', async () => {

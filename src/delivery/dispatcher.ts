@@ -183,7 +183,7 @@ export class Dispatcher {
     try {
       const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
       const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
-      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers), outcome };
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers, instance.payload as RenderedPayload, instance.id), outcome };
     } catch (error) {
       this.scheduler.release(unit);
       await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');

@@ -37,6 +37,45 @@ export interface RenderedPayload {
   body: string;
 }
 
+/**
+ * Bodies stored once. Among the payloads rendered for one event, the body sent by most of
+ * them, when two or more send it (webhooks of the default envelope, or of the same
+ * template), is kept with the event; their payloads leave it out. Answers each event's
+ * shared body; the rows' payloads are replaced (the rendered ones are not changed).
+ */
+export function keepBodiesOnce(rows: Array<{ eventId: string; payload: unknown }>): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const body = bodyOf(row.payload);
+    if (body === undefined) continue;
+    const byBody = counts.get(row.eventId) ?? new Map<string, number>();
+    byBody.set(body, (byBody.get(body) ?? 0) + 1);
+    counts.set(row.eventId, byBody);
+  }
+  const shared = new Map<string, string>();
+  for (const [eventId, byBody] of counts) {
+    let best: [string, number] | undefined;
+    for (const entry of byBody) if (entry[1] >= 2 && (!best || entry[1] > best[1])) best = entry;
+    if (best) shared.set(eventId, best[0]);
+  }
+  for (const row of rows) {
+    const body = bodyOf(row.payload);
+    if (body !== undefined && shared.get(row.eventId) === body) {
+      const { body: _kept, ...rest } = row.payload as RenderedPayload;
+      row.payload = rest;
+    }
+  }
+  return shared;
+}
+
+/** A stored payload as it is sent: with its event's shared body when it has none of its own. */
+export function withSharedBody(payload: unknown, sharedBody: string | null | undefined): unknown {
+  if (!payload || typeof payload !== 'object' || 'body' in payload || !('url' in payload) || sharedBody == null) return payload;
+  return { ...payload, body: sharedBody };
+}
+
+const bodyOf = (payload: unknown) => (payload && typeof payload === 'object' && typeof (payload as { body?: unknown }).body === 'string' ? (payload as { body: string }).body : undefined);
+
 export class RenderError extends Error {
   constructor(message: string) {
     super(message);

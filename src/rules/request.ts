@@ -54,27 +54,50 @@ export function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Arr
   return Object.entries(request.headers).map(([name, value]) => ({ name, value: secret.has(name) ? '[secret]' : value }));
 }
 
+/** Headers an instance says itself: stored by name only (their value is its payload's content type, its id). */
+const DERIVED = new Set(['content-type', 'webhook-id']);
+
 /**
- * The request as an instance keeps it: method, url and the headers shown to a person.
- * Not the body: it is always the instance's payload body (what is signed and sent), so
- * it is stored once, in the payload; `shownRequest` puts it back.
+ * The request as an instance keeps it: its headers in order, each `[name, value]` as
+ * shown to a person (secret values hidden), but those the instance says itself, kept as
+ * `[name]`: the content type (its payload's) and webhook-id (its id), unless the webhook's
+ * own headers set them. Not the method, url or body: they are the payload's (what is
+ * signed and sent), stored once there; `shownRequest` puts them back.
  */
-export function storedRequest(request: OutgoingRequest, own: StoredHeader[]): StoredRequest {
-  return { method: request.method, url: request.url, headers: shownHeaders(request, own) };
+export function storedRequest(request: OutgoingRequest, own: StoredHeader[], payload: RenderedPayload, messageId: string): StoredRequest {
+  const derived = (name: string, value: string) => DERIVED.has(name) && value === (name === 'webhook-id' ? messageId : payload.contentType);
+  return { headers: shownHeaders(request, own).map(({ name, value }) => (derived(name, value) ? [name] : [name, value])) };
 }
 
 export interface StoredRequest {
+  headers: Array<[string] | [string, string]>;
+}
+
+/** How requests were stored before (whole, headers as objects; the body too before it was kept once). */
+interface EarlierStoredRequest {
   method: string;
   url: string;
   headers: Array<{ name: string; value: string }>;
-  /** Only in instances recorded before the body was kept once (in the payload). */
   body?: string;
 }
 
-/** An instance's last request as shown: the stored request with its body from the payload. */
-export function shownRequest(stored: unknown, payload: unknown): (Omit<StoredRequest, 'body'> & { body: string | null }) | null {
+export interface ShownRequest {
+  method: string;
+  url: string;
+  headers: Array<{ name: string; value: string }>;
+  body: string | null;
+}
+
+/** An instance's last request as shown: the stored request with what its payload and id say. */
+export function shownRequest(stored: unknown, payload: unknown, instanceId: string): ShownRequest | null {
   if (!stored || typeof stored !== 'object') return null;
-  const request = stored as StoredRequest;
-  const body = request.body ?? (payload as { body?: unknown } | null)?.body;
-  return { ...request, body: typeof body === 'string' ? body : null };
+  const sent = (payload ?? {}) as Partial<RenderedPayload>;
+  const body = typeof sent.body === 'string' ? sent.body : null;
+  if ('url' in stored) {
+    const earlier = stored as EarlierStoredRequest;
+    return { method: earlier.method, url: earlier.url, headers: earlier.headers, body: earlier.body ?? body };
+  }
+  const said = (name: string) => (name === 'webhook-id' ? instanceId : (sent.contentType ?? ''));
+  const headers = (stored as StoredRequest).headers.map(([name, value]) => ({ name, value: value ?? said(name) }));
+  return { method: sent.method ?? '', url: sent.url ?? '', headers, body };
 }

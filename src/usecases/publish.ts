@@ -8,7 +8,7 @@ import { catalogFor } from '../store/catalog.ts';
 import { storeEvents, storeEventsIn } from '../store/events.ts';
 import type { EventShape } from '../rules/event.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
-import { RenderError, type RenderedPayload } from '../rules/payload.ts';
+import { keepBodiesOnce, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from './topics.ts';
@@ -93,6 +93,8 @@ export async function publishEvents(
       instances.push(...mine);
       created.set(shape.id, mine);
     }
+    const shared = keepBodiesOnce(instances);
+    for (const row of rows) row.sharedBody = shared.get(row.id) ?? null;
     const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
@@ -175,6 +177,7 @@ function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null
     idempotencyKey,
     occurredAt: e.occurredAt,
     createdAt,
+    sharedBody: null,
   };
 }
 

@@ -9,7 +9,7 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { checkNewWebhook, findWebhook } from './webhooks.ts';
 import { AddressGuard } from '../rules/addresses.ts';
-import { buildRequest, storedRequest, type StoredRequest } from '../rules/request.ts';
+import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
 import { sharedSender } from '../outbound/sender.ts';
 import { announceCreated } from '../store/instances.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
@@ -23,7 +23,7 @@ export interface TestResult {
   message: string;
   response: string | null;
   durationMs: number;
-  request: { method: string; url: string; headers: Array<{ name: string; value: string }>; body: string } | null;
+  request: (ShownRequest & { body: string }) | null;
   /** For a saved webhook, the TEST instance in its log. */
   instanceId: string | null;
 }
@@ -63,8 +63,8 @@ export async function testWebhook(
   try {
     payload = await render(settings, [event], new Map([[event.topic, topics.get(event.topic)!]]), event.entityId, deadlineForRequest());
     const built = buildRequest(payload, settings, messageId, startedAt);
-    stored = storedRequest(built, settings.headers);
-    request = { ...stored, body: built.body };
+    stored = storedRequest(built, settings.headers, payload, messageId);
+    request = { ...shownRequest(stored, payload, messageId)!, body: built.body };
     outcome = await sharedSender(new AddressGuard(config.outboundAllow)).send(built, settings.timeoutMs);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;

@@ -2,6 +2,7 @@ import { db } from '../../db/client.ts';
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
 import { publishEvents, type PublishInput } from '../../usecases/publish.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
+import { withSharedBody } from '../../rules/payload.ts';
 import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
@@ -124,9 +125,15 @@ export const InstanceRef = builder.prismaObject('Instance', {
       type: 'JSON',
       nullable: true,
       description: 'The last request sent: method, url, headers (secret values hidden), body.',
-      resolve: (instance) => shownRequest(instance.request, instance.payload) as never,
+      select: { request: true, payload: true, event: { select: { sharedBody: true } } },
+      resolve: (instance) => shownRequest(instance.request, withSharedBody(instance.payload, instance.event.sharedBody), instance.id) as never,
     }),
-    payload: t.expose('payload', { type: 'JSON', description: 'What is sent: method, url, contentType, body.' }),
+    payload: t.field({
+      type: 'JSON',
+      description: 'What is sent: method, url, contentType, body.',
+      select: { payload: true, event: { select: { sharedBody: true } } },
+      resolve: (instance) => withSharedBody(instance.payload, instance.event.sharedBody) as never,
+    }),
     attemptLog: t.relation('attemptList', {
       description: `Its attempts in order: the first \`first\` (at most ${LISTS.attempts.max}).`,
       args: { first: t.arg.int({ defaultValue: LISTS.attempts.default }) },

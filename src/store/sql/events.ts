@@ -5,7 +5,7 @@ import { ANNOUNCE_CHANGED } from './instances.ts';
 
 /** Statements that store and read events (and, when published, their instances). */
 
-const EVENT_COLUMNS = ['id', 'tenant_id', 'topic', 'action', 'entity_id', 'data', 'previous', 'changed_fields', 'actor', 'client_id', 'correlation_id', 'idempotency_key', 'occurred_at', 'created_at'] as const;
+const EVENT_COLUMNS = ['id', 'tenant_id', 'topic', 'action', 'entity_id', 'data', 'previous', 'changed_fields', 'actor', 'client_id', 'correlation_id', 'idempotency_key', 'occurred_at', 'created_at', 'shared_body'] as const;
 const INSTANCE_COLUMNS = [
   'id', 'tenant_id', 'webhook_id', 'event_id', 'entity_id', 'status', 'held', 'parked', 'attempts', 'next_attempt_at', 'payload', 'request',
   'last_status_code', 'last_message', 'last_duration_ms', 'last_error_kind', 'created_at', 'updated_at',
@@ -32,6 +32,7 @@ export function store(events: Event[], instances: Instance[]): Prisma.Sql {
     idempotency_key: e.idempotencyKey,
     occurred_at: e.occurredAt,
     created_at: e.createdAt,
+    shared_body: e.sharedBody,
   }));
   const instanceRows = instances.map((i) => ({
     id: i.id,

@@ -54,8 +54,10 @@ export function claim(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }):
         attempts = i.attempts + (CASE WHEN locked.go THEN 1 ELSE 0 END), held = false, parked = false, next_attempt_at = NULL, updated_at = now(),
         last_message = CASE WHEN locked.go OR locked.paused THEN i.last_message ELSE 'cancelled: the webhook was turned off or deleted' END
       FROM locked WHERE i.id = locked.id AND i.status IN ('PENDING', 'RETRYING', 'SENDING')
-      RETURNING i.id, i.tenant_id, i.webhook_id, i.entity_id, i.status, i.attempts, i.payload)
-    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts, changed.payload,
+      RETURNING i.id, i.tenant_id, i.webhook_id, i.event_id, i.entity_id, i.status, i.attempts, i.payload)
+    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts,
+      CASE WHEN changed.payload ? 'body' OR NOT changed.payload ? 'url' THEN changed.payload
+        ELSE changed.payload || jsonb_build_object('body', (SELECT e.shared_body FROM event e WHERE e.id = changed.event_id)) END AS payload,
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
       w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures,
       COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window,

@@ -264,6 +264,23 @@ try {
       )
     ).rows.map((r) => ({ name: r.name as string, heap: Number(r.heap), indexes: Number(r.indexes), rows: Number(r.rows) }));
     const deliveries = sizes.find((t) => t.name === 'instance')!.rows;
+    // Row bytes per delivery with one webhook per event, and with five taking the same envelope (its body kept once, with the event).
+    await createTopic(server, 'fan');
+    for (let i = 0; i < 5; i += 1) await createWebhook(server, { label: `fan ${i}`, events: ['fan.created'], url: receivers.route('fan') });
+    for (let i = 0; i < 10; i += 1)
+      await server.gql('mutation($e: [PublishEventInput!]!) { publishEvents(inputs: $e) { event { id } } }', {
+        e: Array.from({ length: 10 }, (_, j) => ({ event: { topic: 'fan', action: 'created', entityId: `f${i * 10 + j}`, data: { status: 'Completed', amount: 42 } } })),
+      });
+    await until(async () => (await db.query(`SELECT count(*)::int AS n FROM instance i JOIN event e ON e.id = i.event_id WHERE e.topic = 'fan' AND i.status = 'COMPLETED'`)).rows[0].n === 500, 60_000, 'the fan-out deliveries');
+    const rowBytes = async (topic: string) =>
+      (
+        await db.query(
+          `SELECT round(avg(pg_column_size(i.*)))::int AS instance, round(sum(pg_column_size(e.*)) / count(*) * count(DISTINCT e.id) / count(*))::int AS event
+           FROM instance i JOIN event e ON e.id = i.event_id WHERE e.topic = $1 AND i.status = 'COMPLETED'`,
+          [topic],
+        )
+      ).rows[0] as { instance: number; event: number };
+    const perDelivery = [['one webhook per event', await rowBytes('hist')], ['five webhooks per event, one envelope', await rowBytes('fan')]] as const;
 
     return [
       `reads at ${size.smallHistory.toLocaleString('en-US')} vs ${stored.toLocaleString('en-US')} stored deliveries (${size.reads} calls each, ms)`,
@@ -290,6 +307,10 @@ try {
           ...sizes.map((t) => [t.name, t.rows.toLocaleString('en-US'), Math.round(t.heap / deliveries), Math.round(t.indexes / deliveries)]),
           ['all', '', Math.round(sizes.reduce((a, t) => a + t.heap, 0) / deliveries), Math.round(sizes.reduce((a, t) => a + t.indexes, 0) / deliveries)],
         ],
+      ),
+      table(
+        ['row bytes per delivery', 'instance', 'its share of the event', 'both'],
+        perDelivery.map(([label, r]) => [label, r.instance, r.event, r.instance + r.event]),
       ),
     ];
   };

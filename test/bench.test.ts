@@ -12,7 +12,7 @@ describe('npm run bench, scaled down', () => {
     out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-test-'));
     const { code, output } = await runScript('bench/bench.ts', ['--smoke', '--out', out]);
     expect(code, output).toBe(0);
-    for (const line of ['the median share of pg-boss', 'pg-boss alone', 'HTTP alone', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'CPU per item', 'per delivery', '50% of pg-boss is', 'server peak memory']) {
+    for (const line of ['the median share of the HTTP limit', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald ÷ pg-boss + got ≥ 2', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'CPU per item', 'per delivery', '50% of pg-boss is', 'server peak memory']) {
       expect(output).toContain(line);
     }
     const files = await fs.readdir(out);
@@ -22,27 +22,33 @@ describe('npm run bench, scaled down', () => {
     expect(results.herald.fanout1.received).toBe(results.herald.fanout1.deliveries);
     expect(results.herald.fanout10.received).toBe(results.herald.fanout10.deliveries);
     expect(results.herald.fanout10.deliveries).toBe(10 * results.herald.fanout10.events);
-    // The limits and Herald with 1 webhook were measured in turn, twice; the round reported is one of them (the median share of pg-boss).
+    // The limits, the build-it-yourself peers and Herald with 1 webhook were measured in turn, twice; the round reported is one of them (the median share of HTTP).
     expect(results.rounds.map((r: any) => r.round)).toEqual([1, 2]);
     const reported = results.rounds.find((r: any) => r.round === results.reportedRound);
-    expect(reported).toMatchObject({ pgBoss: results.limits.pgBoss.perSecond, http: results.limits.http.perSecond, fanout1: results.herald.fanout1.perSecond });
-    expect(reported.ofPgBoss).toBe(Math.min(...results.rounds.map((r: any) => r.ofPgBoss)));
+    expect(reported).toMatchObject({
+      pgBoss: results.limits.pgBoss.perSecond, http: results.limits.http.perSecond, pgBossGot: results.limits.pgBossGot.perSecond,
+      graphileGot: results.limits.graphileGot.perSecond, fanout1: results.herald.fanout1.perSecond,
+    });
+    expect(reported.fanout1 / reported.http).toBe(Math.min(...results.rounds.map((r: any) => r.fanout1 / r.http)));
     expect(results.limits.pgBoss.count).toBeGreaterThan(0);
     expect(results.limits.http.count).toBeGreaterThan(0);
+    // Each peer delivered every one (the bench refuses a run where its receiver missed any).
+    expect([results.limits.pgBossGot.count, results.limits.graphileGot.count]).toEqual([300, 300]);
     // Every event of the latency runs was timed, and every COMPLETED change reached the subscriber.
     expect(results.latency.moderate.count).toBeGreaterThan(0);
     expect(results.latency.nearSaturation.count).toBeGreaterThan(0);
     expect(results.subscription.count).toBe(results.latency.moderate.count);
     expect(results.peakMemoryMb).toBeGreaterThan(0);
     // Where the CPU went: each tested process and PostgreSQL were seen working (/proc accounting found them).
-    for (const cpu of [results.limits.pgBoss.cpu, results.limits.http.cpu, results.herald.fanout1.cpu]) {
+    for (const cpu of [results.limits.pgBoss.cpu, results.limits.http.cpu, results.limits.pgBossGot.cpu, results.limits.graphileGot.cpu, results.herald.fanout1.cpu]) {
       expect(cpu.machine).toBeGreaterThan(0);
       expect(cpu.groups.client ?? cpu.groups.herald).toBeGreaterThan(0);
     }
     expect(results.limits.pgBoss.cpu.groups.postgres).toBeGreaterThan(0);
     expect(results.herald.fanout1.cpu.groups.postgres).toBeGreaterThan(0);
     expect(results.limits.http.cpu.groups.bench).toBeGreaterThan(0);
-    expect(results.targets).toHaveLength(4);
+    expect(results.targets.map((t: any) => t.target)).toContain('Herald ÷ graphile-worker + got ≥ 2');
+    expect(results.targets).toHaveLength(6);
     const svg = await fs.readFile(path.join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
     expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);
   }, 240_000);
@@ -53,7 +59,7 @@ describe('npm run bench, scaled down', () => {
       const { code, output } = await runScript('bench/scale.ts', ['--smoke', '--out', dir]);
       // The script itself refuses a case whose event matched other than exactly one webhook.
       expect(code, output).toBe(0);
-      for (const line of ['1 webhook on the topic', '200 on the topic, 1 matching by event type', '200 on the topic, 1 matching by clientId condition', 'target: ≤ 2×', 'reads at 1,000 vs 20,001 stored deliveries', 'webhook list with stats', 'events of an entity', 'deliveries of an entity', 'with dashboards watching the webhook', 'COMPLETED → subscriber p50', 'subscriber p99 under 250 ms']) expect(output).toContain(line);
+      for (const line of ['1 webhook on the topic', '200 on the topic, 1 matching by event type', '200 on the topic, 1 matching by clientId condition', 'target: ≤ 2×', 'reads at 1,000 vs 20,001 stored deliveries', 'webhook list with stats', 'events of an entity', 'deliveries of an entity', 'with dashboards watching the webhook', 'COMPLETED → subscriber p50', 'subscriber p99 under 250 ms', 'the nightly purge deleting 1,000 deliveries 40 days old', 'cost per deleted delivery', 'stored per delivery', 'five webhooks per event, one envelope']) expect(output).toContain(line);
       expect(await fs.readFile(path.join(dir, 'scale-smoke.txt'), 'utf8')).toContain('p50 ratio');
       // Every watcher got every COMPLETED change of its run (1 and 20 watchers, 40 deliveries each).
       expect(output).toMatch(/^1 +\S+ +\S+ +40 /m);

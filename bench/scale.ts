@@ -171,6 +171,15 @@ try {
     };
     await publishSteadily(); // warm-up, nobody watching
     const watchedRuns = [await watching(1), await watching(size.watchers)];
+    // The queue after the runs: every job it holds (finished ones stay ten minutes), and the bytes of its tables.
+    const queue = (
+      await db.query(
+        `SELECT (SELECT count(*) FROM pgboss.job)::int AS jobs, (SELECT count(*) FROM pgboss.job WHERE state = 'completed')::int AS completed,
+           (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'pgboss'::regnamespace AND c.relkind IN ('r', 'p'))::bigint AS bytes`,
+      )
+    ).rows[0] as { jobs: number; completed: number; bytes: string };
+    const perJob = Number(queue.bytes) / Math.max(1, queue.jobs);
+    const steadyJobs = size.watchRate * 600; // one job per publish call here, kept ten minutes
 
     return [
       `${size.watchRate} deliveries/s for ${size.watchSeconds} s with dashboards watching the webhook (graphql-ws clients in another process, ms)`,
@@ -182,6 +191,8 @@ try {
         ]),
       ),
       `(cores: CPU used while publishing, of the machine's ${watchedRuns[0]!.cpu.cpus})`,
+      `the queue after ${published.toLocaleString('en-US')} publishes (one delivery each): ${queue.jobs.toLocaleString('en-US')} jobs (${queue.completed.toLocaleString('en-US')} completed, kept ten minutes), ` +
+        `${(Number(queue.bytes) / 1e6).toFixed(1)} MB of tables, ${Math.round(perJob)} bytes per job; at ${size.watchRate} publishes/s steady it holds about ${steadyJobs.toLocaleString('en-US')} jobs, ${((perJob * steadyJobs) / 1e6).toFixed(0)} MB`,
       `target: subscriber p99 under 250 ms, and ≤ 2× at ${size.watchers} vs 1 subscriber`,
     ];
   };

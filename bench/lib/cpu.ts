@@ -10,8 +10,8 @@ const HZ = 100;
 export interface Reading {
   at: number;
   machine: { busy: number; total: number };
-  /** CPU seconds used so far by each group of processes. */
-  groups: Record<string, number>;
+  /** CPU seconds used so far by each process of each group. */
+  groups: Record<string, Map<number, number>>;
 }
 
 /** CPU used over a window, in cores (1 = one core busy the whole time). */
@@ -31,8 +31,8 @@ export function read(groups: Groups): Reading {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const idle = fields[3]! + fields[4]!;
   const total = fields.reduce((a, b) => a + b, 0);
-  const used: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(groups)) used[name] = pids().reduce((sum, pid) => sum + processSeconds(pid), 0);
+  const used: Record<string, Map<number, number>> = {};
+  for (const [name, pids] of Object.entries(groups)) used[name] = new Map(pids().map((pid) => [pid, processSeconds(pid)]));
   return { at: performance.now(), machine: { busy: total - idle, total }, groups: used };
 }
 
@@ -41,7 +41,14 @@ export function between(a: Reading, b: Reading): CpuUse {
   const cpus = os.cpus().length;
   const machine = ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * cpus;
   const groups: Record<string, number> = {};
-  for (const name of Object.keys(b.groups)) groups[name] = Math.max(0, (b.groups[name]! - (a.groups[name] ?? 0)) / seconds);
+  // Per process: one that started meanwhile counts from 0; one that ended meanwhile is not seen at
+  // the end, and its time since the first reading is lost (was: group sums subtracted, so a
+  // long-lived process ending, a database backend say, took its whole past off the group).
+  for (const [name, processes] of Object.entries(b.groups)) {
+    let used = 0;
+    for (const [pid, secondsNow] of processes) used += Math.max(0, secondsNow - (a.groups[name]?.get(pid) ?? 0));
+    groups[name] = used / seconds;
+  }
   groups.other = Math.max(0, machine - Object.values(groups).reduce((x, y) => x + y, 0));
   return { seconds, machine, cpus, groups };
 }

@@ -220,6 +220,8 @@ function cpuPer(cpu: CpuUse, count: number) {
 function cpuReport(r: Results): string[] {
   const job = cpuPer(r.limits.pgBoss.cpu, r.limits.pgBoss.count);
   const request = cpuPer(r.limits.http.cpu, r.limits.http.count);
+  const pgBossGot = cpuPer(r.limits.pgBossGot.cpu, r.limits.pgBossGot.count);
+  const graphileGot = cpuPer(r.limits.graphileGot.cpu, r.limits.graphileGot.count);
   const one = cpuPer(r.herald.fanout1.cpu, r.herald.fanout1.deliveries);
   const ten = cpuPer(r.herald.fanout10.cpu, r.herald.fanout10.deliveries);
   const row = (label: string, c: typeof job): Array<string | number> => [label, `${format(c.busy)} of ${r.limits.pgBoss.cpu.cpus}`, c.total, c.tested, c.postgres, c.bench, c.other];
@@ -228,9 +230,16 @@ function cpuReport(r: Results): string[] {
   return [
     table(
       ['CPU per item (µs of one core)', 'cores busy', 'machine', 'tested process', 'PostgreSQL', 'bench process', 'other'],
-      [row('pg-boss alone, per job', job), row('HTTP alone, per request', request), row('Herald, 1 webhook, per delivery', one), row('Herald, 10 webhooks, per delivery', ten)],
+      [
+        row('pg-boss alone, per job', job),
+        row('HTTP alone, per request', request),
+        row('pg-boss + got, per delivery', pgBossGot),
+        row('graphile-worker + got, per delivery', graphileGot),
+        row('Herald, 1 webhook, per delivery', one),
+        row('Herald, 10 webhooks, per delivery', ten),
+      ],
     ),
-    `(tested process: the pg-boss or got client, or Herald's server; bench process: publishers and receivers; other: the kernel and everything else)`,
+    `(tested process: the pg-boss or got client, the peer's process, or Herald's server; bench process: publishers and receivers; other: the kernel and everything else)`,
     '',
     `50% of pg-boss is ${format(target)} deliveries/s: at most ${format(budget)} µs of CPU per delivery with all ${r.limits.pgBoss.cpu.cpus} cores busy.`,
     `A got request with its receiver takes ${format(request.total)} of them, leaving ${format(budget - request.total)} µs for everything else Herald does per delivery`,

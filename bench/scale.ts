@@ -137,7 +137,7 @@ try {
     const completed = async () => (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = $1::uuid AND status = 'COMPLETED'`, [watched])).rows[0].n as number;
     let published = 0;
     /** Publishes at the steady rate for the set time; answers each call's latency once every delivery completed. */
-    const publishSteadily = async (): Promise<number[]> => {
+    const publishSteadily = async (via: Herald = server): Promise<number[]> => {
       const took: number[] = [];
       const calls: Array<Promise<void>> = [];
       const t0 = performance.now();
@@ -146,7 +146,7 @@ try {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const started = performance.now();
         calls.push(
-          server.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${published}` }).then(() => {
+          via.gql('mutation($id: String!) { publishEvent(input: { event: { topic: "watched", action: "created", entityId: $id, data: {} } }) { event { id } } }', { id: `w${published}` }).then(() => {
             took.push(performance.now() - started);
           }),
         );
@@ -156,21 +156,31 @@ try {
       await until(async () => (await completed()) >= published, 60_000, 'the watched deliveries');
       return took;
     };
-    const watching = async (clients: number) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), server.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    /** `clients` dashboards on `via`, which the publishes go to too; `servers` are all of Herald's processes (for the CPU). */
+    const watching = async (clients: number, layout: string, via: Herald = server, servers: Herald[] = [server]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/watchers.ts', import.meta.url)), via.url, watched, String(clients)], { stdio: ['pipe', 'pipe', 'inherit'] });
       const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       if ((await lines.next()).value !== 'ready') throw new Error('the watchers process did not start');
-      const groups = { herald: () => [server.pid], postgres: () => postgresPids(postgres.dataDir), watchers: () => [child.pid!], bench: () => [process.pid] };
+      const groups = { herald: () => servers.map((s) => s.pid), postgres: () => postgresPids(postgres.dataDir), watchers: () => [child.pid!], bench: () => [process.pid] };
       const cpuFrom = read(groups);
-      const took = await publishSteadily();
+      const took = await publishSteadily(via);
       const cpu = between(cpuFrom, read(groups));
       child.stdin!.write(`stop ${size.watchRate * size.watchSeconds}\n`);
       const summary = JSON.parse((await lines.next()).value as string) as Percentiles & { fewest: number; most: number };
       await new Promise((r) => child.once('exit', r));
-      return { clients, delay: summary, publish: percentiles(took), cpu };
+      return { clients, layout, delay: summary, publish: percentiles(took), cpu };
     };
     await publishSteadily(); // warm-up, nobody watching
-    const watchedRuns = [await watching(1), await watching(size.watchers)];
+    const watchedRuns = [await watching(1, 'one process'), await watching(size.watchers, 'one process')];
+    // The layout the README advises for many dashboards: they and the publishers on an api process, deliveries on another.
+    const api = new Herald({ DATABASE_URL: databaseUrl, HERALD_ROLE: 'api' });
+    await api.start();
+    try {
+      await publishSteadily(api); // warm-up
+      watchedRuns.push(await watching(size.watchers, 'api apart from the worker', api, [server, api]));
+    } finally {
+      await api.stop();
+    }
     // The queue after the runs: every job it holds (finished ones stay ten minutes), and the bytes of its tables.
     const queue = (
       await db.query(
@@ -184,13 +194,13 @@ try {
     return [
       `${size.watchRate} deliveries/s for ${size.watchSeconds} s with dashboards watching the webhook (graphql-ws clients in another process, ms)`,
       table(
-        ['subscribers', 'COMPLETED → subscriber p50', 'p99', 'changes per subscriber', 'publish p50', 'publish p99', 'cores: herald', 'postgres', 'watchers', 'bench'],
+        ['subscribers', 'Herald', 'COMPLETED → subscriber p50', 'p99', 'changes per subscriber', 'publish p50', 'publish p99', 'cores: herald', 'postgres', 'watchers', 'bench'],
         watchedRuns.map((r) => [
-          r.clients, r.delay.p50, r.delay.p99, r.delay.fewest === r.delay.most ? r.delay.most : `${r.delay.fewest}–${r.delay.most}`, r.publish.p50, r.publish.p99,
+          r.clients, r.layout, r.delay.p50, r.delay.p99, r.delay.fewest === r.delay.most ? r.delay.most : `${r.delay.fewest}–${r.delay.most}`, r.publish.p50, r.publish.p99,
           ...(['herald', 'postgres', 'watchers', 'bench'] as const).map((g) => r.cpu.groups[g]!.toFixed(2)),
         ]),
       ),
-      `(cores: CPU used while publishing, of the machine's ${watchedRuns[0]!.cpu.cpus})`,
+      `(cores: CPU used while publishing, of the machine's ${watchedRuns[0]!.cpu.cpus}; herald: all of its processes)`,
       `the queue after ${published.toLocaleString('en-US')} publishes (one delivery each): ${queue.jobs.toLocaleString('en-US')} jobs (${queue.completed.toLocaleString('en-US')} completed, kept ten minutes), ` +
         `${(Number(queue.bytes) / 1e6).toFixed(1)} MB of tables, ${Math.round(perJob)} bytes per job; at ${size.watchRate} publishes/s steady it holds about ${steadyJobs.toLocaleString('en-US')} jobs, ${((perJob * steadyJobs) / 1e6).toFixed(0)} MB`,
       `target: subscriber p99 under 250 ms, and ≤ 2× at ${size.watchers} vs 1 subscriber`,

@@ -19,6 +19,7 @@ interface Seeded {
   small: string;
   webhook: string;
   event: string;
+  condition: string;
 }
 
 async function seed(db: pg.Client): Promise<Seeded> {
@@ -30,6 +31,8 @@ async function seed(db: pg.Client): Promise<Seeded> {
     [big, small],
   );
   const hooks = (await q(`SELECT id::text FROM webhook WHERE tenant_id = $1 ORDER BY id`, [big])).rows.map((r) => r.id);
+  // A hundred condition rules per webhook (conditions grow with webhooks, one per customer say).
+  await q(`INSERT INTO condition (id, webhook_id, position, kind, path, operator, values) SELECT gen_random_uuid(), w.id, n, 'RULE', 'clientId', 'EQUALS', '[]' FROM webhook w, generate_series(1, 100) n`);
   await q(
     `INSERT INTO event (id, tenant_id, topic, action, entity_id, data, changed_fields, occurred_at, created_at)
      SELECT gen_random_uuid(), CASE WHEN n % 500 = 0 THEN $2::uuid ELSE $1::uuid END, 'order', 'created', 'e' || (n % 10000), '{"a":1}', '{}', now() - (n || ' seconds')::interval, now() - (n || ' seconds')::interval
@@ -48,7 +51,8 @@ async function seed(db: pg.Client): Promise<Seeded> {
   await q(fold.text, fold.values);
   await q('ANALYZE');
   const event = (await q(`SELECT id::text FROM event WHERE tenant_id = $1 LIMIT 1 OFFSET 5000`, [big])).rows[0].id;
-  return { big, small, webhook: hooks[0]!, event };
+  const condition = (await q(`SELECT id::text FROM condition LIMIT 1`)).rows[0].id;
+  return { big, small, webhook: hooks[0]!, event, condition };
 }
 
 const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [string, unknown[]] }> = [
@@ -59,6 +63,8 @@ const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [
   { what: 'instances(filter: { eventId })', index: 'instance_event_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.event]] },
   // Counters grow with webhooks, not history: a small table may well be read whole.
   { what: 'Webhook.stats', index: null, sql: (s) => { const st = statusGroups([s.webhook]); return [st.text, st.values]; } },
+  // What deleting a condition (or its webhook) asks once per row deleted: the rows it was the parent of.
+  { what: 'a deleted condition’s children (the cascade)', index: 'condition_parent_id_idx', sql: (s) => ['SELECT 1 FROM ONLY condition x WHERE parent_id = $1', [s.condition]] },
   { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },
 ];
 

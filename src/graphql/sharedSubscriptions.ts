@@ -1,25 +1,43 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import { MessageType } from 'graphql-ws';
+import type { Outlet } from './socketWrites.ts';
 
-/** Results a subscriber may fall behind by before its subscription ends (it then catches up with a query). */
+/** Results a subscriber may fall behind by, once its socket backs up, before its subscription ends (it then catches up with a query). */
 export const MAX_BEHIND = 1024;
 
 /** The error a subscriber that fell too far behind ends with. */
-export const fellBehind = () =>
-  new GraphQLError(`this subscriber fell more than ${MAX_BEHIND} changes behind; subscribe again and catch up with a query (instances(filter: { updatedSince }))`);
+export const fellBehind = (limit = MAX_BEHIND) =>
+  new GraphQLError(`this subscriber fell more than ${limit} changes behind; subscribe again and catch up with a query (instances(filter: { updatedSince }))`);
+
+/** A graphql-ws subscription: its id on the connection, and the connection's socket. */
+export interface Subscriber {
+  id: string;
+  outlet: Outlet;
+}
 
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
 
 /**
  * Subscribers who asked for the same thing (the same operation and variables, with the
- * same key) share one execution: each change is loaded, resolved and shaped once, and
- * its result handed to each of them. Each subscriber has its own queue: one that reads
- * slowly (its socket backs up) falls behind alone and, past MAX_BEHIND results, is
- * ended with an error, while the others go on.
+ * same key) share one execution: each change is loaded, resolved, shaped and serialised
+ * once, and the text written to each subscriber's socket as its `next` message.
+ *
+ * graphql-ws would take each result through every subscriber's own pipeline (a promise
+ * chain, its hooks, JSON.stringify of the whole message), which with hundreds of
+ * dashboards was most of what the process did; so results do not pass through it:
+ * graphql-ws gets, for each subscriber, an iterator that yields nothing and ends when the
+ * subscription does, and still owns the rest of the protocol (subscribe, complete,
+ * errors, closing).
+ *
+ * A subscriber whose socket backs up (its client reads slowly) has its results wait for
+ * it and, past MAX_BEHIND, is ended with an error, while the others go on.
  */
 export class SharedSubscriptions {
   private readonly starting = new Map<string, Promise<Source | ExecutionResult>>();
 
-  async subscribe(key: string, start: () => Started | Promise<Started>): Promise<Started> {
+  constructor(private readonly maxBehind = MAX_BEHIND) {}
+
+  async subscribe(key: string, subscriber: Subscriber, start: () => Started | Promise<Started>): Promise<Started> {
     for (;;) {
       let pending = this.starting.get(key);
       if (!pending) {
@@ -28,7 +46,7 @@ export class SharedSubscriptions {
       }
       const source = await pending;
       if (!(source instanceof Source)) return source;
-      const sink = source.join();
+      const sink = source.join(subscriber, this.maxBehind);
       if (sink) return sink;
       // It closed meanwhile (its last subscriber left): start another.
     }
@@ -56,6 +74,11 @@ export class SharedSubscriptions {
   }
 }
 
+/** A result as graphql-ws sends it in a `next` message (errors as their JSON; none when there are none). */
+function serialised({ errors, ...result }: ExecutionResult): string {
+  return JSON.stringify(errors ? { ...result, errors: errors.map((e) => e.toJSON()) } : result);
+}
+
 /** One execution, and the subscribers it feeds. */
 class Source {
   private readonly sinks = new Set<Sink>();
@@ -68,9 +91,9 @@ class Source {
     void this.pump();
   }
 
-  join(): Sink | undefined {
+  join(subscriber: Subscriber, maxBehind: number): Sink | undefined {
     if (this.closed) return undefined;
-    const sink = new Sink(() => {
+    const sink = new Sink(subscriber, maxBehind, () => {
       this.sinks.delete(sink);
       if (this.sinks.size === 0) this.close();
     });
@@ -84,7 +107,8 @@ class Source {
       for (;;) {
         const next = await this.upstream.next();
         if (next.done) break;
-        for (const sink of this.sinks) sink.push(next.value);
+        const payload = serialised(next.value);
+        for (const sink of this.sinks) sink.push(payload);
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -101,56 +125,82 @@ class Source {
   }
 }
 
-/** What one subscriber reads: its own queue of the shared results. */
-class Sink implements AsyncIterableIterator<ExecutionResult> {
-  private readonly queue: ExecutionResult[] = [];
-  private waiting: { resolve: (r: IteratorResult<ExecutionResult>) => void; reject: (e: Error) => void } | undefined;
+/**
+ * One subscriber: writes each shared result to its socket as a `next` message, or keeps
+ * it while the socket is backed up. To graphql-ws it is an iterator that yields nothing
+ * and ends (or throws the failure) when the subscription ends; its `return` is how
+ * graphql-ws ends it (the client completed, the socket closed).
+ */
+class Sink implements AsyncIterableIterator<never> {
+  /** `{"id":…,"type":"next","payload":` for this subscriber. */
+  private readonly prefix: string;
+  private readonly waiting: string[] = [];
+  private draining = false;
   private finished = false;
   private failure: Error | undefined;
+  private ended: { resolve: (r: IteratorResult<never>) => void; reject: (e: Error) => void } | undefined;
 
-  constructor(private readonly leave: () => void) {}
-
-  push(value: ExecutionResult): void {
-    if (this.finished) return;
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve({ value, done: false });
-    } else if (this.queue.length >= MAX_BEHIND) this.end(fellBehind());
-    else this.queue.push(value);
+  constructor(
+    private readonly subscriber: Subscriber,
+    private readonly maxBehind: number,
+    private readonly leave: () => void,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(subscriber.id)},"type":"${MessageType.Next}","payload":`;
   }
 
-  /** No more results: what is queued is still read, then the failure (if any) is thrown. */
+  push(payload: string): void {
+    if (this.finished) return;
+    const message = `${this.prefix}${payload}}`;
+    if (this.waiting.length === 0 && !this.subscriber.outlet.backedUp) return this.subscriber.outlet.send(message);
+    if (this.waiting.length >= this.maxBehind) return this.end(fellBehind(this.maxBehind));
+    this.waiting.push(message);
+    this.drainLater();
+  }
+
+  private drainLater(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.subscriber.outlet.onDrain(() => {
+      this.draining = false;
+      if (this.finished) return;
+      let sent = 0;
+      while (sent < this.waiting.length && !this.subscriber.outlet.backedUp) this.subscriber.outlet.send(this.waiting[sent++]!);
+      this.waiting.splice(0, sent);
+      if (this.waiting.length > 0) this.drainLater();
+    });
+  }
+
+  /** No more results; graphql-ws then sends `complete`, or the failure as an `error`. What still waits for the socket is dropped. */
   end(failure?: Error): void {
     if (this.finished) return;
     this.finished = true;
     this.failure = failure;
+    this.waiting.length = 0;
     this.leave();
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (waiting) this.settle().then(waiting.resolve, waiting.reject);
+    const ended = this.ended;
+    this.ended = undefined;
+    if (ended) this.settle().then(ended.resolve, ended.reject);
   }
 
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+  next(): Promise<IteratorResult<never>> {
     if (this.finished) return this.settle();
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return new Promise((resolve, reject) => (this.ended = { resolve, reject }));
   }
 
-  private settle(): Promise<IteratorResult<ExecutionResult>> {
+  private settle(): Promise<IteratorResult<never>> {
     const failure = this.failure;
     this.failure = undefined;
     return failure ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
   }
 
-  /** The subscriber left (graphql-ws completes it): it stops at once, even while waiting. */
-  return(): Promise<IteratorResult<ExecutionResult>> {
-    this.queue.length = 0;
+  /** The subscriber left: it stops at once, even while waiting. */
+  return(): Promise<IteratorResult<never>> {
     this.end();
+    this.failure = undefined;
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(): Promise<IteratorResult<ExecutionResult>> {
+  throw(): Promise<IteratorResult<never>> {
     return this.return();
   }
 

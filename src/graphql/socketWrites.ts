@@ -1,5 +1,15 @@
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import WebSocket from 'ws';
+
+/** A WebSocket as a subscription writes to it (sharedSubscriptions.ts): text frames, and whether they back up. */
+export interface Outlet {
+  /** Writes one text frame (through the window); nothing once the socket is closing. */
+  send(text: string): void;
+  /** More than the high-water mark waits for the client to read. */
+  readonly backedUp: boolean;
+  /** Calls `listener` once, when what waits has been handed to the kernel. */
+  onDrain(listener: () => void): void;
+}
 
 /**
  * Frames to one WebSocket written together, at most once per `windowMs`: a frame that
@@ -11,15 +21,17 @@ import type { WebSocket } from 'ws';
  * of what the process does (measured by bench:scale). A dashboard is none the worse for
  * getting a window's changes together.
  *
- * graphql-ws sends a subscription's next result only when the last one has been written;
- * a frame that waits for the window is reported written at once, so results keep
- * flowing, unless more than `highWaterBytes` wait for the socket: then the sender waits
- * for them to go, as it would without the window, so a client that does not read still
- * backs up its subscriptions (and falls behind, see sharedSubscriptions.ts).
+ * A frame sent with a callback (graphql-ws's own messages, which it sends one after the
+ * other) that waits for the window is reported written at once, unless more than
+ * `highWaterBytes` wait for the socket: then the sender waits for them to go, as it would
+ * without the window. Subscription results are written through `outlet`, which says
+ * when the socket is backed up past that mark (a client that does not read then falls
+ * behind, see sharedSubscriptions.ts).
  */
 export class WriteCoalescer {
   private readonly corked = new Set<Socket>();
   private readonly lastWrite = new WeakMap<Socket, number>();
+  private readonly sockets = new WeakMap<WebSocket, Socket>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,6 +53,23 @@ export class WriteCoalescer {
       queueMicrotask(() => done());
     }) as WebSocket['send'];
     socket.once('close', () => this.corked.delete(socket));
+    this.sockets.set(ws, socket);
+  }
+
+  /** `ws` (adopted) as an outlet. */
+  outlet(ws: WebSocket): Outlet {
+    const socket = this.sockets.get(ws);
+    if (!socket) throw new Error('the WebSocket was not adopted');
+    const highWater = this.highWaterBytes;
+    return {
+      send: (text) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      },
+      get backedUp() {
+        return socket.writableLength > highWater;
+      },
+      onDrain: (listener) => void socket.once('drain', listener),
+    };
   }
 
   /** Whether the frame about to be written to `socket` waits for the window. */

@@ -41,7 +41,7 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
     {
       connectionInitWaitTimeout: WEBSOCKET_LIMITS.authenticateWithinMs,
       execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => shared.subscribe(args.rootValue.shareKey, () => args.rootValue.subscribe(args)),
+      subscribe: (args: any) => shared.subscribe(args.rootValue.shareKey, args.rootValue.subscriber, () => args.rootValue.subscribe(args)),
       onConnect: async (ctx) => {
         // `{ authorization }` (documented); also `Authorization` and `{ headers: { … } }`, which some clients (GraphiQL's) send.
         const params = (ctx.connectionParams ?? {}) as Record<string, any>;
@@ -64,7 +64,7 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
         }
         return true;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -88,8 +88,8 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
           document,
           variableValues: params.variables,
           contextValue: await contextFactory({ auth: ctx.extra.auth } as never),
-          // Who asks and what: subscribers alike share one execution (the hash keeps no key text in memory).
-          rootValue: { execute, subscribe, shareKey: shareKey(ctx.extra.auth, ctx.connectionParams, params) },
+          // Who asks and what: subscribers alike share one execution (the hash keeps no key text in memory); and where its results go.
+          rootValue: { execute, subscribe, shareKey: shareKey(ctx.extra.auth, ctx.connectionParams, params), subscriber: { id, outlet: writes.outlet(ctx.extra.socket) } },
         };
       },
     },

@@ -118,7 +118,8 @@ describe('subscribers who asked for the same thing', () => {
     await c.return!();
   });
 
-  it('a subscriber whose client reads slowly gets what waited for it, in order, once its socket drains', async () => {
+  /** A slow and a fast subscriber sharing one execution (at most 8 results may wait, past 1 KB unread); `emit` sends a large result and waits for the fast one to have it. */
+  const slowAndFast = async () => {
     const net = await sockets(1024);
     open.push(net.close);
     const [slowClient, fastClient] = [await net.connect(), await net.connect()];
@@ -129,44 +130,36 @@ describe('subscribers who asked for the same thing', () => {
     await tick();
     slowClient!.pause();
     let sent = 0;
+    // Large results, so that the kernel's buffers fill and the slow socket backs up.
     const emit = async () => {
       exec.emit(sent, 'x'.repeat(16 * 1024));
       sent += 1;
       await until(() => fastClient!.ns().length === sent);
     };
-    while (!slowClient!.subscriber.outlet.backedUp && sent < 4000) await emit();
-    expect(slowClient!.subscriber.outlet.backedUp).toBe(true);
+    return { slowClient: slowClient!, fastClient: fastClient!, slow, fast, exec, emit, sent: () => sent };
+  };
+
+  it('a subscriber whose client reads slowly gets what waited for it, in order, once its socket drains', async () => {
+    const { slowClient, slow, fast, emit, sent } = await slowAndFast();
+    while (!slowClient.subscriber.outlet.backedUp && sent() < 4000) await emit();
+    expect(slowClient.subscriber.outlet.backedUp).toBe(true);
     for (let i = 0; i < 5; i += 1) await emit(); // these wait, fewer than the limit
-    slowClient!.resume();
-    await until(() => slowClient!.ns().length === sent);
-    expect(slowClient!.ns()).toEqual(Array.from({ length: sent }, (_, i) => i));
+    slowClient.resume();
+    await until(() => slowClient.ns().length === sent());
+    expect(slowClient.ns()).toEqual(Array.from({ length: sent() }, (_, i) => i));
     await slow.return!();
     await fast.return!();
   });
 
   it('a subscriber whose client stops reading has its results wait, is ended with an error past the limit, and the others go on', async () => {
-    const net = await sockets(1024);
-    open.push(net.close);
-    const [slowClient, fastClient] = [await net.connect(), await net.connect()];
-    const shared = new SharedSubscriptions(8);
-    const exec = execution();
-    const slow = (await shared.subscribe('k', slowClient!.subscriber, exec.start)) as AsyncIterableIterator<never>;
-    const fast = (await shared.subscribe('k', fastClient!.subscriber, exec.start)) as AsyncIterableIterator<never>;
-    await tick();
-    slowClient!.pause();
+    const { fastClient, slow, fast, exec, emit, sent } = await slowAndFast();
     let ended: unknown;
     slow.next().catch((error) => (ended = error));
-    // Large results, so that the kernel's buffers fill and the slow socket backs up.
-    let sent = 0;
-    while (!ended && sent < 4000) {
-      exec.emit(sent, 'x'.repeat(16 * 1024));
-      sent += 1;
-      await until(() => fastClient!.ns().length === sent);
-    }
+    while (!ended && sent() < 4000) await emit();
     expect(String(ended)).toMatch(/fell more than 8 changes behind; subscribe again and catch up/);
-    expect(fastClient!.ns()).toEqual(Array.from({ length: sent }, (_, i) => i));
-    exec.emit(sent);
-    await until(() => fastClient!.ns().length === sent + 1);
+    expect(fastClient.ns()).toEqual(Array.from({ length: sent() }, (_, i) => i));
+    exec.emit(sent());
+    await until(() => fastClient.ns().length === sent() + 1);
     await fast.return!();
   });
 

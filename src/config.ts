@@ -1,6 +1,7 @@
 import { parseKeys } from './crypto/secrets.ts';
 import path from 'node:path';
 import { isValidCidr } from './rules/addresses.ts';
+import { RETENTION_DAYS } from './rules/tenants.ts';
 
 /** Every setting Herald reads from the environment, validated in one place. */
 export interface Config {
@@ -88,7 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
     breakerFailures: read.int('HERALD_BREAKER_FAILURES', 10, { min: 1, max: 100_000 }),
     breakerProbeMs: read.int('HERALD_BREAKER_PROBE_MS', 5000, { min: 10, max: 3_600_000 }),
     breakerMaxProbeMs: read.int('HERALD_BREAKER_MAX_PROBE_MS', 300_000, { min: 10, max: 86_400_000 }),
-    retentionDays: read.int('HERALD_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
+    retentionDays: read.int('HERALD_RETENTION_DAYS', 30, RETENTION_DAYS),
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
     webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),

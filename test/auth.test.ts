@@ -66,8 +66,11 @@ describe('who is calling', () => {
       ['list API keys', '{ apiKeys { edges { node { id } } } }', () => ({}), ['ADMIN']],
       ['create an API key', CREATE_KEY, () => ({ name: 'x', role: 'VIEWER' }), ['ADMIN']],
       ['create a tenant', 'mutation { createTenant(input: { name: "T", environment: SANDBOX }) { key } }', () => ({}), []],
+      ['change a tenant’s retention', 'mutation($id: ID!) { updateTenant(id: $id, input: { retentionDays: 3650 }) { id } }', () => ({ id: ownTenant }), []],
     ];
+    let ownTenant: string;
     beforeAll(async () => {
+      ownTenant = (await t.ok('{ viewer { tenant { id } } }')).viewer.tenant.id;
       await t.ok('mutation { createTopic(input: { key: "shared", name: "Shared" }) { key } }');
     });
 

@@ -346,27 +346,6 @@ describe('delivering events to webhooks over HTTP', () => {
     expect(stats.byStatus.filter((s: any) => s.count > 0)).toEqual([{ status: 'COMPLETED', count: 2 }, { status: 'FAILED', count: 2 }]);
   });
 
-  it('retention purges finished instances and events older than the limit, and keeps the rest', async () => {
-    const { purgeOlderThan } = await import('../src/store/retention.ts');
-    const receiver = await Receiver.start();
-    const { webhook } = await hook(receiver.url, { events: ['user.created'] });
-    const done = await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'old', data: {} })).id);
-    const kept = await settled((await publishTo(webhook.id, { topic: 'user', action: 'created', entityId: 'waiting', data: {} })).id);
-    const before = (await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length;
-    expect(await purgeOlderThan(30)).toEqual({ instances: 0, events: 0, inboxes: 0 });
-    // A delivery still waiting is kept, with its event; a closed batch whose delivery went is purged.
-    const [waiting] = await runSql(t.databaseUrl, `UPDATE instance SET status = 'PENDING' WHERE id = $1 RETURNING id::text, event_id::text`, [kept.id]);
-    const { uuidv7 } = await import('../src/db/ids.ts');
-    const [batch] = await runSql(t.databaseUrl, `INSERT INTO batch (id, webhook_id, opened_at, closes_at, closed_at, size) VALUES ($1, $2, now(), now(), now(), 0) RETURNING id::text`, [uuidv7(), webhook.id]);
-    const purged = await purgeOlderThan(30, new Date(Date.now() + 31 * 86_400_000));
-    expect(purged.instances).toBeGreaterThan(0);
-    errorOf(await t.gql(INSTANCE, { id: done.id }), 'NOT_FOUND');
-    expect((await t.ok('{ events(first: 1000) { edges { node { id } } } }')).events.edges.length).toBeLessThan(before);
-    expect(await runSql(t.databaseUrl, 'SELECT 1 FROM instance WHERE id = $1', [waiting.id])).toHaveLength(1);
-    expect(await runSql(t.databaseUrl, 'SELECT 1 FROM event WHERE id = $1', [waiting.event_id])).toHaveLength(1);
-    expect(await runSql(t.databaseUrl, 'SELECT 1 FROM batch WHERE id = $1', [batch.id])).toHaveLength(0);
-  });
-
   it('payload modes over the wire: an XML custom template, and the id with modified fields', async () => {
     const receiver = await Receiver.start();
     await hook(`${receiver.url}/xml`, {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { rollUpCounts, statusGroups } from '../src/store/sql/instances.ts';
+import { purgeBatches, purgeEvents, purgeInstances } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
 
@@ -45,6 +46,8 @@ async function seed(db: pg.Client): Promise<Seeded> {
      FROM event e, generate_series(1, 2) k WHERE e.tenant_id = $1`,
     [big, hooks],
   );
+  // Batches, closed and delivered (their delivery purged), a hundred per webhook.
+  await q(`INSERT INTO batch (id, webhook_id, opened_at, closes_at, closed_at, size) SELECT gen_random_uuid(), w.id, now() - n * interval '1 hour', now(), now() - n * interval '1 hour', 1 FROM webhook w, generate_series(1, 100) n`);
   await q(`UPDATE instance SET status = 'PAUSED' WHERE id IN (SELECT id FROM instance WHERE webhook_id = $1 ORDER BY id DESC LIMIT 100)`, [hooks[0]]);
   // The counters as the roll-up leaves them (every process folds the deltas every few seconds).
   const fold = rollUpCounts(1_000_000);
@@ -125,6 +128,35 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
       expect(plan.seqScans.filter((table) => HISTORY.includes(table!))).toEqual([]);
       if (lookup.index) expect(plan.indexes).toContain(lookup.index);
       expect(plan.buffers).toBeLessThan(200);
+    });
+
+    // The nightly purge walks one tenant at a time with its own cutoff: a window of its
+    // events along (tenant_id, id), their deliveries through event_id, its batches
+    // through its webhooks. Run here (and rolled back) on the first window of each
+    // tenant, every event old enough and a tenth of the batches: the small tenant's
+    // purge reads pages for its own 200 events (and the look-ups its deletes cascade
+    // to), not for the other's 100,000.
+    const FIRST = '00000000-0000-0000-0000-000000000000';
+    const LAST = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+    const PURGE: Array<[string, (tenant: string, last: string) => { text: string; values: unknown[] }, string[], number]> = [
+      ['finished deliveries of a window of events', (tenant) => purgeInstances(tenant, FIRST, LAST, new Date(), 2000), ['event_tenant_id_id_idx', 'instance_event_id_idx'], 1_500],
+      ['events of the window no delivery refers to', (tenant, last) => purgeEvents(tenant, FIRST, last, new Date()), ['event_pkey', 'instance_event_id_idx'], 3_000],
+      ['batches whose delivery went', (tenant) => purgeBatches(tenant, new Date(Date.now() - 90 * 3_600_000), 2000), ['batch_webhook_id_closed_at_idx', 'batch_pkey'], 400],
+    ];
+    it.each(PURGE)("the purge's %s reads the tenant's rows through indexes, not the tables", async (_what, statement, indexes, smallMost) => {
+      for (const tenant of [seeded.small, seeded.big]) {
+        const [window] = (await db.query('SELECT id::text AS last FROM (SELECT id FROM event WHERE tenant_id = $1 ORDER BY id LIMIT 2000) w ORDER BY id DESC LIMIT 1', [tenant])).rows;
+        const { text, values } = statement(tenant, window.last);
+        await db.query('BEGIN');
+        try {
+          const plan = await planOf(db, text, values);
+          expect(plan.seqScans.filter((table) => [...HISTORY, 'batch'].includes(table!))).toEqual([]);
+          for (const index of indexes) expect(plan.indexes).toContain(index);
+          if (tenant === seeded.small) expect(plan.buffers).toBeLessThan(smallMost);
+        } finally {
+          await db.query('ROLLBACK');
+        }
+      }
     });
   });
 }

@@ -91,9 +91,10 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
   tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },
   retention: {
-    purgeInstances: [() => retention.purgeInstances(id, other, now, 2000)],
-    purgeEvents: [() => retention.purgeEvents(id, other, now, 2000)],
-    purgeBatches: [() => retention.purgeBatches(id, other, now, 2000)],
+    purgeInstances: [() => retention.purgeInstances(other, id, other, now, 2000)],
+    purgeEvents: [() => retention.purgeEvents(other, id, other, now)],
+    purgeBatches: [() => retention.purgeBatches(other, now, 2000)],
+    retentionPeriods: [() => retention.retentionPeriods()],
     purgeInboxes: [() => retention.purgeInboxes(now)],
   },
   webhooks: {

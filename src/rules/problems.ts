@@ -13,6 +13,11 @@ export class Problems {
     return ok;
   }
 
+  /** A whole number from `min` to `max`. */
+  range(field: string, value: number, min: number, max: number, unit: string): boolean {
+    return this.check(Number.isInteger(value) && value >= min && value <= max, field, `must be a whole number from ${min} to ${max} ${unit} (got ${value})`);
+  }
+
   get empty(): boolean {
     return this.list.length === 0;
   }

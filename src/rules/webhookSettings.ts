@@ -318,8 +318,7 @@ function resolveRetry(problems: Problems, input: WebhookInput, current: Webhook 
 
 /** A check that a whole number setting lies within bounds, naming the field and the bounds. */
 function rangeCheck(problems: Problems) {
-  return (field: string, value: number, min: number, max: number, unit: string) =>
-    problems.check(Number.isInteger(value) && value >= min && value <= max, `input.${field}`, `must be a whole number from ${min} to ${max} ${unit} (got ${value})`);
+  return (field: string, value: number, min: number, max: number, unit: string) => problems.range(`input.${field}`, value, min, max, unit);
 }
 
 /** Status codes that fail a delivery at once: 300–599 (a 2xx answer is a delivery), each once. */

@@ -15,40 +15,54 @@ export function firstIdAt(at: Date): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
-/** Walks a table's ids below `upTo` a window at a time; answers how many rows the windows deleted. */
-async function walk(statement: (after: string) => ReturnType<typeof sql.purgeInstances>): Promise<number> {
-  let deleted = 0;
+export interface Purged {
+  instances: number;
+  events: number;
+  inboxes: number;
+}
+
+/** Deletes one tenant's finished deliveries and unreferenced events older than `cutoff`, then its batches whose delivery went. */
+async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Promise<void> {
+  const upTo = firstIdAt(new Date(cutoff.getTime() + 1));
   for (let after = FIRST_ID; ; ) {
-    const [row] = await query<{ deleted: number; scanned: number; last: string | null }>(statement(after));
-    deleted += row!.deleted;
-    if (row!.scanned < WINDOW || !row!.last) return deleted;
-    after = row!.last;
+    const [window] = await query<{ deleted: number; scanned: number; last: string | null }>(sql.purgeInstances(tenantId, after, upTo, cutoff, WINDOW));
+    if (!window!.last) break;
+    purged.instances += window!.deleted;
+    const [events] = await query<{ deleted: number }>(sql.purgeEvents(tenantId, after, window!.last, cutoff));
+    purged.events += events!.deleted;
+    if (window!.scanned < WINDOW) break;
+    after = window!.last;
+  }
+  for (;;) {
+    const [batches] = await query<{ deleted: number }>(sql.purgeBatches(tenantId, cutoff, WINDOW));
+    if (batches!.deleted < WINDOW) break;
   }
 }
 
 /**
  * Deletes finished instances (with their attempts), closed batches whose delivery went,
- * and events no delivery refers to, older than `days`; expired inboxes too. An instance
- * still waiting is kept, and so is its event. The cost is the rows older than the cutoff,
- * read once along the primary key in short transactions, not the whole history.
+ * and events no delivery refers to, older than each tenant's retention (its own, else
+ * `defaultDays`); expired inboxes too. An instance still waiting is kept, and so is its
+ * event. The cost is the rows older than each cutoff, read once in short transactions
+ * (plus a look-up per tenant), not the whole history.
  */
-export async function purgeOlderThan(days: number, now = new Date()): Promise<{ instances: number; events: number; inboxes: number }> {
-  const cutoff = new Date(now.getTime() - days * 86_400_000);
-  const upTo = firstIdAt(new Date(cutoff.getTime() + 1));
-  const instances = await walk((after) => sql.purgeInstances(after, upTo, cutoff, WINDOW));
-  await walk((after) => sql.purgeBatches(after, upTo, cutoff, WINDOW));
-  const events = await walk((after) => sql.purgeEvents(after, upTo, cutoff, WINDOW));
+export async function purgeOld(defaultDays: number, now = new Date()): Promise<Purged> {
+  const purged: Purged = { instances: 0, events: 0, inboxes: 0 };
+  for (const tenant of await query<{ id: string; days: number | null }>(sql.retentionPeriods())) {
+    await purgeTenant(tenant.id, new Date(now.getTime() - (tenant.days ?? defaultDays) * 86_400_000), purged);
+  }
   const [inboxes] = await query<{ deleted: number }>(sql.purgeInboxes(now));
-  return { instances, events, inboxes: inboxes!.deleted };
+  purged.inboxes = inboxes!.deleted;
+  return purged;
 }
 
 /** Runs the purge every night at 03:17 (pg-boss runs a schedule once across all processes). */
-export async function schedulePurge(days: number, log: Logger): Promise<void> {
+export async function schedulePurge(defaultDays: number, log: Logger): Promise<void> {
   const boss = queue();
   await ensureQueue(boss, PURGE_QUEUE);
   await boss.schedule(PURGE_QUEUE, '17 3 * * *');
   await boss.work(PURGE_QUEUE, async () => {
-    const purged = await purgeOlderThan(days);
-    log.info({ ...purged, days }, 'purged old deliveries');
+    const purged = await purgeOld(defaultDays);
+    log.info({ ...purged, defaultDays }, 'purged old deliveries');
   });
 }

@@ -4,11 +4,14 @@ import { holdSetupLock } from '../store/tenants.ts';
 import { SETUP_LOCK } from '../db/migrate.ts';
 import type { Environment, Tenant } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
+import { notFound } from '../rules/errors.ts';
+import { isUuid } from '../rules/values.ts';
 import { builtInTopics } from '../rules/heraldTopic.ts';
+import { checkTenantSettings, type TenantSettingsInput } from '../rules/tenants.ts';
 
 export const ENVIRONMENTS: Environment[] = ['SANDBOX', 'PRODUCTION'];
 
-export interface NewTenantInput {
+export interface NewTenantInput extends TenantSettingsInput {
   name: string;
   environment: Environment;
   adminKeyName?: string | null;
@@ -17,13 +20,14 @@ export interface NewTenantInput {
 /** Creates a tenant with its first ADMIN key (the operator's `createTenant`). */
 export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
   const problems = new Problems();
-  const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
   const keyName = text(problems, 'input.adminKeyName', input.adminKeyName, { max: 200 }) || 'admin';
   problems.throwIfAny();
+  const settings = checkTenantSettings(input, true);
   const secret = chosenKey ?? generateApiKey();
   const tenant = await db().tenant.create({
     data: {
-      name,
+      name: settings.name!,
+      retentionDays: settings.retentionDays ?? null,
       environment: input.environment,
       apiKeys: { create: { name: keyName, role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
       topics: builtInTopics(),
@@ -31,6 +35,14 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
     include: { apiKeys: true },
   });
   return { tenant: tenant as Tenant, apiKey: tenant.apiKeys[0]!, key: secret.key };
+}
+
+/** Changes a tenant's name or retention (the operator's `updateTenant`); fields left out stay. */
+export async function updateTenant(id: string, input: TenantSettingsInput): Promise<Tenant> {
+  const data = checkTenantSettings(input, false);
+  const [tenant] = isUuid(id) ? await db().tenant.updateManyAndReturn({ where: { id }, data }) : [];
+  if (!tenant) throw notFound('tenant', id);
+  return tenant;
 }
 
 /**

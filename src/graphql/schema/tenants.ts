@@ -1,5 +1,6 @@
 import { db } from '../../db/client.ts';
-import { createTenant } from '../../usecases/tenants.ts';
+import { createTenant, updateTenant } from '../../usecases/tenants.ts';
+import { RETENTION_DAYS } from '../../rules/tenants.ts';
 import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { ApiKeyRef } from './apiKeys.ts';
@@ -10,15 +11,34 @@ export const TenantRef = builder.prismaObject('Tenant', {
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     environment: t.expose('environment', { type: EnvironmentEnum }),
+    retentionDays: t.exposeInt('retentionDays', {
+      nullable: true,
+      description: "Days its finished deliveries and their events are kept, if the tenant has its own period; null: the server's HERALD_RETENTION_DAYS.",
+    }),
+    retentionDaysInEffect: t.int({
+      description: 'Days its finished deliveries and their events are kept: its own period, else the server default. Deliveries still waiting are kept however old.',
+      resolve: (tenant, _args, ctx) => tenant.retentionDays ?? ctx.config.retentionDays,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
+
+const RETENTION_HELP = `Days its finished deliveries and their events are kept (${RETENTION_DAYS.min}–${RETENTION_DAYS.max}); null: the server's HERALD_RETENTION_DAYS.`;
 
 const CreateTenantInput = builder.inputType('CreateTenantInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     environment: t.field({ type: EnvironmentEnum, required: true }),
     adminKeyName: t.string({ description: 'Name of the first ADMIN key (default "admin").' }),
+    retentionDays: t.int({ description: RETENTION_HELP }),
+  }),
+});
+
+const UpdateTenantInput = builder.inputType('UpdateTenantInput', {
+  description: 'What to change; fields left out stay as they are.',
+  fields: (t) => ({
+    name: t.string(),
+    retentionDays: t.int({ description: `${RETENTION_HELP} The next nightly purge applies it.` }),
   }),
 });
 
@@ -37,6 +57,16 @@ builder.mutationField('createTenant', (t) =>
     authScopes: { operator: true },
     args: { input: t.arg({ type: CreateTenantInput, required: true }) },
     resolve: (_root, { input }) => createTenant(input),
+  }),
+);
+
+builder.mutationField('updateTenant', (t) =>
+  t.prismaField({
+    description: "Changes a tenant's name or its retention. Operator key only.",
+    type: 'Tenant',
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTenantInput, required: true }) },
+    resolve: (_query, _root, { id, input }) => updateTenant(String(id), input),
   }),
 );
 

@@ -1,33 +1,50 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 
 /**
- * The purge, a window of primary keys at a time: ids are time-ordered (UUID v7), so the
- * rows older than the cutoff lie below `upTo`, and each window is read once along the
- * primary key, its finished rows deleted in a transaction of their own. Rows kept (still
- * waiting, or newer than they look) are skipped, not read again by the next window.
+ * The purge, one tenant at a time with its own cutoff, a window of its events at a
+ * time: ids are time-ordered (UUID v7), so a tenant's rows older than its cutoff are
+ * its events below `upTo`, read along (tenant_id, id), and their deliveries through
+ * event_id (a delivery is never older than its event). Each window is its own short
+ * transaction; rows kept (still waiting) are stepped over, not read again by the next
+ * window. A tenant's purge reads its own rows, never another tenant's: each statement
+ * deletes by `= ANY (ARRAY(…))` of the ids it found through the tenant's indexes, so the
+ * plan looks each one up and cannot turn into a read of the whole table.
  */
-/** Deletes the rows of the window after `after` that `doomed` (a condition on the table) holds; answers how many, how many were read, and the window's last id. */
-const inWindow = (table: string, after: string, upTo: string, limit: number, doomed: Prisma.Sql) => {
-  const name = Prisma.raw(table);
+const FINISHED = Prisma.sql`('COMPLETED', 'FAILED', 'CANCELLED')`;
+
+/** Finished deliveries, with their attempts, of the tenant's next window of events; answers how many went, how many events the window read, and its last id. */
+export function purgeInstances(tenantId: string, after: string, upTo: string, cutoff: Date, limit: number): Prisma.Sql {
   return Prisma.sql`
-    WITH scanned AS (SELECT id FROM ${name} WHERE id > ${after}::uuid AND id < ${upTo}::uuid ORDER BY id LIMIT ${limit}),
-    gone AS (DELETE FROM ${name} t WHERE t.id IN (SELECT id FROM scanned) AND ${doomed} RETURNING 1)
+    WITH scanned AS (SELECT id FROM event WHERE tenant_id = ${tenantId}::uuid AND id > ${after}::uuid AND id < ${upTo}::uuid ORDER BY id LIMIT ${limit}),
+    gone AS (
+      DELETE FROM instance i WHERE i.event_id = ANY (ARRAY(SELECT id FROM scanned)) AND i.created_at < ${cutoff} AND i.status IN ${FINISHED} RETURNING 1)
     SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM scanned)::int AS scanned, (SELECT id FROM scanned ORDER BY id DESC LIMIT 1)::text AS last`;
-};
-
-/** Finished deliveries (with their attempts) in the next window. */
-export function purgeInstances(after: string, upTo: string, cutoff: Date, limit: number): Prisma.Sql {
-  return inWindow('instance', after, upTo, limit, Prisma.sql`t.created_at < ${cutoff} AND t.status IN ('COMPLETED', 'FAILED', 'CANCELLED')`);
 }
 
-/** Events in the next window that no delivery refers to any more. */
-export function purgeEvents(after: string, upTo: string, cutoff: Date, limit: number): Prisma.Sql {
-  return inWindow('event', after, upTo, limit, Prisma.sql`t.created_at < ${cutoff} AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.event_id = t.id)`);
+/** The tenant's events in the window (`after`, `last`] that no delivery refers to any more. */
+export function purgeEvents(tenantId: string, after: string, last: string, cutoff: Date): Prisma.Sql {
+  return Prisma.sql`
+    WITH gone AS (
+      DELETE FROM event e
+      WHERE e.id = ANY (ARRAY(SELECT id FROM event WHERE tenant_id = ${tenantId}::uuid AND id > ${after}::uuid AND id <= ${last}::uuid))
+        AND e.created_at < ${cutoff} AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.event_id = e.id) RETURNING 1)
+    SELECT count(*)::int AS deleted FROM gone`;
 }
 
-/** Closed batches in the next window whose delivery is gone (their events' links go with them). */
-export function purgeBatches(after: string, upTo: string, cutoff: Date, limit: number): Prisma.Sql {
-  return inWindow('batch', after, upTo, limit, Prisma.sql`t.opened_at < ${cutoff} AND t.closed_at IS NOT NULL AND t.instance_id IS NULL`);
+/** Up to `limit` of the tenant's batches closed before the cutoff whose delivery is gone (their events' links go with them). */
+export function purgeBatches(tenantId: string, cutoff: Date, limit: number): Prisma.Sql {
+  return Prisma.sql`
+    WITH gone AS (
+      DELETE FROM batch WHERE id = ANY (ARRAY(
+        SELECT b.id FROM webhook w
+        CROSS JOIN LATERAL (SELECT id FROM batch WHERE webhook_id = w.id AND closed_at < ${cutoff} AND instance_id IS NULL LIMIT ${limit}) b
+        WHERE w.tenant_id = ${tenantId}::uuid LIMIT ${limit})) RETURNING 1)
+    SELECT count(*)::int AS deleted FROM gone`;
+}
+
+/** Every tenant with its own retention, if it has one. */
+export function retentionPeriods(): Prisma.Sql {
+  return Prisma.sql`SELECT id::text, retention_days AS days FROM tenant ORDER BY id`;
 }
 
 /** Inboxes past their expiry. */

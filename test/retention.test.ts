@@ -78,10 +78,14 @@ describe('retention', () => {
     // One of the short-lived tenant's deliveries is still waiting: it outlives the period, with its event.
     const waiting = await delivered(short.key, 'waiting');
     await sql(`UPDATE instance SET status = 'RETRYING' WHERE id = $1`, [waiting.instanceId]);
+    // One held for a paused webhook ages out like a finished one (it would otherwise be kept for ever).
+    const held = await delivered(short.key, 'held');
+    await sql(`UPDATE instance SET status = 'PAUSED' WHERE id = $1`, [held.instanceId]);
     const full = { instances: 3, attempts: 3, events: 3 };
 
     await purgeOld(30, later(10));
     expect(await history(short.id)).toEqual({ instances: 1, attempts: 1, events: 1 });
+    expect(await sql('SELECT 1 FROM instance WHERE id = $1', [held.instanceId])).toHaveLength(0);
     expect(await history(long.id)).toEqual(full);
     expect(await history(plain.id)).toEqual(full);
 

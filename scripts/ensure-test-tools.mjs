@@ -1,7 +1,8 @@
-// What the tests drive besides Node: Debian's Chromium (browser tests) and Debian's
-// PostgreSQL 15 (plans checked on a PostgreSQL other than the embedded one). `npm test`
+// What the tests drive besides Node: Debian's Chromium (browser tests), Debian's
+// PostgreSQL 15 (plans checked on a PostgreSQL other than the embedded one) and the
+// Prometheus project's Python client, whose text-format parser reads /metrics. `npm test`
 // runs this first: whatever is missing it installs with apt-get (as root); otherwise it
-// says what to install. CHROMIUM_PATH and PG15_BIN point at other copies.
+// says what to install. CHROMIUM_PATH, PG15_BIN and PROMETHEUS_PARSER point at other copies.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import path from 'node:path';
 const tools = [
   { what: 'Chromium', file: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', given: process.env.CHROMIUM_PATH, setting: 'CHROMIUM_PATH', pkg: 'chromium' },
   { what: 'PostgreSQL 15', file: path.join(process.env.PG15_BIN ?? '/usr/lib/postgresql/15/bin', 'pg_ctl'), given: process.env.PG15_BIN, setting: 'PG15_BIN', pkg: 'postgresql-15' },
+  { what: "Prometheus's text-format parser (Python)", file: process.env.PROMETHEUS_PARSER ?? '/usr/lib/python3/dist-packages/prometheus_client/parser.py', given: process.env.PROMETHEUS_PARSER, setting: 'PROMETHEUS_PARSER', pkg: 'python3-prometheus-client' },
 ];
 const missing = tools.filter((t) => !existsSync(t.file));
 if (missing.length === 0) process.exit(0);

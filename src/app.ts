@@ -1,24 +1,26 @@
 import path from 'node:path';
-import type { WebSocketServer } from 'ws';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { loadKeys, useKeys } from './crypto/secrets.ts';
-import { connectDatabase, disconnectDatabase, loudLogSettings } from './db/client.ts';
+import { connectDatabase, disconnectDatabase, loudLogSettings, poolFigures } from './db/client.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { startDeliveryWorker } from './delivery/worker.ts';
-import { serveWebSockets } from './graphql/websocket.ts';
+import { serveWebSockets, type WebSockets } from './graphql/websocket.ts';
 import { createGraphQL, type Yoga } from './graphql/yoga.ts';
 import type { Logger } from './logger.ts';
 import { allowOwnInboxes, closeSharedSender } from './outbound/sender.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
-import { forgetQueue, startQueue } from './queue/boss.ts';
+import { deliveryQueueFigures, forgetQueue, startQueue } from './queue/boss.ts';
 import { closeRenderPool } from './render/pool.ts';
 import { delay, DrainingServer } from './server/draining.ts';
 import { readinessCheck, type Readiness } from './server/readiness.ts';
 import { routes } from './server/routes.ts';
 import { ensureBuiltInTopics } from './store/alerts.ts';
 import { schedulePurge } from './store/retention.ts';
-import { startRollUps } from './store/stats.ts';
+import { deliveryTotals, startRollUps } from './store/stats.ts';
+import { metrics, serveMetrics } from './telemetry/metrics.ts';
 import { bootstrapDefaultTenant } from './usecases/tenants.ts';
 import { resealSecrets } from './usecases/webhooks.ts';
 
@@ -33,7 +35,8 @@ export interface App {
   databaseUrl: string;
   /** A key created by the first start on an empty database, to be shown once. */
   bootstrapKey: string | undefined;
-  start(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Listens; `metricsPort`: where /metrics is served when HERALD_METRICS_PORT gives it a port of its own. */
+  start(port?: number, host?: string): Promise<{ url: string; port: number; metricsPort?: number }>;
   stop(): Promise<void>;
   readiness(): Promise<Readiness>;
 }
@@ -44,6 +47,7 @@ export interface App {
  * listens; `stop` drains and closes everything in reverse order.
  */
 export async function buildApp(config: Config, log: Logger): Promise<App> {
+  metrics.configure(config.metrics, config.role);
   const { databaseUrl, embedded } = await openDatabase(config, log);
   const bootstrap = await prepare(config, log);
   const boss = await startQueue(databaseUrl, log);
@@ -59,7 +63,14 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const check = await readinessCheck();
   const readiness = () => check(stopping);
   let http: DrainingServer | undefined;
-  let webSockets: WebSocketServer | undefined;
+  let webSockets: WebSockets | undefined;
+  let metricsServer: Server | undefined;
+  const unwatch = metrics.watch({
+    deliveriesByStatus: deliveryTotals,
+    queue: deliveryQueueFigures,
+    pools: poolFigures,
+    subscribers: () => ({ connections: webSockets?.server.clients.size ?? 0, subscriptions: webSockets?.subscriptions() ?? 0 }),
+  });
 
   return {
     yoga,
@@ -73,12 +84,17 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       origin = config.publicUrl ?? `http://${shownHost}:${address.port}`;
       allowOwnInboxes(origin);
-      return { url: `http://${shownHost}:${address.port}/graphql`, port: address.port };
+      if (config.metrics.enabled && config.metrics.port !== undefined) metricsServer = await serveMetricsApart(config, host, log);
+      const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+      return { url: `http://${shownHost}:${address.port}/graphql`, port: address.port, ...(metricsPort !== undefined ? { metricsPort } : {}) };
     },
     async stop() {
       stopping = true;
       const deadline = Date.now() + config.shutdownTimeoutMs;
-      await http?.close(deadline, webSockets?.clients ?? []);
+      await http?.close(deadline, webSockets?.server.clients ?? []);
+      metricsServer?.closeAllConnections();
+      await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+      unwatch();
       await feed.stop();
       await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
       await rollUps.stop();
@@ -91,6 +107,22 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await embedded?.stop();
     },
   };
+}
+
+/** /metrics on a port of its own (HERALD_METRICS_PORT), nothing else there. */
+async function serveMetricsApart(config: Config, host: string, log: Logger): Promise<Server> {
+  const server = createServer((req, res) => {
+    serveMetrics(req, res, config.metrics)
+      .then((served) => {
+        if (!served) res.writeHead(404, { 'content-type': 'text/plain' }).end('this port serves /metrics only\n');
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'could not serve /metrics');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.metrics.port, host, resolve));
+  return server;
 }
 
 /** The database, migrated and connected: DATABASE_URL's, or the embedded one in the data directory. */

@@ -46,6 +46,18 @@ export interface Config {
   webhookConcurrency: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
+  /** Prometheus metrics (README, "Metrics"): served at /metrics unless off. */
+  metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  enabled: boolean;
+  /** Serve /metrics on this port alone (on `host`), not beside the API; unset: on the API's port. */
+  port: number | undefined;
+  /** A Bearer token /metrics asks for; unset: open to whoever reaches it. */
+  token: string | undefined;
+  /** Webhooks that get series of their own (the first this many a process delivers for; the rest add up as "other"). */
+  perWebhook: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -96,6 +108,12 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     corsOrigins: read.origins('HERALD_CORS_ORIGINS'),
     secretKeys: read.keys('HERALD_SECRET_KEY'),
+    metrics: {
+      enabled: read.oneOf('HERALD_METRICS', ['on', 'off'] as const, 'on') === 'on',
+      port: read.optionalInt('HERALD_METRICS_PORT', { min: 0, max: 65535 }),
+      token: read.secret('HERALD_METRICS_TOKEN'),
+      perWebhook: read.int('HERALD_METRICS_WEBHOOKS', 0, { min: 0, max: 1000 }),
+    },
   };
   if (config.breakerMaxProbeMs < config.breakerProbeMs) {
     problems.push(`HERALD_BREAKER_MAX_PROBE_MS (${config.breakerMaxProbeMs}) must be at least HERALD_BREAKER_PROBE_MS (${config.breakerProbeMs})`);
@@ -122,13 +140,17 @@ class Reader {
     return this.raw(name) ?? fallback;
   }
 
-  int(name: string, fallback: number, { min, max }: { min: number; max: number }): number {
+  int(name: string, fallback: number, range: { min: number; max: number }): number {
+    return this.optionalInt(name, range) ?? fallback;
+  }
+
+  optionalInt(name: string, { min, max }: { min: number; max: number }): number | undefined {
     const value = this.raw(name);
-    if (value === undefined) return fallback;
+    if (value === undefined) return undefined;
     const parsed = Number(value);
     if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
       this.problems.push(`${name}="${value}" is not allowed: expected a whole number from ${min} to ${max}`);
-      return fallback;
+      return undefined;
     }
     return parsed;
   }

@@ -23,13 +23,13 @@ if (app.bootstrapKey) {
       `Use it as "Authorization: Bearer <key>".\n\n`,
   );
 }
-const { url } = await app.start().catch(async (error: NodeJS.ErrnoException) => {
+const { url, metricsPort } = await app.start().catch(async (error: NodeJS.ErrnoException) => {
   const where = `${config.host}:${config.port}`;
   log.fatal({ err: error }, error.code === 'EADDRINUSE' ? `Herald cannot listen on ${where}: the port is in use (set PORT or HOST)` : `Herald cannot listen on ${where}`);
   await app.stop().catch(() => undefined);
   process.exit(1);
 });
-log.info({ url, role: config.role }, `Herald listening on ${url}`);
+log.info({ url, role: config.role, ...(metricsPort !== undefined ? { metricsPort } : {}) }, `Herald listening on ${url}`);
 
 // npm and tsx relay signals, so one Ctrl-C can arrive more than once: only a
 // signal well after the first one means "stop waiting".

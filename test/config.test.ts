@@ -18,6 +18,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, logLevel: 'info', role: 'all' });
     expect(config.dataDir).toMatch(/\.data$/);
+    expect(config.metrics).toEqual({ enabled: true, port: undefined, token: undefined, perWebhook: 0 });
   });
 
   it.each([
@@ -30,6 +31,10 @@ describe('configuration', () => {
     ['HERALD_OPERATOR_KEY', 'short', /HERALD_OPERATOR_KEY.*at least 24 characters/],
     ['HERALD_BOOTSTRAP_KEY', 'has spaces in it but is long enough', /HERALD_BOOTSTRAP_KEY.*without spaces/],
     ['HERALD_DB_POOL_SIZE', '0', /HERALD_DB_POOL_SIZE="0".*from 1 to 200/],
+    ['HERALD_METRICS', 'yes', /HERALD_METRICS="yes".*one of on, off/],
+    ['HERALD_METRICS_PORT', '-1', /HERALD_METRICS_PORT="-1".*from 0 to 65535/],
+    ['HERALD_METRICS_TOKEN', 'short', /HERALD_METRICS_TOKEN.*at least 24 characters/],
+    ['HERALD_METRICS_WEBHOOKS', '5000', /HERALD_METRICS_WEBHOOKS="5000".*from 0 to 1000/],
   ])('refuses %s=%s, naming the variable and what is allowed', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

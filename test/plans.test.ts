@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
-import { rollUpCounts, statusGroups } from '../src/store/sql/instances.ts';
+import { rollUpCounts, statusGroups, statusTotals } from '../src/store/sql/instances.ts';
 import { purgeBatches, purgeEvents, purgeInstances } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
@@ -66,6 +66,8 @@ const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [
   { what: 'instances(filter: { eventId })', index: 'instance_event_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.event]] },
   // Counters grow with webhooks, not history: a small table may well be read whole.
   { what: 'Webhook.stats', index: null, sql: (s) => { const st = statusGroups([s.webhook]); return [st.text, st.values]; } },
+  // The metrics' herald_deliveries: seven rows and the deltas not folded yet, however many webhooks.
+  { what: 'herald_deliveries (a scrape)', index: null, sql: () => { const st = statusTotals(); return [st.text, st.values]; } },
   // What deleting a condition (or its webhook) asks once per row deleted: the rows it was the parent of.
   { what: 'a deleted condition’s children (the cascade)', index: 'condition_parent_id_idx', sql: (s) => ['SELECT 1 FROM ONLY condition x WHERE parent_id = $1', [s.condition]] },
   { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },

@@ -87,6 +87,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     countInStatus: [() => instances.countInStatus(id, 'PAUSED'), () => instances.countInStatus(id, 'SENDING')],
     statusGroups: [() => instances.statusGroups([id, other])],
     rollUpCounts: [() => instances.rollUpCounts(10_000)],
+    statusTotals: [() => instances.statusTotals()],
   },
   tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },

@@ -12,6 +12,7 @@ export interface Statement {
 }
 
 let current: PrismaClient | undefined;
+let prismaPool: pg.Pool | undefined;
 let plain: pg.Pool | undefined;
 
 /**
@@ -21,7 +22,9 @@ let plain: pg.Pool | undefined;
  */
 export function connectDatabase(url: string, poolSize: number): PrismaClient {
   if (current) throw new Error('the database is already connected');
-  current = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
+  prismaPool = new pg.Pool({ connectionString: url, max: poolSize });
+  prismaPool.on('error', () => undefined); // as below
+  current = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   plain = new pg.Pool({
     connectionString: url,
     max: Math.max(2, Math.ceil(poolSize / 4)),
@@ -104,11 +107,18 @@ function literal(value: string): string {
 /** The driver's own conversion of a parameter to its text form (arrays, dates, JSON). */
 const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): string | null } }).utils.prepareValue;
 
+/** Each pool's connections (total, idle) and the queries waiting for one (the metrics read them at scrape time). */
+export function poolFigures(): Array<{ pool: string; total: number; idle: number; waiting: number }> {
+  const figures = (pool: string, p: pg.Pool | undefined) => (p ? [{ pool, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount }] : []);
+  return [...figures('prisma', prismaPool), ...figures('fast', plain)];
+}
+
 export async function disconnectDatabase(): Promise<void> {
   const client = current;
-  const pool = plain;
+  const pools = [prismaPool, plain];
   current = undefined;
+  prismaPool = undefined;
   plain = undefined;
   await client?.$disconnect();
-  await pool?.end();
+  for (const pool of pools) await pool?.end();
 }

@@ -28,6 +28,11 @@ export function uuidv7(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** When a UUID v7 was made (ms since the epoch: its first 48 bits). */
+export function createdAt(id: string): number {
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
 /** Random bytes taken from a pool refilled 4 KiB at a time (one system call for 256 ids). */
 let pool = Buffer.alloc(0);
 let used = 0;

@@ -7,6 +7,8 @@ import type { RenderedPayload } from '../rules/payload.ts';
 import { buildRequest, storedRequest } from '../rules/request.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wanted } from '../store/instances.ts';
+import { metrics } from '../telemetry/metrics.ts';
+import { createdAt } from '../db/ids.ts';
 import { FetchLoop } from './fetchLoop.ts';
 import { JobLedger, type Job } from './ledger.ts';
 import { OutcomeWriter, type Finished } from './outcomeWriter.ts';
@@ -196,13 +198,18 @@ export class Dispatcher {
     this.writer.record(finished);
   }
 
-  /** Records a group's outcomes, completing the jobs whose last open instances they are, in one transaction. */
-  private write(group: Finished[]): Promise<void> {
+  /** Records a group's outcomes, completing the jobs whose last open instances they are, in one transaction; counts them once recorded. */
+  private async write(group: Finished[]): Promise<void> {
     const settlements = group.flatMap((f) => (f.settlement ? [f.settlement] : []));
     const inGroup = new Map<Job, number>();
     for (const f of group) inGroup.set(f.job, (inGroup.get(f.job) ?? 0) + 1);
     const complete = [...inGroup].filter(([job, n]) => this.ledger.completedBy(job, n)).map(([job]) => job);
-    return settle(settlements, this.config, complete);
+    const statuses = await settle(settlements, this.config, complete);
+    const now = Date.now();
+    settlements.forEach((s, i) => {
+      metrics.attempted(s.instance.webhookId, s.outcome);
+      metrics.settled(statuses[i]!, createdAt(s.instance.id), now);
+    });
   }
 
   /**

@@ -34,6 +34,7 @@ type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
  */
 export class SharedSubscriptions {
   private readonly starting = new Map<string, Promise<Source | ExecutionResult>>();
+  private readonly count = { subscribers: 0 };
 
   constructor(private readonly maxBehind = MAX_BEHIND) {}
 
@@ -52,9 +53,14 @@ export class SharedSubscriptions {
     }
   }
 
-  /** Executions running (for tests and metrics). */
+  /** Executions running (for tests). */
   get size(): number {
     return this.starting.size;
+  }
+
+  /** Subscribers fed, all executions together (for the metrics). */
+  get subscribers(): number {
+    return this.count.subscribers;
   }
 
   private async open(key: string, start: () => Started | Promise<Started>): Promise<Source | ExecutionResult> {
@@ -70,7 +76,7 @@ export class SharedSubscriptions {
       this.starting.delete(key);
       return started;
     }
-    return new Source(started[Symbol.asyncIterator](), () => this.starting.delete(key));
+    return new Source(started[Symbol.asyncIterator](), () => this.starting.delete(key), this.count);
   }
 }
 
@@ -87,6 +93,7 @@ class Source {
   constructor(
     private readonly upstream: AsyncIterator<ExecutionResult>,
     private readonly forget: () => void,
+    private readonly count: { subscribers: number },
   ) {
     void this.pump();
   }
@@ -95,9 +102,11 @@ class Source {
     if (this.closed) return undefined;
     const sink = new Sink(subscriber, maxBehind, () => {
       this.sinks.delete(sink);
+      this.count.subscribers -= 1;
       if (this.sinks.size === 0) this.close();
     });
     this.sinks.add(sink);
+    this.count.subscribers += 1;
     return sink;
   }
 

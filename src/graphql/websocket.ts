@@ -24,7 +24,7 @@ export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs:
  * context and limits). A connection authenticates in its first message; a revoked key's
  * open connections end at once, whichever process revoked it.
  */
-export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed: ChangeFeed): WebSocketServer {
+export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed: ChangeFeed): WebSockets {
   // A frame over the limit closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: WEBSOCKET_LIMITS.frameBytes });
   const byKey = new Map<string, Set<WebSocket>>();
@@ -95,7 +95,13 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
     },
     wsServer,
   );
-  return wsServer;
+  return { server: wsServer, subscriptions: () => shared.subscribers };
+}
+
+export interface WebSockets {
+  server: WebSocketServer;
+  /** Subscriptions being fed on this process's sockets. */
+  subscriptions(): number;
 }
 
 function shareKey(auth: Authentication | undefined, connectionParams: unknown, params: { query: string; operationName?: string | null; variables?: unknown }): string {

@@ -1,5 +1,5 @@
 import { fromPrisma, PgBoss, type Job } from 'pg-boss';
-import type { Statement, Tx } from '../db/client.ts';
+import { query, type Statement, type Tx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 export type { PgBoss };
@@ -89,6 +89,21 @@ export function queue(): PgBoss {
 export function forgetQueue(): void {
   current = undefined;
 }
+
+/**
+ * The delivery queue's depth (pg-boss's counts, refreshed by its monitor every few
+ * seconds) and how long its oldest job that may run has waited (two index probes of
+ * pg-boss's live-jobs index (name, state, blocked, start_after), one per waiting state).
+ */
+export async function deliveryQueueFigures(): Promise<{ ready: number; deferred: number; active: number; oldestReadySeconds: number }> {
+  const [counts, [oldest]] = await Promise.all([queue().getQueue(DELIVER_QUEUE), query<{ seconds: number }>({ text: OLDEST_READY, values: [DELIVER_QUEUE] })]);
+  return { ready: counts?.readyCount ?? 0, deferred: counts?.deferredCount ?? 0, active: counts?.activeCount ?? 0, oldestReadySeconds: oldest?.seconds ?? 0 };
+}
+
+const OLDEST_READY = `
+  SELECT COALESCE(extract(epoch FROM now() - LEAST(
+    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'created' AND NOT blocked AND start_after <= now()),
+    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'retry' AND NOT blocked AND start_after <= now()))), 0)::float8 AS seconds`;
 
 export type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date };
 

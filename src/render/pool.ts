@@ -6,6 +6,7 @@ import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type 
 import type { EventShape } from '../rules/event.ts';
 import { RENDER_LIMITS } from '../rules/template.ts';
 import { fromRoot } from '../paths.ts';
+import { metrics } from '../telemetry/metrics.ts';
 import type { RenderResult, RenderTask } from './worker.ts';
 
 /**
@@ -16,6 +17,15 @@ import type { RenderResult, RenderTask } from './worker.ts';
  * finished by then, waiting or running, fails as RENDER and its thread is replaced.
  */
 export async function render(spec: PayloadSpec, events: EventShape[], topics: Map<string, TopicShape>, entityId: string | null, deadline: Deadline): Promise<RenderedPayload> {
+  const started = performance.now();
+  try {
+    return await renderHere(spec, events, topics, entityId, deadline);
+  } finally {
+    metrics.rendered(spec.mode, (performance.now() - started) / 1000);
+  }
+}
+
+async function renderHere(spec: PayloadSpec, events: EventShape[], topics: Map<string, TopicShape>, entityId: string | null, deadline: Deadline): Promise<RenderedPayload> {
   if (spec.mode !== 'CUSTOM' || events.length !== 1 || entityId === null) return renderBatch(spec, events, topics, entityId);
   const left = deadline.at - Date.now();
   if (left <= 0) throw new RenderError(spent());

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { Yoga } from '../graphql/yoga.ts';
+import { serveMetrics } from '../telemetry/metrics.ts';
 import { readBody } from './body.ts';
 import { dashboardHandler } from './dashboard.ts';
 import { receiveInInbox } from './inboxCapture.ts';
@@ -9,8 +10,9 @@ import type { Readiness } from './readiness.ts';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * What each path serves: `/readyz`, `/healthz`, Herald's own inboxes, the dashboard and
- * GraphQL (a worker process serves only the first two). Request bodies are read here,
+ * What each path serves: `/readyz`, `/healthz`, `/metrics` (unless it has a port of its
+ * own), Herald's own inboxes, the dashboard and GraphQL (a worker process serves only the
+ * first three). Request bodies are read here,
  * counted as they arrive, so a chunked body is held to the limit as a declared one is.
  */
 export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Readiness>, stopping: () => boolean): Handler {
@@ -22,10 +24,11 @@ export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Read
       res.end(JSON.stringify(state));
       return;
     }
+    if (config.metrics.port === undefined && (await serveMetrics(req, res, config.metrics))) return;
     if (config.role === 'worker') {
       const alive = req.url === '/healthz';
       res.writeHead(alive ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'this process runs with HERALD_ROLE=worker: it delivers and serves only /healthz and /readyz' }));
+      res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'this process runs with HERALD_ROLE=worker: it delivers and serves only /healthz, /readyz and /metrics' }));
       return;
     }
     if (req.url?.startsWith('/inbox/')) {

@@ -177,9 +177,10 @@ export interface SettleLimits extends GateLimits {
  * later) or FAILED, and completes the queue `jobs` they came from, all in one
  * transaction, so a job is done exactly when its attempt is recorded. One statement
  * writes every attempt, every instance and every notification; when every outcome is
- * a plain success, the whole transaction goes in one round trip.
+ * a plain success, the whole transaction goes in one round trip. Answers the status each
+ * settlement moved its instance to.
  */
-export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<void> {
+export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<Array<Decision['status']>> {
   const now = new Date();
   const decided = settlements.map((s) => ({
     ...s,
@@ -191,7 +192,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);
   if (decided.every(plain)) {
     await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
-    return;
+    return decided.map((d) => d.status);
   }
   await db().$transaction(async (tx) => {
     if (statement) await tx.$queryRaw(statement);
@@ -210,6 +211,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     );
     await completeDeliveries(tx, jobs);
   });
+  return decided.map((d) => d.status);
 }
 
 /** An outcome as the settle statement records it. */

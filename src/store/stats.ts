@@ -8,6 +8,11 @@ export async function statusGroups(webhookIds: readonly string[]): Promise<Statu
   return webhookIds.map((id) => rows.filter((r) => r.webhook_id === id).map(({ status, count, lastAt }) => ({ status, count, lastAt })));
 }
 
+/** Every delivery counted by status, all webhooks together (seven rows and the deltas not folded yet). */
+export async function deliveryTotals(): Promise<Array<{ status: string; count: number }>> {
+  return query<{ status: string; count: number }>(sql.statusTotals());
+}
+
 /** Deltas folded per statement. */
 const ROLL_UP_STEP = 10_000;
 

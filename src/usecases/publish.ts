@@ -13,6 +13,8 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from './topics.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
+import { InputError } from '../rules/errors.ts';
+import { metrics } from '../telemetry/metrics.ts';
 
 export interface PublishInput extends EventInput {
   idempotencyKey?: string | null;
@@ -33,7 +35,20 @@ export const MAX_BATCH = 1000;
  * jobs that carry them (up to DELIVERIES_PER_JOB of one webhook each) in one
  * transaction. Once this returns, nothing is lost.
  */
-export async function publishEvents(
+export async function publishEvents(...args: Parameters<typeof publish>): Promise<Published[]> {
+  let published: Published[];
+  try {
+    published = await publish(...args);
+  } catch (error) {
+    metrics.published(error instanceof InputError ? 'refused' : 'error');
+    throw error;
+  }
+  const fresh = published.filter((p) => !p.duplicate);
+  metrics.published('ok', { events: fresh.length, deliveries: fresh.flatMap((p) => p.instances) });
+  return published;
+}
+
+async function publish(
   tenantId: string,
   inputs: PublishInput[],
   limits: { maxEventBytes: number },

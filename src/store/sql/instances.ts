@@ -317,6 +317,19 @@ export function rollUpCounts(limit: number): Prisma.Sql {
       INSERT INTO webhook_status_count AS c (webhook_id, status, count, last_at)
       SELECT webhook_id, status, delta, last_at FROM summed ORDER BY webhook_id, status
       ON CONFLICT (webhook_id, status) DO UPDATE SET count = c.count + EXCLUDED.count, last_at = GREATEST(c.last_at, EXCLUDED.last_at)
-      RETURNING 1)
+      RETURNING 1),
+    -- Runs though nothing reads it (a data-modifying WITH always runs to completion).
+    totalled AS (
+      INSERT INTO delivery_status_total AS t (status, count)
+      SELECT status, sum(delta) FROM summed GROUP BY status ORDER BY status
+      ON CONFLICT (status) DO UPDATE SET count = t.count + EXCLUDED.count)
     SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM folded)::int AS folded`;
+}
+
+/** Every delivery counted by status, all webhooks together: the totals plus the deltas not folded yet (one snapshot). */
+export function statusTotals(): Prisma.Sql {
+  return Prisma.sql`
+    SELECT status::text AS status, sum(count)::bigint::float8 AS count
+    FROM (SELECT status, count FROM delivery_status_total UNION ALL SELECT status, delta FROM instance_count_delta) counted
+    GROUP BY status`;
 }

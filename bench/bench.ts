@@ -34,6 +34,7 @@ buildForStart(); // the server as `npm start` runs it, rebuilt if src/ changed
 const postgres = await Postgres.start();
 const receivers = await Receivers.start();
 let herald: Herald | undefined;
+let quiet: Herald | undefined;
 try {
   // Where the CPU goes, besides the process under test: PostgreSQL, and this process (publishers, receivers).
   const accounted = { postgres: () => postgresPids(postgres.dataDir), bench: () => [process.pid] };
@@ -48,15 +49,23 @@ try {
     herald!.memoryMb().then((mb) => (phasePeakMb[phase] = Math.max(phasePeakMb[phase] ?? 0, mb)), () => undefined);
   }, 100);
   const db = await openDatabase(databaseUrl);
+  const heraldDb = db;
+  // The same server with its metrics off, on a database of its own: what counting and a scrape every 5 s cost.
+  const quietUrl = await postgres.database('herald_quiet');
+  quiet = new Herald({ DATABASE_URL: quietUrl, HERALD_METRICS: 'off' });
+  await quiet.start();
+  const quietDb = await openDatabase(quietUrl);
   await createTopic(herald, 'ten');
   const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => createWebhook(herald!, { label: `ten-${i}`, events: ['ten.created'], url: receivers.route(`ten-${i}`) })));
 
-  const throughput = async (topic: string, webhookIds: string[], routes: string[], events: number) => {
+  const throughput = async (topic: string, webhookIds: string[], routes: string[], events: number, server = herald!, db = heraldDb) => {
     const expected = events * webhookIds.length;
+    // As Prometheus would, every 5 s (a common interval is 15 s), while metrics are on.
+    const scraper = server === herald ? setInterval(() => void fetch(server.url.replace(/\/graphql$/, '/metrics')).then((r) => r.text()).catch(() => undefined), 5000) : undefined;
     const delivered = () => routes.reduce((n, r) => n + receivers.get(r).ids.size, 0);
     const recorded = async () =>
       (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [webhookIds])).rows[0].n as number;
-    const cpuFrom = read({ herald: () => [herald!.pid], ...accounted });
+    const cpuFrom = read({ herald: () => [server.pid], ...accounted });
     const started = performance.now();
     const series: Array<{ t: number; delivered: number }> = [];
     let next = 0;
@@ -64,7 +73,7 @@ try {
       Array.from({ length: PRODUCERS }, async () => {
         while (next < events) {
           const ids = Array.from({ length: Math.min(settings.publishBatch, events - next) }, () => `${topic}-${next++}`);
-          await publish(herald!, topic, ids);
+          await publish(server, topic, ids);
         }
       }),
     ).then(() => performance.now());
@@ -82,7 +91,8 @@ try {
       }
       await sleep(delivered() >= expected ? 20 : 100);
     }
-    const cpu = between(cpuFrom, read({ herald: () => [herald!.pid], ...accounted }));
+    clearInterval(scraper);
+    const cpu = between(cpuFrom, read({ herald: () => [server.pid], ...accounted }));
     const seconds = (performance.now() - started) / 1000;
     const publishSeconds = ((await publishing) - started) / 1000;
     return { events, deliveries: expected, received: delivered(), seconds, perSecond: expected / seconds, publishedPerSecond: events / publishSeconds, series, cpu };
@@ -107,16 +117,31 @@ try {
       if (receivers.get(peer).ids.size !== size.peerDeliveries) throw new Error(`${peer}: the receiver got ${receivers.get(peer).ids.size} of ${size.peerDeliveries} deliveries`);
     await createTopic(herald, `one${round}`);
     const one = await createWebhook(herald, { label: `one ${round}`, events: [`one${round}.created`], url: receivers.route(`one${round}`) });
-    phase = 'fanout1';
-    const fanout1 = await throughput(`one${round}`, [one], [`one${round}`], size.events1);
+    await createTopic(quiet, `quiet${round}`);
+    const quietHook = await createWebhook(quiet, { label: `quiet ${round}`, events: [`quiet${round}.created`], url: receivers.route(`quiet${round}`) });
+    // Metrics on and off in turn, the first one alternating round by round (the machine drifts within a round too).
+    const on = async () => {
+      phase = 'fanout1';
+      return throughput(`one${round}`, [one], [`one${round}`], size.events1);
+    };
+    const off = () => throughput(`quiet${round}`, [quietHook], [`quiet${round}`], size.events1, quiet!, quietDb);
+    let fanout1: Awaited<ReturnType<typeof on>>;
+    let metricsOff: Awaited<ReturnType<typeof on>>;
+    if (round % 2 === 1) {
+      fanout1 = await on();
+      metricsOff = await off();
+    } else {
+      metricsOff = await off();
+      fanout1 = await on();
+    }
     // The same with a rate limit set, too high to be reached: what passing the gate costs (a transaction per claim).
     await createTopic(herald, `limited${round}`);
     const limitedHook = await createWebhook(herald, { label: `limited ${round}`, events: [`limited${round}.created`], url: receivers.route(`limited${round}`), rateLimit: { perSecond: 10_000 } });
     phase = 'limited';
     const limited = await throughput(`limited${round}`, [limitedHook], [`limited${round}`], size.events1);
-    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, limited });
+    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, limited });
   }
-  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
   phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
@@ -151,6 +176,7 @@ try {
   const peakMemoryMb = await herald.peakMemoryMb();
   clearInterval(sampler);
   await db.end();
+  await quietDb.end();
 
   // 4. Results.
   const results = {
@@ -160,7 +186,7 @@ try {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version },
     settings,
     limits: { pgBoss, http: httpLimit, pgBossGot, graphileGot },
-    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited) },
+    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff) },
     reportedRound: reported,
     rounds: rounds.map((r) => ({
       round: r.round,
@@ -170,6 +196,7 @@ try {
       graphileGot: r.graphileGot.perSecond,
       fanout1: r.fanout1.perSecond,
       limited: r.limited.perSecond,
+      metricsOff: r.metricsOff.perSecond,
       ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond,
     })),
     latency: { moderate, nearSaturation },
@@ -187,6 +214,7 @@ try {
   console.log(report(results));
   console.log(`\nresults: ${jsonFile}\npicture: ${svgFile}`);
 } finally {
+  await quiet?.stop();
   await herald?.stop();
   await receivers.down();
   await postgres.stop();
@@ -224,6 +252,7 @@ function cpuReport(r: Results): string[] {
   const graphileGot = cpuPer(r.limits.graphileGot.cpu, r.limits.graphileGot.count);
   const one = cpuPer(r.herald.fanout1.cpu, r.herald.fanout1.deliveries);
   const ten = cpuPer(r.herald.fanout10.cpu, r.herald.fanout10.deliveries);
+  const quietOne = cpuPer(r.herald.metricsOff.cpu, r.herald.metricsOff.deliveries);
   const row = (label: string, c: typeof job): Array<string | number> => [label, `${format(c.busy)} of ${r.limits.pgBoss.cpu.cpus}`, c.total, c.tested, c.postgres, c.bench, c.other];
   const target = r.limits.pgBoss.perSecond / 2;
   const budget = (r.limits.pgBoss.cpu.cpus * 1e6) / target;
@@ -236,6 +265,7 @@ function cpuReport(r: Results): string[] {
         row('pg-boss + got, per delivery', pgBossGot),
         row('graphile-worker + got, per delivery', graphileGot),
         row('Herald, 1 webhook, per delivery', one),
+        row('Herald, 1 webhook, metrics off', quietOne),
         row('Herald, 10 webhooks, per delivery', ten),
       ],
     ),
@@ -254,9 +284,9 @@ type Results = {
   machine: { cpus: number; node: string };
   settings: typeof settings;
   limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse }; pgBossGot: Rate & { cpu: CpuUse }; graphileGot: Rate & { cpu: CpuUse } };
-  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun };
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun };
   reportedRound: number;
-  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; ofPgBoss: number }>;
+  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; ofPgBoss: number }>;
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -281,13 +311,15 @@ function report(r: Results): string {
         ['Herald, 1 webhook', r.herald.fanout1.perSecond, pct(r.herald.fanout1.perSecond, pgBoss.perSecond), pct(r.herald.fanout1.perSecond, http.perSecond), `${r.herald.fanout1.received}/${r.herald.fanout1.deliveries}`],
         ['Herald, 10 webhooks', r.herald.fanout10.perSecond, pct(r.herald.fanout10.perSecond, pgBoss.perSecond), pct(r.herald.fanout10.perSecond, http.perSecond), `${r.herald.fanout10.received}/${r.herald.fanout10.deliveries}`],
         ['Herald, 1 webhook, rate limit set (not reached)', r.herald.limited.perSecond, pct(r.herald.limited.perSecond, pgBoss.perSecond), pct(r.herald.limited.perSecond, http.perSecond), `${r.herald.limited.received}/${r.herald.limited.deliveries}`],
+        ['Herald, 1 webhook, metrics off', r.herald.metricsOff.perSecond, pct(r.herald.metricsOff.perSecond, pgBoss.perSecond), pct(r.herald.metricsOff.perSecond, http.perSecond), `${r.herald.metricsOff.received}/${r.herald.metricsOff.deliveries}`],
       ],
     ),
-    `(round ${r.reportedRound} of ${r.rounds.length}, the median share of the HTTP limit; 10 webhooks measured once, after the rounds)`,
+    `(round ${r.reportedRound} of ${r.rounds.length}, the median share of the HTTP limit; 10 webhooks measured once, after the rounds;`,
+    ` Herald's metrics are on and scraped every 5 s except in "metrics off", a server of its own run in turn with it)`,
     '',
     table(
-      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit'],
-      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1)]),
+      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off'],
+      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff)]),
     ),
     '',
     table(

@@ -22,6 +22,10 @@ describe('npm run bench, scaled down', () => {
     expect(results.herald.fanout1.received).toBe(results.herald.fanout1.deliveries);
     expect(results.herald.fanout10.received).toBe(results.herald.fanout10.deliveries);
     expect(results.herald.fanout10.deliveries).toBe(10 * results.herald.fanout10.events);
+    // Metrics on (scraped) and off were measured in every round, each delivering everything.
+    expect(output).toContain('Herald, 1 webhook, metrics off');
+    expect(results.herald.metricsOff.received).toBe(results.herald.metricsOff.deliveries);
+    for (const r of results.rounds) expect(r.metricsOff).toBeGreaterThan(0);
     // The limits, the build-it-yourself peers and Herald with 1 webhook were measured in turn, twice; the round reported is one of them (the median share of HTTP).
     expect(results.rounds.map((r: any) => r.round)).toEqual([1, 2]);
     const reported = results.rounds.find((r: any) => r.round === results.reportedRound);
@@ -40,7 +44,7 @@ describe('npm run bench, scaled down', () => {
     expect(results.subscription.count).toBe(results.latency.moderate.count);
     expect(results.peakMemoryMb).toBeGreaterThan(0);
     // Where the CPU went: each tested process and PostgreSQL were seen working (/proc accounting found them).
-    for (const cpu of [results.limits.pgBoss.cpu, results.limits.http.cpu, results.limits.pgBossGot.cpu, results.limits.graphileGot.cpu, results.herald.fanout1.cpu]) {
+    for (const cpu of [results.limits.pgBoss.cpu, results.limits.http.cpu, results.limits.pgBossGot.cpu, results.limits.graphileGot.cpu, results.herald.fanout1.cpu, results.herald.metricsOff.cpu]) {
       expect(cpu.machine).toBeGreaterThan(0);
       expect(cpu.groups.client ?? cpu.groups.herald).toBeGreaterThan(0);
     }

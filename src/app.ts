@@ -21,6 +21,7 @@ import { ensureBuiltInTopics } from './store/alerts.ts';
 import { schedulePurge } from './store/retention.ts';
 import { deliveryTotals, startRollUps } from './store/stats.ts';
 import { metrics, serveMetrics } from './telemetry/metrics.ts';
+import { startTracing, stopTracing } from './telemetry/tracing.ts';
 import { bootstrapDefaultTenant } from './usecases/tenants.ts';
 import { resealSecrets } from './usecases/webhooks.ts';
 
@@ -48,6 +49,7 @@ export interface App {
  */
 export async function buildApp(config: Config, log: Logger): Promise<App> {
   metrics.configure(config.metrics, config.role);
+  startTracing(config.tracing, config.role);
   const { databaseUrl, embedded } = await openDatabase(config, log);
   const bootstrap = await prepare(config, log);
   const boss = await startQueue(databaseUrl, log);
@@ -104,6 +106,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await closeRenderPool();
       await yoga.dispose();
       await disconnectDatabase();
+      await stopTracing();
       await embedded?.stop();
     },
   };

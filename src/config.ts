@@ -48,6 +48,16 @@ export interface Config {
   publicUrl: string | undefined;
   /** Prometheus metrics (README, "Metrics"): served at /metrics unless off. */
   metrics: MetricsConfig;
+  /** OpenTelemetry traces (README, "Traces"): exported over OTLP/HTTP when an endpoint is set. */
+  tracing: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; unset: no tracing. */
+  endpoint: string | undefined;
+  /** Share of new traces kept (a publish that continues its caller's trace follows the caller's choice). */
+  sampleRatio: number;
+  serviceName: string;
 }
 
 export interface MetricsConfig {
@@ -114,6 +124,11 @@ export function loadConfig(env: Env = process.env): Config {
       token: read.secret('HERALD_METRICS_TOKEN'),
       perWebhook: read.int('HERALD_METRICS_WEBHOOKS', 0, { min: 0, max: 1000 }),
     },
+    tracing: {
+      endpoint: read.url('HERALD_TRACES_ENDPOINT', ['http:', 'https:']),
+      sampleRatio: read.ratio('HERALD_TRACES_SAMPLE_RATIO', 1),
+      serviceName: read.string('HERALD_SERVICE_NAME', 'herald'),
+    },
   };
   if (config.breakerMaxProbeMs < config.breakerProbeMs) {
     problems.push(`HERALD_BREAKER_MAX_PROBE_MS (${config.breakerMaxProbeMs}) must be at least HERALD_BREAKER_PROBE_MS (${config.breakerProbeMs})`);
@@ -151,6 +166,17 @@ class Reader {
     if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
       this.problems.push(`${name}="${value}" is not allowed: expected a whole number from ${min} to ${max}`);
       return undefined;
+    }
+    return parsed;
+  }
+
+  ratio(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^\d*\.?\d+$/.test(value) || parsed > 1) {
+      this.problems.push(`${name}="${value}" is not allowed: expected a number from 0 to 1, such as 0.1`);
+      return fallback;
     }
     return parsed;
   }

@@ -19,6 +19,7 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, logLevel: 'info', role: 'all' });
     expect(config.dataDir).toMatch(/\.data$/);
     expect(config.metrics).toEqual({ enabled: true, port: undefined, token: undefined, perWebhook: 0 });
+    expect(config.tracing).toEqual({ endpoint: undefined, sampleRatio: 1, serviceName: 'herald' });
   });
 
   it.each([
@@ -35,6 +36,9 @@ describe('configuration', () => {
     ['HERALD_METRICS_PORT', '-1', /HERALD_METRICS_PORT="-1".*from 0 to 65535/],
     ['HERALD_METRICS_TOKEN', 'short', /HERALD_METRICS_TOKEN.*at least 24 characters/],
     ['HERALD_METRICS_WEBHOOKS', '5000', /HERALD_METRICS_WEBHOOKS="5000".*from 0 to 1000/],
+    ['HERALD_TRACES_ENDPOINT', 'collector:4318', /HERALD_TRACES_ENDPOINT is not a valid URL/],
+    ['HERALD_TRACES_SAMPLE_RATIO', '1.5', /HERALD_TRACES_SAMPLE_RATIO="1.5".*from 0 to 1/],
+    ['HERALD_TRACES_SAMPLE_RATIO', 'half', /HERALD_TRACES_SAMPLE_RATIO="half".*from 0 to 1/],
   ])('refuses %s=%s, naming the variable and what is allowed', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

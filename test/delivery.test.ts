@@ -435,4 +435,13 @@ describe('delivering events to webhooks over HTTP', () => {
       expect(await instance(id)).toMatchObject({ status: 'SENDING', attempts: 2 });
     });
   });
+
+  it('sends no trace context while tracing is off, even to a webhook that asks for it', async () => {
+    const receiver = await Receiver.start();
+    const { webhook } = await hook(receiver.url, { traceContext: true });
+    const done = await settled((await publishTo(webhook.id, delegate('trace-off'))).id);
+    expect(done.status).toBe('COMPLETED');
+    expect(receiver.received[0]!.headers.traceparent).toBeUndefined();
+    expect(receiver.received[0]!.headers.tracestate).toBeUndefined();
+  });
 });

@@ -8,6 +8,7 @@ import { buildRequest, storedRequest } from '../rules/request.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wanted } from '../store/instances.ts';
 import { metrics } from '../telemetry/metrics.ts';
+import { DeliveryTrace } from '../telemetry/tracing.ts';
 import { createdAt } from '../db/ids.ts';
 import { FetchLoop } from './fetchLoop.ts';
 import { JobLedger, type Job } from './ledger.ts';
@@ -40,7 +41,10 @@ export class Dispatcher {
     this.scheduler = new FairScheduler(config, (units) => void this.claimAndSend(units), () => this.fetcher.freed());
     this.writer = new OutcomeWriter((group) => this.write(group), {
       done: (group) => this.ledger.done(group),
-      failed: (one, error) => this.giveUp([one], error, 'could not record a delivery; its job will run again'),
+      failed: (one, error) => {
+        one.trace?.recorded(undefined, error);
+        return this.giveUp([one], error, 'could not record a delivery; its job will run again');
+      },
       settled: (group) => this.scheduler.recorded(group),
     });
     const maxWaiting = 5 * config.workerConcurrency;
@@ -181,18 +185,23 @@ export class Dispatcher {
   private async send(unit: Unit, instance: Claimed): Promise<void> {
     const headers = instance.webhook.headers as unknown as StoredHeader[];
     const startedAt = new Date();
+    const trace = DeliveryTrace.start(unit.job.data.trace, { 'herald.instance_id': instance.id, 'herald.webhook_id': instance.webhookId, 'herald.tenant_id': instance.tenantId, 'herald.attempt': instance.attempts });
     let settlement: Settlement;
     try {
       const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
+      const context = trace?.requesting(request.method, request.url);
+      if (context && instance.webhook.traceContext) Object.assign(request.headers, context);
       const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
-      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers, instance.payload as RenderedPayload, instance.id), outcome };
+      trace?.answered(outcome);
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers, instance.payload as RenderedPayload, instance.id), outcome, trace: unit.job.data.trace };
     } catch (error) {
+      trace?.recorded(undefined, error);
       this.scheduler.release(unit);
       await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');
       this.ledger.done([unit]);
       return;
     }
-    const finished: Finished = { job: unit.job, settlement };
+    const finished: Finished = { job: unit.job, settlement, trace };
     this.scheduler.attempted(unit, settlement.outcome.ok, isReceiverFailure(settlement.outcome), finished);
     this.scheduler.release(unit);
     this.writer.record(finished);
@@ -210,6 +219,8 @@ export class Dispatcher {
       metrics.attempted(s.instance.webhookId, s.outcome);
       metrics.settled(statuses[i]!, createdAt(s.instance.id), now);
     });
+    let i = 0;
+    for (const f of group) if (f.settlement) f.trace?.recorded(statuses[i++]);
   }
 
   /**

@@ -1,10 +1,13 @@
 import type { Settlement } from '../store/instances.ts';
+import type { DeliveryTrace } from '../telemetry/tracing.ts';
 import type { Job } from './ledger.ts';
 
 /** An instance finished here: sent (`settlement`, to record) or with nothing to send; `job` is the job it came in. */
 export interface Finished {
   job: Job;
   settlement?: Settlement;
+  /** Its spans (tracing on), ended once it is recorded. */
+  trace?: DeliveryTrace;
 }
 
 /** Largest group of outcomes recorded in one transaction. */

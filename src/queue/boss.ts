@@ -16,6 +16,8 @@ export interface DeliverJob {
   trigger: 'AUTO' | 'MANUAL';
   /** Its instances are RETRYING (a retry's job); other jobs send PENDING instances only. */
   retry?: boolean;
+  /** The W3C traceparent of the publish that made them (tracing on): their deliveries continue its trace. */
+  trace?: string;
 }
 /** A job enqueued before jobs carried several instances: one instance, PENDING or RETRYING. */
 interface SingleDeliverJob {
@@ -105,7 +107,7 @@ const OLDEST_READY = `
     (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'created' AND NOT blocked AND start_after <= now()),
     (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'retry' AND NOT blocked AND start_after <= now()))), 0)::float8 AS seconds`;
 
-export type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date };
+export type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date; trace?: string };
 
 /**
  * Enqueues deliveries inside the caller's transaction: they exist if and only if it
@@ -136,16 +138,16 @@ export function completeStatement(jobs: Array<Pick<Job, 'id'> & { retryCount: nu
 function jobsOf(deliveries: NewDelivery[]) {
   const alike = new Map<string, NewDelivery[]>();
   for (const d of deliveries) {
-    const key = `${d.webhookId} ${d.trigger} ${!!d.retry} ${d.startAfter?.getTime() ?? ''}`;
+    const key = `${d.webhookId} ${d.trigger} ${!!d.retry} ${d.startAfter?.getTime() ?? ''} ${d.trace ?? ''}`;
     const list = alike.get(key);
     if (list) list.push(d);
     else alike.set(key, [d]);
   }
   return [...alike.values()].flatMap((list) => {
-    const { webhookId, trigger, retry, startAfter } = list[0]!;
+    const { webhookId, trigger, retry, startAfter, trace } = list[0]!;
     const jobs = [];
     for (let i = 0; i < list.length; i += DELIVERIES_PER_JOB) {
-      const data: DeliverJob = { instanceIds: list.slice(i, i + DELIVERIES_PER_JOB).map((d) => d.instanceId), trigger, ...(retry ? { retry } : {}) };
+      const data: DeliverJob = { instanceIds: list.slice(i, i + DELIVERIES_PER_JOB).map((d) => d.instanceId), trigger, ...(retry ? { retry } : {}), ...(trace ? { trace } : {}) };
       jobs.push({ data, group: { id: webhookId }, ...(startAfter ? { startAfter } : {}) });
     }
     return jobs;

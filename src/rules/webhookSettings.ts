@@ -71,6 +71,7 @@ export interface WebhookInput {
   /** Null clears it. */
   rateLimit?: { perSecond?: number | null; maxInFlight?: number | null } | null;
   orderedDelivery?: boolean | null;
+  traceContext?: boolean | null;
   batchWindowMs?: number | null;
   batchMaxSize?: number | null;
 }
@@ -126,6 +127,7 @@ export function unsavedSettings(resolved: Resolved) {
     templateFormat: resolved.templateFormat ?? null,
     timeoutMs: resolved.timeoutMs!,
     orderedDelivery: resolved.orderedDelivery ?? false,
+    traceContext: resolved.traceContext ?? false,
     batchWindowMs: resolved.batchWindowMs ?? null,
     secret: generateSecret(),
     previousSecret: null,
@@ -266,6 +268,7 @@ export function resolve(problems: Problems, input: WebhookInput, current: Webhoo
     templateFormat: payloadMode === 'CUSTOM' ? (templateFormat ?? 'JSON') : null,
     conditionMatch: pick('conditionMatch', 'ALL'),
     orderedDelivery,
+    traceContext: pick('traceContext', false),
     batchWindowMs,
     batchMaxSize,
     timeoutMs,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { Yoga } from '../graphql/yoga.ts';
 import { serveMetrics } from '../telemetry/metrics.ts';
+import { withIncomingContext } from '../telemetry/tracing.ts';
 import { readBody } from './body.ts';
 import { dashboardHandler } from './dashboard.ts';
 import { receiveInInbox } from './inboxCapture.ts';
@@ -46,6 +47,7 @@ export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Read
       (req as IncomingMessage & { body?: Buffer }).body = body;
     }
     if (stopping()) res.setHeader('connection', 'close');
-    await yoga.requestListener(req, res);
+    // A caller's traceparent: the publish it asks for continues its trace.
+    await withIncomingContext(req.headers, () => yoga.requestListener(req, res));
   };
 }

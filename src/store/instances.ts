@@ -48,6 +48,7 @@ export interface Claimed {
     | 'retryScheduleMs'
     | 'finalStatusCodes'
     | 'orderedDelivery'
+    | 'traceContext'
     | 'consecutiveFailures'
   >;
   /** Its webhook's gate as it was when claimed. */
@@ -109,6 +110,7 @@ function claimedOf(rows: ClaimRow[]): Claimed[] {
       retryScheduleMs: r.retry_schedule_ms,
       finalStatusCodes: r.final_status_codes,
       orderedDelivery: r.ordered_delivery,
+      traceContext: r.trace_context,
       consecutiveFailures: r.consecutive_failures,
     },
     gate: { failingAttempts: r.failing_attempts, openUntil: r.open_until, probeInstanceId: r.probe_instance_id, inFlightWindow: r.in_flight_window },
@@ -151,6 +153,7 @@ interface ClaimRow {
   retry_schedule_ms: number[];
   final_status_codes: number[];
   ordered_delivery: boolean;
+  trace_context: boolean;
   consecutive_failures: number;
   failing_attempts: number;
   open_until: Date | null;
@@ -165,6 +168,8 @@ export interface Settlement {
   startedAt: Date;
   request: unknown;
   outcome: Outcome;
+  /** The trace its job carried (a retry's job carries it on). */
+  trace?: string;
 }
 
 export interface SettleLimits extends GateLimits {
@@ -197,7 +202,7 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
   await db().$transaction(async (tx) => {
     if (statement) await tx.$queryRaw(statement);
     const retries = decided.filter((d) => d.status === 'RETRYING');
-    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt! })));
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt!, trace: d.trace })));
     for (const d of decided) {
       if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
     }

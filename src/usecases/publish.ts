@@ -15,6 +15,7 @@ import { isUniqueViolation } from './topics.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
 import { InputError } from '../rules/errors.ts';
 import { metrics } from '../telemetry/metrics.ts';
+import { currentTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
 
 export interface PublishInput extends EventInput {
   idempotencyKey?: string | null;
@@ -38,7 +39,11 @@ export const MAX_BATCH = 1000;
 export async function publishEvents(...args: Parameters<typeof publish>): Promise<Published[]> {
   let published: Published[];
   try {
-    published = await publish(...args);
+    published = await inSpan('herald.publish', SpanKind.PRODUCER, { 'herald.tenant_id': args[0], 'herald.events': args[1].length }, async (span) => {
+      const stored = await publish(...args);
+      span?.setAttribute('herald.deliveries', stored.reduce((n, p) => n + p.instances.length, 0));
+      return stored;
+    });
   } catch (error) {
     metrics.published(error instanceof InputError ? 'refused' : 'error');
     throw error;
@@ -110,7 +115,8 @@ async function publish(
     }
     const shared = keepBodiesOnce(instances);
     for (const row of rows) row.sharedBody = shared.get(row.id) ?? null;
-    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const }));
+    const trace = currentTraceparent();
+    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const, trace }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
       return events.map(({ shape, key }) => {

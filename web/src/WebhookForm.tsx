@@ -45,6 +45,7 @@ interface Form {
   batchWindowMs: string;
   batchMaxSize: string;
   orderedDelivery: boolean;
+  traceContext: boolean;
   active: boolean;
 }
 
@@ -73,13 +74,14 @@ const EMPTY: Form = {
   batchWindowMs: '',
   batchMaxSize: '100',
   orderedDelivery: false,
+  traceContext: false,
   // As the API and the seed products: a new webhook waits inactive until it is switched on.
   active: false,
 };
 
 const WEBHOOK = `query($id: ID!) { webhook(id: $id) {
   id label description events active url method payloadMode selectedFields template templateFormat
-  timeoutMs maxAttempts retryScheduleMs backoffBaseMs backoffCapMs finalStatusCodes batchWindowMs batchMaxSize orderedDelivery conditionMatch
+  timeoutMs maxAttempts retryScheduleMs backoffBaseMs backoffCapMs finalStatusCodes batchWindowMs batchMaxSize orderedDelivery traceContext conditionMatch
   secretHint previousSecretExpiresAt deletedAt deactivatedReason
   headers { name value secret }
   conditions { ...C children { ...C children { ...C children { ...C children { ...C } } } } }
@@ -155,6 +157,7 @@ function fromWebhook(w: any): Form {
     batchWindowMs: w.batchWindowMs === null ? '' : String(w.batchWindowMs),
     batchMaxSize: String(w.batchMaxSize),
     orderedDelivery: w.orderedDelivery,
+    traceContext: w.traceContext,
     active: w.active,
   };
 }
@@ -189,6 +192,7 @@ function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: bo
     batchWindowMs: number(form.batchWindowMs) ?? null,
     batchMaxSize: number(form.batchMaxSize),
     orderedDelivery: form.orderedDelivery,
+    traceContext: form.traceContext,
     active: form.active,
   };
 }
@@ -441,6 +445,9 @@ export function WebhookForm({ id }: { id?: string }) {
                 <input type="checkbox" checked={form.orderedDelivery} onChange={(e) => set('orderedDelivery', e.target.checked)} /> Deliver each entity's events in order
               </label>
               {errors.orderedDelivery && <small className="error">{errors.orderedDelivery}</small>}
+              <label className="check">
+                <input type="checkbox" checked={form.traceContext} onChange={(e) => set('traceContext', e.target.checked)} /> Send trace context (W3C traceparent, while Herald's tracing is on)
+              </label>
               <label className="check">
                 <input type="checkbox" checked={form.active} onChange={(e) => set('active', e.target.checked)} /> Active (sends deliveries)
               </label>

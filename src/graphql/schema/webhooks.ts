@@ -137,6 +137,9 @@ export const WebhookRef = builder.prismaObject('Webhook', {
     orderedDelivery: t.exposeBoolean('orderedDelivery', {
       description: 'Per-entity order: a later event for an entity is not sent before the earlier one is COMPLETED or FAILED.',
     }),
+    traceContext: t.exposeBoolean('traceContext', {
+      description: "Whether each request carries W3C traceparent and tracestate headers, so that the receiver's trace continues Herald's (only while Herald's tracing is on: HERALD_TRACES_ENDPOINT).",
+    }),
     deactivatedReason: t.exposeString('deactivatedReason', { nullable: true }),
     deactivatedAt: t.expose('deactivatedAt', { type: 'DateTime', nullable: true }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
@@ -202,6 +205,7 @@ function webhookInputFields(required: boolean) {
     rateLimit: t.field({ type: RateLimitInput, description: 'Requests per second and/or in flight at most, for the whole deployment; null: none (the default).' }),
     finalStatusCodes: t.intList({ description: 'Status codes (300–599) that fail a delivery at once instead of retrying it, e.g. [400, 401, 422]. Default none: every non-2xx answer and network error is retried.' }),
     orderedDelivery: t.boolean({ description: 'Deliver events of one entity in order (default false); other entities are not held up.' }),
+    traceContext: t.boolean({ description: "Send W3C traceparent and tracestate headers with each request while Herald's tracing is on (default false)." }),
     batchWindowMs: t.int({ description: 'Batching: collect events this long (100–3600000 ms) and send them as one request; null turns it off.' }),
     batchMaxSize: t.int({ description: 'Batching: send as soon as this many events are collected (1–1000, default 100).' }),
   });

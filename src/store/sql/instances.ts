@@ -59,12 +59,12 @@ export function claim(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }):
       CASE WHEN changed.payload ? 'body' OR NOT changed.payload ? 'url' THEN changed.payload
         ELSE changed.payload || jsonb_build_object('body', (SELECT e.shared_body FROM event e WHERE e.id = changed.event_id)) END AS payload,
       w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
-      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.consecutive_failures,
+      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.trace_context, w.consecutive_failures,
       COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window,
       ${HERALD_TOPIC} = ANY(w.topics) AS takes_alerts
     FROM changed JOIN webhook w ON w.id = changed.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = changed.webhook_id, ${announce('changed')}
     UNION ALL
-    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM candidates c WHERE NOT c.open`;
 }
 

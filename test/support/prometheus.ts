@@ -5,19 +5,20 @@ import path from 'node:path';
 const PARSER = process.env.PROMETHEUS_PARSER ?? '/usr/lib/python3/dist-packages/prometheus_client/parser.py';
 
 const READ = `
-import json, sys
+import json, math, sys
 sys.path.insert(0, sys.argv[1])
 from prometheus_client.parser import text_string_to_metric_families
 families = [{"name": f.name, "type": f.type, "help": f.documentation,
-             "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in f.samples]}
+             "samples": [{"name": s.name, "labels": s.labels, "value": None if math.isnan(s.value) else s.value} for s in f.samples]}
             for f in text_string_to_metric_families(sys.stdin.read())]
-print(json.dumps(families, allow_nan=True))
+print(json.dumps(families).replace("Infinity", "1e999"))
 `;
 
 interface Family {
   name: string;
   type: string;
   help: string;
+  /** NaN (as JSON carries it: null) where Prometheus would show NaN. */
   samples: Array<{ name: string; labels: Record<string, string>; value: number }>;
 }
 
@@ -29,7 +30,9 @@ export class Scrape {
   constructor(readonly text: string) {
     const run = spawnSync('python3', ['-c', READ, path.dirname(path.dirname(PARSER))], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (run.status !== 0) throw new Error(`Prometheus's parser refused the scrape: ${run.stderr}`);
-    this.families = new Map((JSON.parse(run.stdout) as Family[]).map((f) => [f.name, f]));
+    const families = JSON.parse(run.stdout) as Family[];
+    for (const f of families) for (const sample of f.samples) sample.value ??= Number.NaN;
+    this.families = new Map(families.map((f) => [f.name, f]));
   }
 
   family(name: string): Family {

@@ -4,6 +4,8 @@
 //   --rounds <n>  how many times the limits and Herald with 1 webhook are measured, in turn (default 3; smoke 2)
 //   --out <dir>   where results go (default bench/results)
 import { execSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +37,8 @@ const postgres = await Postgres.start();
 const receivers = await Receivers.start();
 let herald: Herald | undefined;
 let quiet: Herald | undefined;
+let traced: Herald | undefined;
+let otlp: Server | undefined;
 try {
   // Where the CPU goes, besides the process under test: PostgreSQL, and this process (publishers, receivers).
   const accounted = { postgres: () => postgresPids(postgres.dataDir), bench: () => [process.pid] };
@@ -55,13 +59,23 @@ try {
   quiet = new Herald({ DATABASE_URL: quietUrl, HERALD_METRICS: 'off' });
   await quiet.start();
   const quietDb = await openDatabase(quietUrl);
+  // And with tracing on too (metrics on), every span sent to an OTLP collector on loopback that takes and drops it.
+  otlp = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => otlp!.listen(0, '127.0.0.1', resolve));
+  const tracedUrl = await postgres.database('herald_traced');
+  traced = new Herald({ DATABASE_URL: tracedUrl, HERALD_TRACES_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}/v1/traces` });
+  await traced.start();
+  const tracedDb = await openDatabase(tracedUrl);
   await createTopic(herald, 'ten');
   const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => createWebhook(herald!, { label: `ten-${i}`, events: ['ten.created'], url: receivers.route(`ten-${i}`) })));
 
   const throughput = async (topic: string, webhookIds: string[], routes: string[], events: number, server = herald!, db = heraldDb) => {
     const expected = events * webhookIds.length;
     // As Prometheus would, every 5 s (a common interval is 15 s), while metrics are on.
-    const scraper = server === herald ? setInterval(() => void fetch(server.url.replace(/\/graphql$/, '/metrics')).then((r) => r.text()).catch(() => undefined), 5000) : undefined;
+    const scraper = server !== quiet ? setInterval(() => void fetch(server.url.replace(/\/graphql$/, '/metrics')).then((r) => r.text()).catch(() => undefined), 5000) : undefined;
     const delivered = () => routes.reduce((n, r) => n + receivers.get(r).ids.size, 0);
     const recorded = async () =>
       (await db.query(`SELECT count(*)::int AS n FROM instance WHERE webhook_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [webhookIds])).rows[0].n as number;
@@ -119,18 +133,24 @@ try {
     const one = await createWebhook(herald, { label: `one ${round}`, events: [`one${round}.created`], url: receivers.route(`one${round}`) });
     await createTopic(quiet, `quiet${round}`);
     const quietHook = await createWebhook(quiet, { label: `quiet ${round}`, events: [`quiet${round}.created`], url: receivers.route(`quiet${round}`) });
+    await createTopic(traced, `traced${round}`);
+    const tracedHook = await createWebhook(traced, { label: `traced ${round}`, events: [`traced${round}.created`], url: receivers.route(`traced${round}`) });
     // Metrics on and off in turn, the first one alternating round by round (the machine drifts within a round too).
     const on = async () => {
       phase = 'fanout1';
       return throughput(`one${round}`, [one], [`one${round}`], size.events1);
     };
     const off = () => throughput(`quiet${round}`, [quietHook], [`quiet${round}`], size.events1, quiet!, quietDb);
+    const withTraces = () => throughput(`traced${round}`, [tracedHook], [`traced${round}`], size.events1, traced!, tracedDb);
     let fanout1: Awaited<ReturnType<typeof on>>;
     let metricsOff: Awaited<ReturnType<typeof on>>;
+    let tracing: Awaited<ReturnType<typeof on>>;
     if (round % 2 === 1) {
       fanout1 = await on();
       metricsOff = await off();
+      tracing = await withTraces();
     } else {
+      tracing = await withTraces();
       metricsOff = await off();
       fanout1 = await on();
     }
@@ -139,9 +159,9 @@ try {
     const limitedHook = await createWebhook(herald, { label: `limited ${round}`, events: [`limited${round}.created`], url: receivers.route(`limited${round}`), rateLimit: { perSecond: 10_000 } });
     phase = 'limited';
     const limited = await throughput(`limited${round}`, [limitedHook], [`limited${round}`], size.events1);
-    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, limited });
+    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited });
   }
-  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
   phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
@@ -177,6 +197,7 @@ try {
   clearInterval(sampler);
   await db.end();
   await quietDb.end();
+  await tracedDb.end();
 
   // 4. Results.
   const results = {
@@ -186,7 +207,7 @@ try {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version },
     settings,
     limits: { pgBoss, http: httpLimit, pgBossGot, graphileGot },
-    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff) },
+    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff), tracing: summary(tracing) },
     reportedRound: reported,
     rounds: rounds.map((r) => ({
       round: r.round,
@@ -197,6 +218,7 @@ try {
       fanout1: r.fanout1.perSecond,
       limited: r.limited.perSecond,
       metricsOff: r.metricsOff.perSecond,
+      tracing: r.tracing.perSecond,
       ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond,
     })),
     latency: { moderate, nearSaturation },
@@ -214,6 +236,8 @@ try {
   console.log(report(results));
   console.log(`\nresults: ${jsonFile}\npicture: ${svgFile}`);
 } finally {
+  await traced?.stop();
+  otlp?.close();
   await quiet?.stop();
   await herald?.stop();
   await receivers.down();
@@ -253,6 +277,7 @@ function cpuReport(r: Results): string[] {
   const one = cpuPer(r.herald.fanout1.cpu, r.herald.fanout1.deliveries);
   const ten = cpuPer(r.herald.fanout10.cpu, r.herald.fanout10.deliveries);
   const quietOne = cpuPer(r.herald.metricsOff.cpu, r.herald.metricsOff.deliveries);
+  const tracedOne = cpuPer(r.herald.tracing.cpu, r.herald.tracing.deliveries);
   const row = (label: string, c: typeof job): Array<string | number> => [label, `${format(c.busy)} of ${r.limits.pgBoss.cpu.cpus}`, c.total, c.tested, c.postgres, c.bench, c.other];
   const target = r.limits.pgBoss.perSecond / 2;
   const budget = (r.limits.pgBoss.cpu.cpus * 1e6) / target;
@@ -266,6 +291,7 @@ function cpuReport(r: Results): string[] {
         row('graphile-worker + got, per delivery', graphileGot),
         row('Herald, 1 webhook, per delivery', one),
         row('Herald, 1 webhook, metrics off', quietOne),
+        row('Herald, 1 webhook, tracing on', tracedOne),
         row('Herald, 10 webhooks, per delivery', ten),
       ],
     ),
@@ -284,9 +310,9 @@ type Results = {
   machine: { cpus: number; node: string };
   settings: typeof settings;
   limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse }; pgBossGot: Rate & { cpu: CpuUse }; graphileGot: Rate & { cpu: CpuUse } };
-  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun };
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun; tracing: HeraldRun };
   reportedRound: number;
-  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; ofPgBoss: number }>;
+  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; tracing: number; ofPgBoss: number }>;
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -312,14 +338,15 @@ function report(r: Results): string {
         ['Herald, 10 webhooks', r.herald.fanout10.perSecond, pct(r.herald.fanout10.perSecond, pgBoss.perSecond), pct(r.herald.fanout10.perSecond, http.perSecond), `${r.herald.fanout10.received}/${r.herald.fanout10.deliveries}`],
         ['Herald, 1 webhook, rate limit set (not reached)', r.herald.limited.perSecond, pct(r.herald.limited.perSecond, pgBoss.perSecond), pct(r.herald.limited.perSecond, http.perSecond), `${r.herald.limited.received}/${r.herald.limited.deliveries}`],
         ['Herald, 1 webhook, metrics off', r.herald.metricsOff.perSecond, pct(r.herald.metricsOff.perSecond, pgBoss.perSecond), pct(r.herald.metricsOff.perSecond, http.perSecond), `${r.herald.metricsOff.received}/${r.herald.metricsOff.deliveries}`],
+        ['Herald, 1 webhook, tracing on (every span exported)', r.herald.tracing.perSecond, pct(r.herald.tracing.perSecond, pgBoss.perSecond), pct(r.herald.tracing.perSecond, http.perSecond), `${r.herald.tracing.received}/${r.herald.tracing.deliveries}`],
       ],
     ),
     `(round ${r.reportedRound} of ${r.rounds.length}, the median share of the HTTP limit; 10 webhooks measured once, after the rounds;`,
-    ` Herald's metrics are on and scraped every 5 s except in "metrics off", a server of its own run in turn with it)`,
+    ` Herald's metrics are on and scraped every 5 s except in "metrics off"; "metrics off" and "tracing on" are servers of their own, run in turn)`,
     '',
     table(
-      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off'],
-      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff)]),
+      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off', 'tracing on', 'of tracing off'],
+      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff), x.tracing, pct(x.tracing, x.fanout1)]),
     ),
     '',
     table(

@@ -25,7 +25,8 @@ describe('npm run bench, scaled down', () => {
     // Metrics on (scraped) and off were measured in every round, each delivering everything.
     expect(output).toContain('Herald, 1 webhook, metrics off');
     expect(results.herald.metricsOff.received).toBe(results.herald.metricsOff.deliveries);
-    for (const r of results.rounds) expect(r.metricsOff).toBeGreaterThan(0);
+    expect(results.herald.tracing.received).toBe(results.herald.tracing.deliveries);
+    for (const r of results.rounds) expect([r.metricsOff, r.tracing].every((n: number) => n > 0)).toBe(true);
     // The limits, the build-it-yourself peers and Herald with 1 webhook were measured in turn, twice; the round reported is one of them (the median share of HTTP).
     expect(results.rounds.map((r: any) => r.round)).toEqual([1, 2]);
     const reported = results.rounds.find((r: any) => r.round === results.reportedRound);

@@ -330,7 +330,7 @@ describe('the dashboard', () => {
 
   it("fits a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const section of ['deliveries', 'topics', 'inspector', 'keys', 'webhooks/new']) {
+    for (const section of ['overview', 'deliveries', 'topics', 'inspector', 'keys', 'webhooks/new']) {
       await page.goto(`${origin}/#/${section}`);
       await page.locator('main h1').first().waitFor();
       const overflow = await page.evaluate(() => {
@@ -371,6 +371,41 @@ describe('the dashboard', () => {
     const { instances } = await herald.ok(`{ instances(first: 50) { edges { node { status event { topic action } } } } }`);
     const replayed = instances.edges.filter((e: any) => e.node.event.topic === 'herald');
     expect(replayed.map((e: any) => e.node.event.action)).toEqual(expect.arrayContaining(['webhook_paused', 'webhook_resumed']));
+  });
+
+  it("charts the tenant's deliveries and each webhook's, and lists the webhooks needing a look", async () => {
+    // A webhook whose only attempt fails: its receiver (an inbox of this server) answers 500.
+    const failingInbox = (await herald.ok(`mutation { createInbox(input: { name: "Broken", respondWith: 500 }) { url } }`)).createInbox.url;
+    const create = 'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }';
+    const broken = (await herald.ok(create, { input: { label: 'Broken receiver', events: ['delegate.created'], url: failingInbox, active: true, maxAttempts: 1 } })).createWebhook.webhook.id;
+    const published = await publish('Completed', 'd-chart');
+    const mine = published.publishEvent.instances.map((i: any) => i.id);
+    await expect
+      .poll(async () => (await herald.ok(`query($id: ID!) { webhook(id: $id) { failingSince } }`, { id: broken })).webhook.failingSince, { timeout: 15_000 })
+      .not.toBeNull();
+    expect(mine.length).toBeGreaterThan(0);
+
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${origin}/#/overview`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const failing = page.getByTestId('failing-webhooks');
+    await failing.getByRole('link', { name: 'Broken receiver' }).waitFor();
+    expect(await failing.textContent()).toContain('failing since');
+    // Three charts, drawn by uPlot; the summary counts the attempts the roll-up has folded (live: it follows).
+    const tenantCharts = page.getByRole('region', { name: 'All webhooks' });
+    await expect.poll(() => tenantCharts.locator('figure.chart canvas').count()).toBe(3);
+    await expect.poll(async () => (await tenantCharts.getByTestId('chart-summary').textContent()) ?? '', { timeout: 15_000 }).toMatch(/^[1-9]\d* attempts, \d+(\.\d)?% accepted, [1-9]\d* deliver(y|ies) failed$/);
+    await tenantCharts.getByRole('button', { name: 'Last 24 hours' }).click();
+    expect(await tenantCharts.getByRole('button', { name: 'Last 24 hours' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(async () => (await tenantCharts.getByTestId('chart-summary').textContent()) ?? '').toMatch(/^[1-9]\d* attempts/);
+    await page.screenshot({ path: SCREENSHOT });
+    if (process.env.UPDATE_SCREENSHOT) copyFileSync(SCREENSHOT, path.join('web', 'overview.png'));
+
+    // The webhook's own charts, beside its settings and health: its one failed attempt.
+    await failing.getByRole('link', { name: 'Broken receiver' }).click();
+    const own = page.getByRole('region', { name: 'Deliveries over time' });
+    await expect.poll(async () => (await own.getByTestId('chart-summary').textContent()) ?? '', { timeout: 15_000 }).toBe('1 attempt, 0% accepted, 1 delivery failed');
+    expect(await own.locator('figure.chart canvas').count()).toBe(3);
   });
 
   it('threw no error in the page', () => {

@@ -9,6 +9,7 @@ import * as instances from '../src/store/sql/instances.ts';
 import * as tenants from '../src/store/sql/tenants.ts';
 import * as topics from '../src/store/sql/topics.ts';
 import * as retention from '../src/store/sql/retention.ts';
+import * as series from '../src/store/sql/series.ts';
 import * as webhooks from '../src/store/sql/webhooks.ts';
 import fs from 'node:fs';
 import { fromRoot } from '../src/paths.ts';
@@ -36,6 +37,7 @@ const recorded = {
   responseBody: 'x', location: null, status: 'RETRYING', nextAttemptAt: now, request: { method: 'POST' },
 };
 const range = { since: now, until: now, entityId: null, after: null };
+const delta = { tenantId: other, webhookId: other, minute: now, succeeded: 0, failed: 1, completed: 0, retrying: 1, givenUp: 0, durationMsSum: 3, durations: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
 const capture = { id, inboxId: other, method: 'POST', path: '/', headers: { a: 'b' }, body: '{}', truncated: false, signatureValid: null, signatureMessage: null };
 
 const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
@@ -68,7 +70,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     claim: [() => instances.claim(wanted, { gate: 'skip' }), () => instances.claim(wanted, { gate: 'through' })],
     failUnrecorded: [() => instances.failUnrecorded([id])],
     orderedOf: [() => instances.orderedOf([id])],
-    settle: [() => instances.settle([recorded])],
+    settle: [() => instances.settle([recorded], [delta])],
     holdFailedRun: [() => instances.holdFailedRun(id, other)],
     cancel: [() => instances.cancel(id, 'cancelled by a person')],
     requeue: [() => instances.requeue([id])],
@@ -106,15 +108,22 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     alertFacts: [() => webhooks.alertFacts(id, other)],
     matching: [() => webhooks.matching(id, ['user'])],
   },
+  series: {
+    appendDeltas: [() => series.appendDeltas([delta])],
+    foldDeltas: [() => series.foldDeltas(5000)],
+    dropMinutes: [() => series.dropMinutes(now, 5000)],
+    purgeHours: [() => series.purgeHours(id, now, 2000)],
+    series: [() => series.series(id, other, 'minute', 60_000, now, now), () => series.series(id, series.TENANT_TOTAL, 'hour', 86_400_000, now, now)],
+  },
 };
 /** Parts of statements, not statements: planned within the ones that use them. */
-const FRAGMENTS = ['instances.announce', 'instances.ANNOUNCE_CHANGED', 'gates.GATED'];
+const FRAGMENTS = ['instances.announce', 'instances.ANNOUNCE_CHANGED', 'gates.GATED', 'series.TENANT_TOTAL'];
 
 describe('the store’s statements', () => {
   it('lists every statement of every module', async () => {
     const files = fs.readdirSync(fromRoot('src/store/sql')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
     const modules = Object.fromEntries(await Promise.all(files.map(async (f) => [f, await import(`../src/store/sql/${f}.ts`)] as const)));
-    expect(Object.keys(modules).sort()).toEqual(Object.keys({ batches, catalog, events, gates, inboxes, instances, retention, tenants, topics, webhooks }).sort());
+    expect(Object.keys(modules).sort()).toEqual(Object.keys({ batches, catalog, events, gates, inboxes, instances, retention, series, tenants, topics, webhooks }).sort());
     const exported = Object.entries(modules).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     const listed = Object.entries(statements).flatMap(([family, m]) => Object.keys(m).map((name) => `${family}.${name}`));
     expect(exported.filter((name) => !FRAGMENTS.includes(name)).sort()).toEqual(listed.sort());

@@ -18,14 +18,14 @@ beforeAll(async () => {
   await setUpTopics(t);
 });
 
-/** Executions so far in this database of statements whose text matches `like`, leaving out the queue's own and this count. */
+/** Executions so far in this database of statements whose text matches `like`, leaving out the queue's own, the roll-ups (they run on a timer) and this count. */
 async function executed(like = '%'): Promise<number> {
   const [row] = await runSql(
     t.databaseUrl,
     `SELECT COALESCE(sum(calls), 0)::int AS calls FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
        AND query ILIKE $1 AND query NOT ILIKE '%pgboss%' AND query NOT ILIKE '%pg_stat_statements%'
-       AND query NOT IN ('BEGIN', 'COMMIT', 'SELECT 1') AND query NOT ILIKE 'LISTEN%' AND query NOT ILIKE '%DELETE FROM instance_count_delta%'`,
+       AND query NOT IN ('BEGIN', 'COMMIT', 'SELECT 1') AND query NOT ILIKE 'LISTEN%' AND query NOT ILIKE '%DELETE FROM instance_count_delta%' AND query NOT ILIKE '%DELETE FROM delivery_%'`,
     [like],
   );
   return row.calls;

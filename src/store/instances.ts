@@ -6,6 +6,7 @@ import { completeDeliveries, completeStatement, enqueueDeliveries } from '../que
 import { gateTouched, type GateLimits, type GateState } from '../rules/admission.ts';
 import type { Outcome } from '../rules/outcome.ts';
 import { decide, type Decision } from '../rules/retry.ts';
+import { seriesDeltas } from '../rules/series.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import { raise } from './alerts.ts';
 import { recordAtGates, throughGate } from './gates.ts';
@@ -191,7 +192,10 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
     ...s,
     ...decide(s.outcome, { number: s.instance.attempts, trigger: s.trigger }, s.instance.webhook, { now, minBackoffMs: limits.minBackoffMs }),
   }));
-  const statement = decided.length ? sql.settle(decided.map(recordedOf)) : null;
+  const series = seriesDeltas(
+    decided.map((d) => ({ tenantId: d.instance.tenantId, webhookId: d.instance.webhookId, startedAt: d.startedAt, ok: d.outcome.ok, durationMs: d.outcome.durationMs, status: d.status })),
+  );
+  const statement = decided.length ? sql.settle(decided.map(recordedOf), series) : null;
   const passed = decided.map((d) => ({ ...d.outcome, webhookId: d.instance.webhookId, tenantId: d.instance.tenantId, instanceId: d.instance.id, gate: d.instance.gate }));
   const plain = (d: (typeof decided)[number], i: number) =>
     d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);

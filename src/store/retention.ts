@@ -2,6 +2,7 @@ import { query } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { ensureQueue, queue } from '../queue/boss.ts';
 import * as sql from './sql/retention.ts';
+import { purgeHours } from './sql/series.ts';
 
 export const PURGE_QUEUE = 'purge';
 
@@ -36,6 +37,11 @@ async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Prom
   for (;;) {
     const [batches] = await query<{ deleted: number }>(sql.purgeBatches(tenantId, cutoff, WINDOW));
     if (batches!.deleted < WINDOW) break;
+  }
+  // The charts' hours go with the deliveries they counted.
+  for (;;) {
+    const [hours] = await query<{ deleted: number }>(purgeHours(tenantId, cutoff, WINDOW));
+    if (hours!.deleted < WINDOW) break;
   }
 }
 

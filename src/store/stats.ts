@@ -1,5 +1,6 @@
 import { query } from '../db/client.ts';
 import type { StatusGroup } from '../rules/stats.ts';
+import { foldSeries } from './series.ts';
 import * as sql from './sql/instances.ts';
 
 /** Instances of each of `webhookIds` counted by status, in one statement (answers in the order asked). */
@@ -26,11 +27,11 @@ export async function rollUpCounts(): Promise<number> {
   }
 }
 
-/** Rolls up every `everyMs` until stopped (every process does: the steps never overlap). */
+/** Rolls up every `everyMs` until stopped, counts and the charts' series (every process does: the steps never overlap). */
 export function startRollUps(everyMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(() => rollUpCounts().catch(onError));
+    running = running.then(() => rollUpCounts().catch(onError)).then(() => foldSeries().catch(onError));
   }, everyMs);
   timer.unref();
   return {

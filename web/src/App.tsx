@@ -9,6 +9,7 @@ import { Deliveries } from './Deliveries.tsx';
 import { Topics } from './Topics.tsx';
 import { Inspector } from './Inspector.tsx';
 import { ApiKeys } from './ApiKeys.tsx';
+import { Overview } from './Overview.tsx';
 
 export interface Viewer {
   role: string | null;
@@ -20,6 +21,7 @@ export interface Viewer {
 const VIEWER = `{ viewer { role operator tenant { name environment } apiKey { name prefix } } }`;
 
 const SECTIONS = [
+  ['overview', 'Overview'],
   ['webhooks', 'Webhooks'],
   ['deliveries', 'Deliveries'],
   ['topics', 'Topics'],
@@ -77,6 +79,7 @@ export function App() {
         </div>
       </header>
       <main>
+        {section === 'overview' && <Overview />}
         {section === 'webhooks' && route.path[1] === undefined && <WebhookList />}
         {section === 'webhooks' && route.path[1] !== undefined && <WebhookForm key={route.path[1]} id={route.path[1] === 'new' ? undefined : route.path[1]} />}
         {section === 'deliveries' && <Deliveries webhookId={route.query.get('webhook') ?? ''} open={route.query.get('instance') ?? undefined} />}

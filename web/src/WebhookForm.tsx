@@ -7,6 +7,7 @@ import { loadTopics, topicKeysOf, type Topic } from './catalog.ts';
 import { alwaysSecret } from './meta.ts';
 import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
 import { WebhookHealth } from './WebhookHealth.tsx';
+import { DeliveryCharts } from './Charts.tsx';
 import { formatDuration, parseDuration } from './durations.ts';
 import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
 
@@ -284,6 +285,7 @@ export function WebhookForm({ id }: { id?: string }) {
       </div>
       {deleted && <div className="banner">This webhook was deleted; its history stays readable.</div>}
       {id && !deleted && <WebhookHealth id={id} />}
+      {id && !deleted && <DeliveryCharts webhookId={id} />}
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -1,7 +1,9 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import { CHANNEL } from '../../pubsub/changes.ts';
 import { HERALD_TOPIC } from '../../rules/heraldTopic.ts';
+import type { SeriesDelta } from '../../rules/series.ts';
 import { GATED } from './gates.ts';
+import { appendDeltas } from './series.ts';
 
 /**
  * Every statement that reads or changes instances (and the attempts they record). A
@@ -104,8 +106,8 @@ export interface Recorded {
   request: unknown;
 }
 
-/** One statement: every attempt, every instance's new status, every notification. */
-export function settle(recorded: Recorded[]): Prisma.Sql {
+/** One statement: every attempt, every instance's new status, every notification, and the attempts' minutes for the charts. */
+export function settle(recorded: Recorded[], series: SeriesDelta[]): Prisma.Sql {
   const column = <T>(f: (r: Recorded) => T) => recorded.map(f);
   return Prisma.sql`
     WITH outcome AS (
@@ -119,6 +121,7 @@ export function settle(recorded: Recorded[]): Prisma.Sql {
     attempts AS (
       INSERT INTO attempt (id, instance_id, number, trigger, started_at, duration_ms, status_code, error_kind, message, response_body, location)
       SELECT attempt_id, instance_id, number, trigger::"AttemptTrigger", started_at, duration_ms, status_code, error_kind, message, response_body, location FROM outcome),
+    series AS (${appendDeltas(series)}),
     changed AS (
       UPDATE instance i SET status = o.status::"InstanceStatus", next_attempt_at = o.next_attempt_at, request = o.request,
         last_status_code = o.status_code, last_message = o.message, last_duration_ms = o.duration_ms, last_error_kind = o.error_kind, updated_at = now()

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { rollUpCounts, statusGroups, statusTotals } from '../src/store/sql/instances.ts';
+import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
@@ -48,6 +49,12 @@ async function seed(db: pg.Client): Promise<Seeded> {
   );
   // Batches, closed and delivered (their delivery purged), a hundred per webhook.
   await q(`INSERT INTO batch (id, webhook_id, opened_at, closes_at, closed_at, size) SELECT gen_random_uuid(), w.id, now() - n * interval '1 hour', now(), now() - n * interval '1 hour', 1 FROM webhook w, generate_series(1, 100) n`);
+  // A month of chart hours for every webhook and the tenants' totals.
+  await q(
+    `INSERT INTO delivery_hour SELECT w.tenant_id, w.id, date_trunc('hour', now()) - h * interval '1 hour', 1, 0, 1, 0, 0, 3, '{1,0,0,0,0,0,0,0,0,0,0,0,0}'
+     FROM (SELECT tenant_id, id FROM webhook UNION ALL SELECT id, $1::uuid FROM tenant) w, generate_series(1, 24 * 30) h`,
+    [TENANT_TOTAL],
+  );
   await q(`UPDATE instance SET status = 'PAUSED' WHERE id IN (SELECT id FROM instance WHERE webhook_id = $1 ORDER BY id DESC LIMIT 100)`, [hooks[0]]);
   // The counters as the roll-up leaves them (every process folds the deltas every few seconds).
   const fold = rollUpCounts(1_000_000);
@@ -70,11 +77,14 @@ const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [
   { what: 'herald_deliveries (a scrape)', index: null, sql: () => { const st = statusTotals(); return [st.text, st.values]; } },
   // What deleting a condition (or its webhook) asks once per row deleted: the rows it was the parent of.
   { what: 'a deleted condition’s children (the cascade)', index: 'condition_parent_id_idx', sql: (s) => ['SELECT 1 FROM ONLY condition x WHERE parent_id = $1', [s.condition]] },
+  // Charts: a week of one webhook's hours, and of its tenant's totals, beside 145,000 other hour rows.
+  { what: 'Webhook.series (HOUR, a week)', index: 'delivery_hour_pkey', sql: (s) => { const st = series(s.big, s.webhook, 'hour', 3_600_000, new Date(Date.now() - 7 * 86_400_000), new Date()); return [st.text, st.values]; } },
+  { what: 'Tenant.series (DAY, a week)', index: 'delivery_hour_pkey', sql: (s) => { const st = series(s.big, TENANT_TOTAL, 'hour', 86_400_000, new Date(Date.now() - 7 * 86_400_000), new Date()); return [st.text, st.values]; } },
   { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },
 ];
 
 /** Tables that grow with history: never read whole by a look-up. */
-const HISTORY = ['event', 'instance', 'attempt', 'batch_event'];
+const HISTORY = ['event', 'instance', 'attempt', 'batch_event', 'delivery_hour'];
 
 interface PlanNode {
   'Node Type': string;
@@ -134,7 +144,7 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
 
     // The nightly purge walks one tenant at a time with its own cutoff: a window of its
     // events along (tenant_id, id), their deliveries through event_id, its batches
-    // through its webhooks. Run here (and rolled back) on the first window of each
+    // through its webhooks, its chart hours along (tenant_id, at). Run here (and rolled back) on the first window of each
     // tenant, every event old enough and a tenth of the batches: the small tenant's
     // purge reads pages for its own 200 events (and the look-ups its deletes cascade
     // to), not for the other's 100,000.
@@ -143,6 +153,8 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
     const PURGE: Array<[string, (tenant: string, last: string) => { text: string; values: unknown[] }, string[], number]> = [
       ['finished deliveries of a window of events', (tenant) => purgeInstances(tenant, FIRST, LAST, new Date(), 2000), ['event_tenant_id_id_idx', 'instance_event_id_idx'], 1_500],
       ['events of the window no delivery refers to', (tenant, last) => purgeEvents(tenant, FIRST, last, new Date()), ['event_pkey', 'instance_event_id_idx'], 3_000],
+      // (a night's purge: the oldest of 30 days; the small tenant deletes 72 hour rows of its own)
+      ['chart hours older than its retention', (tenant) => purgeHours(tenant, new Date(Date.now() - 29 * 86_400_000), 2000), ['delivery_hour_tenant_id_at_idx'], 400],
       ['batches whose delivery went', (tenant) => purgeBatches(tenant, new Date(Date.now() - 90 * 3_600_000), 2000), ['batch_webhook_id_closed_at_idx', 'batch_pkey'], 400],
     ];
     it.each(PURGE)("the purge's %s reads the tenant's rows through indexes, not the tables", async (_what, statement, indexes, smallMost) => {

@@ -3,7 +3,6 @@
 //   --smoke       a few seconds instead of minutes (the test suite runs this)
 //   --rounds <n>  how many times the limits and Herald with 1 webhook are measured, in turn (default 3; smoke 2)
 //   --out <dir>   where results go (default bench/results)
-import { execSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
@@ -13,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { DELIVERIES_PER_JOB } from '../src/queue/boss.ts';
 import { chart } from './lib/chart.ts';
+import { commit } from './lib/commit.ts';
 import { between, perItem, postgresPids, read, type CpuUse } from './lib/cpu.ts';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
 import { measureLimit, type Rate } from './lib/limits.ts';
@@ -402,14 +402,4 @@ function picture(r: Results, one: Array<{ t: number; delivered: number }>, ten: 
       { label: 'Herald, 10 webhooks', points: rates(ten) },
     ],
   });
-}
-
-function commit(): string {
-  try {
-    const sha = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8' }).trim();
-    return dirty ? `${sha}+changes` : sha;
-  } catch {
-    return 'unknown';
-  }
 }

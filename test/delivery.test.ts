@@ -239,7 +239,7 @@ describe('delivering events to webhooks over HTTP', () => {
     await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhook.id });
   });
 
-  it('lists instances newest first by webhook and status, and re-triggers failed ones in bulk', async () => {
+  it('lists instances newest first by webhook and status, and re-triggers failed ones in bulk, counting them first', async () => {
     let healthy = false;
     const receiver = await Receiver.start(() => ({ status: healthy ? 200 : 500 }));
     const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 1 });
@@ -250,6 +250,14 @@ describe('delivering events to webhooks over HTTP', () => {
     const listed = await t.ok('query($w: ID!) { instances(filter: { webhookId: $w, statuses: [FAILED] }) { edges { node { id entityId } } } }', { w: webhook.id });
     expect(listed.instances.edges.map((e: any) => e.node.id)).toEqual([...ids].reverse());
     healthy = true;
+    // A dry run counts what would go (here: since the second one) and sends nothing.
+    const sentBefore = receiver.received.length;
+    const since = (await t.ok('query($id: ID!) { instance(id: $id) { createdAt } }', { id: ids[1] })).instance.createdAt;
+    const dry = await t.ok('mutation($w: ID!, $since: DateTime) { retriggerInstances(filter: { webhookId: $w, since: $since }, dryRun: true) }', { w: webhook.id, since });
+    expect(dry.retriggerInstances).toBe(1);
+    expect((await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w }, dryRun: true) }', { w: webhook.id })).retriggerInstances).toBe(2);
+    expect(receiver.received.length).toBe(sentBefore);
+    for (const id of ids) expect((await settled(id)).status).toBe('FAILED');
     const count = await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w }) }', { w: webhook.id });
     expect(count.retriggerInstances).toBe(2);
     for (const id of ids) expect((await settled(id, ['COMPLETED'])).attempts).toBe(2);

@@ -321,6 +321,13 @@ export async function requeue(instanceIds: string[]): Promise<number> {
   });
 }
 
+/** How many of these instances requeue would send again. */
+export async function countRequeueable(instanceIds: string[]): Promise<number> {
+  if (instanceIds.length === 0) return 0;
+  const [row] = await db().$queryRaw<Array<{ count: number }>>(sql.requeueable(instanceIds));
+  return row!.count;
+}
+
 /** Announces instances just created (by a batch closing, a replay, the Test button). */
 export async function announceCreated(tx: Tx, instanceIds: string[]): Promise<void> {
   if (instanceIds.length) await tx.$queryRaw(sql.announceInserted(instanceIds));

@@ -2,7 +2,7 @@ import { db } from '../db/client.ts';
 import type { InstanceStatus, Prisma } from '../generated/prisma/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import { isUuid } from '../rules/values.ts';
-import { cancel, requeue } from '../store/instances.ts';
+import { cancel, countRequeueable, requeue } from '../store/instances.ts';
 import { findWebhook } from './webhooks.ts';
 
 /** What deliveries may be selected by (instances, retriggerInstances). */
@@ -46,11 +46,11 @@ export async function retrigger(tenantId: string, id: string): Promise<void> {
   await requeue([id]);
 }
 
-/** Sends a webhook's deliveries matching the filter again (up to 100,000); answers how many. */
-export async function retriggerMany(tenantId: string, filter: InstanceFilter & { webhookId: string | number }): Promise<number> {
+/** Sends a webhook's deliveries matching the filter again (up to 100,000); answers how many (with dryRun: how many it would, sending none). */
+export async function retriggerMany(tenantId: string, filter: InstanceFilter & { webhookId: string | number }, dryRun = false): Promise<number> {
   await findWebhook(tenantId, String(filter.webhookId));
-  const ids = await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 });
-  return requeue(ids.map((i) => i.id));
+  const ids = (await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 })).map((i) => i.id);
+  return dryRun ? countRequeueable(ids) : requeue(ids);
 }
 
 /** Cancels one of the tenant's deliveries that was not delivered yet. */

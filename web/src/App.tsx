@@ -10,15 +10,7 @@ import { Topics } from './Topics.tsx';
 import { Inspector } from './Inspector.tsx';
 import { ApiKeys } from './ApiKeys.tsx';
 import { Overview } from './Overview.tsx';
-
-export interface Viewer {
-  role: string | null;
-  operator: boolean;
-  tenant: { name: string; environment: string } | null;
-  apiKey: { name: string; prefix: string } | null;
-}
-
-const VIEWER = `{ viewer { role operator tenant { name environment } apiKey { name prefix } } }`;
+import { VIEWER_QUERY as VIEWER, ViewerContext, type Viewer } from './viewer.ts';
 
 const SECTIONS = [
   ['overview', 'Overview'],
@@ -50,13 +42,14 @@ export function App() {
 
   const section = route.path[0] ?? 'webhooks';
   return (
+    <ViewerContext.Provider value={viewer}>
     <div className="shell">
       <header>
         <a className="brand" href="#/webhooks">
           Herald
         </a>
         <nav aria-label="Sections">
-          {SECTIONS.filter(([key]) => key !== 'keys' || viewer.role === 'ADMIN').map(([key, label]) => (
+          {SECTIONS.filter(([key]) => key !== 'keys' || viewer.permissions.includes('ADMIN')).map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={section === key ? 'page' : undefined}>
               {label}
             </a>
@@ -82,12 +75,13 @@ export function App() {
         {section === 'overview' && <Overview />}
         {section === 'webhooks' && route.path[1] === undefined && <WebhookList />}
         {section === 'webhooks' && route.path[1] !== undefined && <WebhookForm key={route.path[1]} id={route.path[1] === 'new' ? undefined : route.path[1]} />}
-        {section === 'deliveries' && <Deliveries webhookId={route.query.get('webhook') ?? ''} open={route.query.get('instance') ?? undefined} />}
+        {section === 'deliveries' && <Deliveries query={route.query} />}
         {section === 'topics' && <Topics />}
         {section === 'inspector' && <Inspector open={route.path[1]} />}
         {section === 'keys' && <ApiKeys ownKeyPrefix={viewer.apiKey?.prefix} />}
       </main>
     </div>
+    </ViewerContext.Provider>
   );
 }
 

@@ -201,7 +201,7 @@ function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { i
         {shown && (
           <div className="request-detail" data-testid="captured-request">
             <p>
-              <strong>{shown.method}</strong> {shown.path} · {new Date(shown.receivedAt).toLocaleString()} <Signature valid={shown.signatureValid} />
+              <strong>{shown.method}</strong> {shown.path} · {time(shown.receivedAt)} <Signature valid={shown.signatureValid} />
             </p>
             {shown.signatureMessage && <p className="muted">{shown.signatureMessage}</p>}
             <HeaderTable headers={Object.entries(shown.headers).map(([name, value]) => ({ name, value }))} />

@@ -9,7 +9,7 @@ import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
 import { WebhookHealth } from './WebhookHealth.tsx';
 import { DeliveryCharts } from './Charts.tsx';
 import { formatDuration, parseDuration } from './durations.ts';
-import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, useDebounced, useLoad } from './ui.tsx';
+import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, time, useDebounced, useLoad } from './ui.tsx';
 
 interface Header {
   name: string;
@@ -456,7 +456,7 @@ export function WebhookForm({ id }: { id?: string }) {
               {saved.data && (
                 <p className="muted">
                   Signing secret ends in <code>{saved.data.secretHint}</code>
-                  {saved.data.previousSecretExpiresAt && <> (the previous one also signs until {new Date(saved.data.previousSecretExpiresAt).toLocaleString()})</>}.{' '}
+                  {saved.data.previousSecretExpiresAt && <> (the previous one also signs until {time(saved.data.previousSecretExpiresAt)})</>}.{' '}
                   <button type="button" className="link" onClick={rotate} disabled={deleted}>
                     Rotate secret
                   </button>

@@ -73,16 +73,79 @@ let wsClient: Client | undefined;
 /** What each live subscription does to catch up after it may have missed changes. */
 const catchUps = new Set<() => void>();
 
+/**
+ * The live connection as a person should read it: `connecting` (first time), `live`,
+ * `reconnecting` (lost, trying again), `offline` (lost for OFFLINE_AFTER_MS or more),
+ * `idle` (nothing subscribed, so no connection is wanted). `since`: when it last changed.
+ */
+export type LiveState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline';
+export interface Connection {
+  state: LiveState;
+  since: number;
+}
+/** How long a lost connection says "reconnecting" before it says "offline". */
+export const OFFLINE_AFTER_MS = 10_000;
+/** A ping every PING_MS; no pong within PONG_MS and the connection is taken as lost (a server that froze, a network that dropped). */
+const PING_MS = 5_000;
+const PONG_MS = 3_000;
+
+let connection: Connection = { state: 'idle', since: Date.now() };
+const watchers = new Set<(c: Connection) => void>();
+let subscriptions = 0;
+let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+
+function setConnection(state: LiveState): void {
+  if (state === connection.state) return;
+  clearTimeout(offlineTimer);
+  if (state === 'reconnecting') offlineTimer = setTimeout(() => setConnection('offline'), OFFLINE_AFTER_MS);
+  // Lost and still trying: it stays offline until it is back.
+  if (connection.state === 'offline' && state === 'reconnecting') return;
+  connection = { state, since: Date.now() };
+  for (const watch of watchers) watch(connection);
+}
+
+/** Follows the live connection; answers the way to stop following. */
+export function watchConnection(watch: (c: Connection) => void): () => void {
+  watchers.add(watch);
+  watch(connection);
+  return () => watchers.delete(watch);
+}
+
 function client(): Client {
   if (!wsClient) {
     const url = new URL('/graphql', location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let socket: WebSocket | undefined;
+    let pongDue: ReturnType<typeof setTimeout> | undefined;
+    // Lost while something was subscribed (not closed because nothing was: the client is lazy).
+    let lost = false;
     wsClient = createClient({
       url: url.toString(),
       connectionParams: () => ({ authorization: `Bearer ${savedKey() ?? ''}` }),
       retryAttempts: Infinity,
       shouldRetry: () => true,
       lazy: true,
+      keepAlive: PING_MS,
+      on: {
+        connecting: () => setConnection(lost ? 'reconnecting' : 'connecting'),
+        opened: (opened) => (socket = opened as WebSocket),
+        connected: () => {
+          lost = false;
+          setConnection('live');
+        },
+        closed: () => {
+          clearTimeout(pongDue);
+          socket = undefined;
+          lost = subscriptions > 0;
+          setConnection(lost ? 'reconnecting' : 'idle');
+        },
+        ping: (received) => {
+          if (received) return;
+          clearTimeout(pongDue);
+          pongDue = setTimeout(() => socket?.readyState === WebSocket.OPEN && socket.close(4408, 'no pong'), PONG_MS);
+        },
+        pong: (received) => received && clearTimeout(pongDue),
+      },
     });
     // The client subscribes again after a reconnect; what changed meanwhile is read afresh.
     wsClient.on('connected', (_socket, _payload, wasRetry) => {
@@ -133,8 +196,10 @@ export function subscribe<T = any>(
     );
   };
   if (onGap) catchUps.add(onGap);
+  subscriptions += 1;
   start();
   return () => {
+    if (!stopped) subscriptions -= 1;
     stopped = true;
     clearTimeout(retry);
     if (onGap) catchUps.delete(onGap);

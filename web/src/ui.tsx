@@ -1,6 +1,6 @@
 // Small building blocks every screen uses.
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { ApiError } from './api.ts';
+import { ApiError, watchConnection, type Connection } from './api.ts';
 
 /** A labelled form control with the API's error for that field underneath. */
 export function Field(props: { label: string; error?: string; hint?: ReactNode; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
@@ -35,11 +35,18 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{status}</span>;
 }
 
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+
+/** A moment with its date and time zone (the browser's), e.g. "3 Dec 2026, 09:12:05 UTC". */
 export function time(value: string | null | undefined): string {
   if (!value) return '—';
-  const date = new Date(value);
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? date.toLocaleTimeString() : date.toLocaleString();
+  return DATE_TIME.format(new Date(value));
+}
+
+/** A moment of today, e.g. "09:12:05 UTC". */
+export function clock(at: number): string {
+  return CLOCK.format(at);
 }
 
 export function percent(rate: number | null | undefined): string {
@@ -147,9 +154,16 @@ export function errorFor(errors: Record<string, string>, field: string): string 
   return hits.map(([name, message]) => (name === field ? message : `${name.slice(field.length).replace(/^\./, '')}: ${message}`)).join('; ');
 }
 
-/** A value as indented JSON; a string holding JSON is indented too, other text is shown as it is. */
+/**
+ * A value as indented JSON; a string holding JSON is indented too, other text is shown as
+ * it is. The box scrolls, so it takes focus (keyboard users scroll it too).
+ */
 export function Json({ value }: { value: unknown }) {
-  return <pre className="code">{typeof value === 'string' ? indented(value) : JSON.stringify(value, null, 2)}</pre>;
+  return (
+    <pre className="code" tabIndex={0}>
+      {typeof value === 'string' ? indented(value) : JSON.stringify(value, null, 2)}
+    </pre>
+  );
 }
 
 function indented(text: string): string {
@@ -190,5 +204,33 @@ export function SecretOnce(props: { title: string; secret: string | undefined; t
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** The live connection's state, following it. */
+export function useConnection(): Connection {
+  const [connection, setConnection] = useState<Connection>({ state: 'connecting', since: Date.now() });
+  useEffect(() => watchConnection(setConnection), []);
+  return connection;
+}
+
+const LIVE_WORDS = { idle: 'connecting…', connecting: 'connecting…', live: '● live', reconnecting: 'reconnecting…', offline: 'offline, retrying' } as const;
+
+/** Says whether what the screen shows follows the server, and since when it may be out of date. */
+export function LiveBadge({ connection }: { connection: Connection }) {
+  return (
+    <span className={`live ${connection.state}`} role="status" data-live={connection.state}>
+      {LIVE_WORDS[connection.state]}
+    </span>
+  );
+}
+
+/** Shown while the live connection is lost: what the screen shows may be out of date. */
+export function StaleNotice({ connection }: { connection: Connection }) {
+  if (connection.state !== 'reconnecting' && connection.state !== 'offline') return null;
+  return (
+    <div className="banner warn" role="alert">
+      Live updates stopped at {clock(connection.since)}: what you see may be out of date. {connection.state === 'offline' ? 'Herald cannot be reached; it keeps trying.' : 'Reconnecting…'}
+    </div>
   );
 }

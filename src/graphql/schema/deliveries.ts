@@ -281,10 +281,10 @@ const RetriggerFilter = builder.inputType('RetriggerFilter', {
 
 builder.mutationField('retriggerInstances', (t) =>
   t.int({
-    description: "Sends a webhook's instances again in bulk (by default every FAILED one); answers how many.",
+    description: "Sends a webhook's instances again in bulk (by default every FAILED one, up to 100,000); answers how many. dryRun answers how many it would and sends none.",
     authScopes: { operate: true },
-    args: { filter: t.arg({ type: RetriggerFilter, required: true }) },
-    resolve: (_root, { filter }, ctx) => retriggerMany(tenantOf(ctx), filter),
+    args: { filter: t.arg({ type: RetriggerFilter, required: true }), dryRun: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, { filter, dryRun }, ctx) => retriggerMany(tenantOf(ctx), filter, dryRun ?? false),
   }),
 );
 

@@ -2,14 +2,25 @@ import { db } from '../../db/client.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { ApiKeyRef } from './apiKeys.ts';
+import { PERMISSIONS, permissionsOf } from '../../rules/roles.ts';
 import { RoleEnum } from './enums.ts';
 import { TenantRef } from './tenants.ts';
+
+const PermissionEnum = builder.enumType('Permission', {
+  description: 'What a key may do: read (everything of its tenant), manage (webhooks, topics), publish, operate (re-trigger, replay, pause), admin (keys, the tenant).',
+  values: PERMISSIONS.map((p) => p.toUpperCase()),
+});
 
 const Viewer = builder.objectRef<Context['auth']['principal'] & {}>('Viewer').implement({
   description: 'Who is calling.',
   fields: (t) => ({
     operator: t.boolean({ resolve: (p) => p.kind === 'operator' }),
     role: t.field({ type: RoleEnum, nullable: true, resolve: (p) => (p.kind === 'key' ? p.role : null) }),
+    permissions: t.field({
+      type: [PermissionEnum],
+      description: "What this key may do in its tenant, from its role (none for the operator key, which manages tenants). The dashboard offers only these.",
+      resolve: (p) => (p.kind === 'key' ? permissionsOf(p.role) : []).map((x) => x.toUpperCase()) as never,
+    }),
     tenant: t.field({
       type: TenantRef,
       nullable: true,

@@ -164,6 +164,13 @@ export function requeue(instanceIds: string[]): Prisma.Sql {
     ${ANNOUNCE_CHANGED}`;
 }
 
+/** How many of these instances requeue would send again (a dry run of it). */
+export function requeueable(instanceIds: string[]): Prisma.Sql {
+  return Prisma.sql`
+    SELECT count(*)::int AS count FROM instance
+    WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING' AND payload->>'url' IS NOT NULL`;
+}
+
 /** Announces instances just inserted (by the ORM). */
 export function announceInserted(instanceIds: string[]): Prisma.Sql {
   return Prisma.sql`

@@ -1,0 +1,259 @@
+// The dashboard as an operations console, in Debian's Chromium against a real Herald:
+// the delivery detail opens where the eye is (desktop and phone) and gives focus back,
+// the row menu takes the keyboard, the live badge says when the connection is lost,
+// filters live in the address, bulk re-trigger counts first, a VIEWER is offered only
+// what it may do, and axe finds nothing on any screen.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
+import { startBrowser } from './support/browser.ts';
+import { eventually, Receiver } from './support/receiver.ts';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let herald: TestApp;
+let origin: string;
+let page: Page;
+let failing: string;
+let working: string;
+const pageErrors: string[] = [];
+const live = { down: false, open: [] as WebSocketRoute[] };
+
+const publish = (count: number, prefix: string) =>
+  herald.ok(`mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id } } }`, {
+    inputs: Array.from({ length: count }, (_, i) => ({ event: { topic: 'order', action: 'created', entityId: `${prefix}-${i}`, data: { n: i } } })),
+  });
+const statusOf = async (id: string) => (await herald.ok(`query($id: ID!) { instance(id: $id) { status } }`, { id })).instance.status as string;
+
+async function signIn(key: string): Promise<void> {
+  await page.goto(origin);
+  await page.evaluate((k) => sessionStorage.setItem('herald.apiKey', k), key);
+  await page.goto(`${origin}/#/deliveries`);
+  await page.reload(); // the dashboard reads the key as it starts
+  await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+}
+
+beforeAll(async () => {
+  herald = await startTestApp({ HERALD_MIN_BACKOFF_MS: '100', HERALD_DEACTIVATE_AFTER_FAILURES: '100000' });
+  const { port } = await herald.app.start(0, '127.0.0.1');
+  origin = `http://127.0.0.1:${port}`;
+  const ok = await Receiver.start(() => ({ status: 200, body: 'ok' }));
+  const down = await Receiver.start(() => ({ status: 500, body: 'nope' }));
+  await herald.ok(`mutation { createTopic(input: { key: "order", name: "Order" }) { key } }`);
+  const hook = async (label: string, url: string) =>
+    (await herald.ok(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, { input: { label, events: ['order.created'], url, active: true, maxAttempts: 1 } }))
+      .createWebhook.webhook.id as string;
+  working = await hook('Orders to the ERP', ok.url);
+  failing = await hook('Orders to a broken CRM', down.url);
+  const made = await publish(30, 'o');
+  const ids = made.publishEvents.flatMap((p: any) => p.instances.map((i: any) => i.id));
+  for (const id of ids) await eventually(async () => /COMPLETED|FAILED/.test(await statusOf(id)), 15_000, `delivery ${id} settled`);
+
+  const browser = await startBrowser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    if (live.down) return ws.close({ code: 1012, reason: 'cut by the test' });
+    live.open.push(ws);
+    ws.connectToServer();
+  });
+  await signIn(ADMIN_KEY);
+}, 60_000);
+
+const drawer = () => page.getByRole('complementary', { name: 'Delivery detail' });
+const inViewport = async (selector: string) =>
+  page.evaluate((s) => {
+    const box = document.querySelector(s)!.getBoundingClientRect();
+    return { top: box.top, bottom: box.bottom, left: box.left, right: box.right, width: window.innerWidth, height: window.innerHeight, sideways: (document.querySelector(s) as HTMLElement).scrollWidth - (document.querySelector(s) as HTMLElement).clientWidth };
+  }, selector);
+
+describe('the operations console', () => {
+  it('opens a delivery from a lower row beside it, in view, with focus; Escape gives focus back to the row', async () => {
+    await page.goto(`${origin}/#/deliveries`);
+    await page.getByText('● live').waitFor();
+    const rows = page.locator('tr[data-instance]');
+    await expect.poll(() => rows.count()).toBeGreaterThan(15);
+    // (By id: in a virtual list the n-th row in the page changes as it scrolls.)
+    const id = await rows.nth(15).getAttribute('data-instance');
+    const row = page.locator(`tr[data-instance="${id}"]`);
+    await row.scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, 200));
+    await row.click();
+    await drawer().getByText('Request sent').waitFor();
+    const box = await inViewport('aside.drawer');
+    expect(box.top).toBeGreaterThanOrEqual(0);
+    expect(box.bottom).toBeLessThanOrEqual(box.height + 1);
+    expect(box.right).toBeLessThanOrEqual(box.width);
+    // The row it came from is still in view beside it.
+    const rowBox = await inViewport(`tr[data-instance="${id}"]`);
+    expect(rowBox.top).toBeGreaterThanOrEqual(0);
+    expect(rowBox.bottom).toBeLessThanOrEqual(rowBox.height + 1);
+    expect(rowBox.right).toBeLessThanOrEqual(box.left + 1);
+    expect(await page.evaluate(() => !!document.activeElement?.closest('aside.drawer'))).toBe(true);
+    expect(page.url()).toContain(`instance=${id}`);
+    await page.keyboard.press('Escape');
+    await drawer().waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-instance'))).toBe(id);
+  });
+
+  it('on a phone, opens the detail over the list where the eye is, without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const row = page.locator(`tr[data-instance="${await page.locator('tr[data-instance]').nth(10).getAttribute('data-instance')}"]`);
+      await row.scrollIntoViewIfNeeded();
+      await row.click();
+      await drawer().getByText('Request sent').waitFor();
+      const box = await inViewport('aside.drawer');
+      expect(box).toMatchObject({ top: 0, left: 0 });
+      expect(box.bottom).toBeLessThanOrEqual(box.height + 1);
+      expect(box.sideways).toBeLessThanOrEqual(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      await drawer().getByRole('button', { name: 'Close detail' }).click();
+      await drawer().waitFor({ state: 'detached' });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it('moves through the rows and the row menu with the keyboard', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const first = page.locator('tr[data-index="0"]');
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    const second = await page.locator('tr[data-index="1"]').getAttribute('data-instance');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-instance'))).toBe(second);
+    await page.keyboard.press('Shift+F10');
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Open');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Re-trigger');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp'); // wraps round to the last enabled item
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Re-trigger');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-instance'))).toBe(second);
+  });
+
+  it('says reconnecting, then offline, while the live connection is lost, and that the grid may be stale', async () => {
+    await page.getByText('● live').waitFor();
+    live.down = true;
+    for (const ws of live.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    await page.getByRole('status').filter({ hasText: 'reconnecting…' }).waitFor({ timeout: 5_000 });
+    await page.getByRole('alert').filter({ hasText: 'Live updates stopped at' }).waitFor();
+    expect(await page.locator('table.grid.stale').count()).toBe(1);
+    await page.getByRole('status').filter({ hasText: 'offline' }).waitFor({ timeout: 15_000 });
+    live.down = false;
+    await page.getByText('● live').waitFor({ timeout: 30_000 });
+    expect(await page.getByText('Live updates stopped at').count()).toBe(0);
+  });
+
+  it('says so when a server goes quiet without closing the connection (no pong)', async () => {
+    // The socket stays open but nothing comes back: the client's pings go unanswered.
+    live.down = false;
+    for (const ws of live.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    await page.unrouteAll();
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      let silent = false;
+      ws.onMessage((m) => {
+        if (!silent) server.send(m);
+      });
+      server.onMessage((m) => {
+        ws.send(m);
+        if (String(m).includes('connection_ack')) setTimeout(() => (silent = true), 500);
+      });
+    });
+    await page.getByRole('status').filter({ hasText: /reconnecting|offline/ }).waitFor({ timeout: 20_000 });
+    await page.unrouteAll();
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (live.down) return ws.close({ code: 1012, reason: 'cut by the test' });
+      live.open.push(ws);
+      ws.connectToServer();
+    });
+    await page.getByText('● live').waitFor({ timeout: 30_000 });
+  });
+
+  it('keeps its filters in the address: webhook, status, entity, dates; a delivery id opens it', async () => {
+    await page.getByLabel('Webhook').selectOption({ label: 'Orders to a broken CRM' });
+    await page.getByLabel('Status').selectOption('FAILED');
+    await page.getByLabel('Entity id').fill('o-7');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => page.url()).toContain('entity=o-7');
+    expect(page.url()).toContain(`webhook=${failing}`);
+    expect(page.url()).toContain('status=FAILED');
+    await page.reload();
+    await expect.poll(() => page.locator('tr[data-instance]').count()).toBe(1);
+    expect(await page.locator('tr[data-instance]').first().textContent()).toContain('#o-7');
+    expect(await page.getByLabel('Entity id').inputValue()).toBe('o-7');
+
+    // A range that ended before anything was made: nothing.
+    await page.goto(`${origin}/#/deliveries?webhook=${working}&until=${encodeURIComponent('2020-01-01T00:00:00.000Z')}`);
+    await page.getByText('No deliveries match these filters.').waitFor();
+    expect(await page.getByLabel('Created before').inputValue()).toMatch(/^20(19|20)-/);
+
+    const one = (await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id entityId } } } }`, { w: working })).instances.edges[0].node;
+    await page.getByRole('link', { name: 'Clear filters' }).click();
+    await page.getByLabel('Delivery id').fill(one.id);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await drawer().getByText(`#${one.entityId}`).waitFor();
+    await page.keyboard.press('Escape');
+  });
+
+  it('re-triggers in bulk by filter after showing how many it will send', async () => {
+    await page.goto(`${origin}/#/deliveries?webhook=${failing}`);
+    await page.getByRole('button', { name: 'Re-trigger failed…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Re-trigger deliveries' });
+    await dialog.getByText('Send 30 failed deliveries of Orders to a broken CRM again now?').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // Since a moment after everything: nothing to send.
+    await page.goto(`${origin}/#/deliveries?webhook=${failing}&since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    await page.getByRole('button', { name: 'Re-trigger failed since the date chosen…' }).click();
+    await dialog.getByText('No failed delivery of Orders to a broken CRM matches').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.goto(`${origin}/#/deliveries?webhook=${failing}`);
+    await page.getByRole('button', { name: 'Re-trigger failed…' }).click();
+    await dialog.getByRole('button', { name: 'Re-trigger 30' }).click();
+    await page.getByRole('status').filter({ hasText: 'Re-triggered 30 deliveries.' }).waitFor();
+  });
+
+  it("offers a VIEWER nothing it may not do, and says why", async () => {
+    const { createApiKey } = await herald.ok(`mutation { createApiKey(input: { name: "watcher", role: VIEWER }) { key } }`);
+    await signIn(createApiKey.key);
+    try {
+      await page.locator('tr[data-instance]').first().waitFor();
+      expect(await page.getByRole('button', { name: /Re-trigger/ }).count()).toBe(0);
+      await page.locator('tr[data-instance]').first().click({ button: 'right' });
+      expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Open']);
+      await page.keyboard.press('Escape');
+      await page.locator('tr[data-instance]').first().click();
+      await drawer().getByText('Your VIEWER key may not re-trigger or cancel deliveries.').waitFor();
+      expect(await drawer().getByRole('button', { name: 'Re-trigger' }).count()).toBe(0);
+    } finally {
+      await signIn(ADMIN_KEY);
+    }
+  });
+
+  it('has no accessibility violations on any screen (axe)', async () => {
+    const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'keys'];
+    const found: string[] = [];
+    for (const screen of screens) {
+      await page.goto(`${origin}/#/${screen}`);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.evaluate(AXE); // (through the debugger: the page's own policy allows no script but its own)
+      const violations = await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ['violations'] })).violations.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`));
+      found.push(...violations.map((v: string) => `#/${screen} ${v}`));
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('threw no error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,29 @@
+// Who is signed in, for every screen: the tenant, the role, and what the key may do, so
+// that a screen offers only what the key may do (a VIEWER sees no New, Delete or Re-trigger).
+import { createContext, useContext } from 'react';
+
+export type Permission = 'READ' | 'MANAGE' | 'PUBLISH' | 'OPERATE' | 'ADMIN';
+
+export interface Viewer {
+  role: string | null;
+  operator: boolean;
+  permissions: Permission[];
+  tenant: { name: string; environment: string } | null;
+  apiKey: { name: string; prefix: string } | null;
+}
+
+export const VIEWER_QUERY = `{ viewer { role operator permissions tenant { name environment } apiKey { name prefix } } }`;
+
+export const ViewerContext = createContext<Viewer | null>(null);
+
+/** Whether the signed-in key may do this. */
+export function useCan(permission: Permission): boolean {
+  return useContext(ViewerContext)?.permissions.includes(permission) ?? false;
+}
+
+/** Why a control is not offered, for its title: "Your VIEWER key may not …". */
+export function useNotAllowed(permission: Permission, what: string): string | undefined {
+  const viewer = useContext(ViewerContext);
+  if (viewer?.permissions.includes(permission)) return undefined;
+  return `Your ${viewer?.role ?? 'operator'} key may not ${what}.`;
+}

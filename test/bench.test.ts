@@ -4,6 +4,25 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScript } from './support/script.ts';
 
+describe('npm run bench:grid, scaled down', () => {
+  it('pushes status changes into the Deliveries grid in Chromium and reports its long tasks and frames', async () => {
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-grid-test-'));
+    try {
+      const { code, output } = await runScript('bench/grid.ts', ['--smoke', '--out', out]);
+      expect(code, output).toBe(0);
+      expect(output).toContain('longest task');
+      const results = JSON.parse(await fs.readFile(path.join(out, (await fs.readdir(out)).find((f) => f.endsWith('.json'))!), 'utf8'));
+      expect(results.messages).toBeGreaterThan(100);
+      // The page drew frames and showed the newest delivery's last status.
+      expect(results.frames).toBeGreaterThan(0);
+      expect(results.rows).toBeGreaterThan(0);
+      expect(results.caughtUpMs).not.toBeNull();
+    } finally {
+      await fs.rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('npm run bench, scaled down', () => {
   let out: string;
   afterAll(() => out && fs.rm(out, { recursive: true, force: true }));

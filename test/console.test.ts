@@ -36,7 +36,7 @@ async function signIn(key: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  herald = await startTestApp({ HERALD_MIN_BACKOFF_MS: '100', HERALD_DEACTIVATE_AFTER_FAILURES: '100000' });
+  herald = await startTestApp({ HERALD_MIN_BACKOFF_MS: '100', HERALD_DEACTIVATE_AFTER_FAILURES: '100000', HERALD_OUTBOUND_ALLOW: '127.0.0.0/8' });
   const { port } = await herald.app.start(0, '127.0.0.1');
   origin = `http://127.0.0.1:${port}`;
   const ok = await Receiver.start(() => ({ status: 200, body: 'ok' }));
@@ -234,9 +234,70 @@ describe('the operations console', () => {
       await page.locator('tr[data-instance]').first().click();
       await drawer().getByText('Your VIEWER key may not re-trigger or cancel deliveries.').waitFor();
       expect(await drawer().getByRole('button', { name: 'Re-trigger' }).count()).toBe(0);
+      await page.keyboard.press('Escape');
+
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByText('Your VIEWER key may not change webhooks.').waitFor();
+      const list = page.getByRole('main');
+      for (const name of ['New webhook', 'Delete', 'Pause', 'Resume']) expect(await list.getByRole(/^New/.test(name) ? 'link' : 'button', { name }).count(), name).toBe(0);
+      expect(await list.getByRole('checkbox').count()).toBe(0);
+      await list.getByRole('link', { name: 'View' }).first().click();
+      await page.getByRole('heading', { name: /^Webhook: / }).waitFor();
+      expect(await page.getByLabel('Label', { exact: true }).isDisabled()).toBe(true);
+      for (const name of ['Save', 'Test', 'Count']) expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+
+      await page.getByRole('link', { name: 'Topics' }).click();
+      await page.getByText('Your VIEWER key may not change topics.').waitFor();
+      expect(await page.getByRole('button', { name: /New topic|Edit|Delete/ }).count()).toBe(0);
+      await page.getByRole('link', { name: 'Inspector' }).click();
+      await page.getByText('Your VIEWER key may not create, change or delete inboxes.').waitFor();
+      expect(await page.getByRole('button', { name: 'Create inbox' }).count()).toBe(0);
+      expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(0);
     } finally {
       await signIn(ADMIN_KEY);
     }
+  });
+
+  it('words a refusal for a person, without the schema\'s field names', async () => {
+    const { createApiKey } = await herald.ok(`mutation { createApiKey(input: { name: "publisher", role: PUBLISHER }) { key } }`);
+    await signIn(createApiKey.key);
+    try {
+      const refusal = page.getByRole('alert').filter({ hasText: 'Not allowed with your PUBLISHER key' }).first();
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toContain('Ask an admin of this tenant.');
+      expect(await refusal.textContent()).not.toMatch(/Query\.|Mutation\./);
+    } finally {
+      await signIn(ADMIN_KEY);
+    }
+  });
+
+  it("shows each webhook's health at a glance: failing since, last success", async () => {
+    await page.goto(`${origin}/#/webhooks/${failing}`);
+    await page.getByTestId('webhook-failing-since').waitFor();
+    expect(await page.getByTestId('webhook-failing-since').textContent()).toMatch(/deliveries failed in a row/);
+    expect(await page.getByTestId('webhook-last-success').textContent()).toBe('none yet');
+    await page.goto(`${origin}/#/webhooks/${working}`);
+    await expect.poll(() => page.getByTestId('webhook-last-success').textContent()).toMatch(/\d{4}.*\d{2}:\d{2}:\d{2}/);
+    expect(await page.getByTestId('webhook-failing-since').count()).toBe(0);
+  });
+
+  it('changes what an inbox answers after it was made, and says "Copied" only when it copied', async () => {
+    const inbox = (await herald.ok(`mutation { createInbox(input: { name: "answers" }) { id url } }`)).createInbox;
+    await page.goto(`${origin}/#/inspector/${inbox.id}`);
+    const view = page.getByLabel('Inbox answers');
+    await view.getByLabel('Answers with').fill('503');
+    await view.getByRole('button', { name: 'Change' }).click();
+    await view.getByText('Now answers 503.').waitFor();
+    expect((await herald.ok(`query($id: ID!) { inbox(id: $id) { respondWith } }`, { id: inbox.id })).inbox.respondWith).toBe(503);
+    expect(await page.getByRole('listitem').filter({ hasText: 'answers 503' }).count()).toBe(1);
+    await view.getByText('The requests below are checked again when you choose.').waitFor();
+
+    // No clipboard (a page served over plain http to another machine): the URL is selected instead, and it says so.
+    await page.evaluate(() => Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true }));
+    await view.getByRole('button', { name: 'Copy URL' }).click();
+    await view.getByText('Selected: press Ctrl+C').waitFor();
+    expect(await page.evaluate(() => window.getSelection()?.toString())).toBe(inbox.url);
+    expect(await view.getByText('Copied', { exact: true }).count()).toBe(0);
   });
 
   it('has no accessibility violations on any screen (axe)', async () => {

@@ -114,7 +114,16 @@ describe('the request inspector', () => {
     const bad = errorOf(await t.gql(UPDATE, { id: inbox.id, input: { respondWith: 99, expiresInHours: 9999 } }), 'BAD_USER_INPUT');
     expect(bad.extensions!.problems.map((p: any) => p.field)).toEqual(['input.expiresInHours', 'input.respondWith']);
     expect((await t.ok(UPDATE, { id: inbox.id, input: { webhookId: null } })).updateInbox).toMatchObject({ webhookId: null, respondWith: 200, name: 'checked' });
-    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhookId });
+    // Requests already captured follow the choice: unchecked without a webhook, checked again (as of when they came) with one.
+    expect((await requestsOf(inbox.id))[0]).toMatchObject({ signatureValid: null, signatureMessage: null });
+    const other = await webhookTo('https://placeholder.example/');
+    await t.ok(UPDATE, { id: inbox.id, input: { webhookId: other } });
+    expect((await requestsOf(inbox.id))[0]).toMatchObject({ signatureValid: false, signatureMessage: 'no signature matches the webhook secret' });
+    await t.ok(UPDATE, { id: inbox.id, input: { webhookId } });
+    expect((await requestsOf(inbox.id))[0]).toMatchObject({ signatureValid: true, signatureMessage: 'signature verified' });
+    // Its answer can change after it was made.
+    expect((await t.ok(UPDATE, { id: inbox.id, input: { respondWith: 410 } })).updateInbox.respondWith).toBe(410);
+    for (const id of [webhookId, other]) await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id });
     await t.ok('mutation($id: ID!) { deleteInbox(id: $id) }', { id: inbox.id });
   });
 

@@ -7,7 +7,7 @@ export interface StatusGroup {
   lastAt: Date | null;
 }
 
-/** What a webhook's stats say: counts by status, success rate (COMPLETED / finished), last delivery. */
+/** What a webhook's stats say: counts by status, success rate (COMPLETED / finished), last delivery, last success and last failure. */
 export function webhookStats(groups: StatusGroup[]) {
   const count = (s: InstanceStatus) => groups.find((g) => g.status === s)?.count ?? 0;
   const finished = count('COMPLETED') + count('FAILED');
@@ -17,5 +17,7 @@ export function webhookStats(groups: StatusGroup[]) {
     byStatus: Object.values(InstanceStatus).map((status) => ({ status, count: count(status) })),
     successRate: finished ? count('COMPLETED') / finished : null,
     lastDeliveryAt: last ?? null,
+    lastSuccessAt: groups.find((g) => g.status === 'COMPLETED')?.lastAt ?? null,
+    lastFailureAt: groups.find((g) => g.status === 'FAILED')?.lastAt ?? null,
   };
 }

@@ -69,7 +69,7 @@ export async function updateInbox(tenantId: string, id: string, input: Partial<I
   checkSettings(input, problems);
   problems.throwIfAny();
   if (input.webhookId) await findWebhook(tenantId, input.webhookId);
-  return db().inbox.update({
+  const updated = await db().inbox.update({
     where: { id: inbox.id },
     data: {
       name,
@@ -78,6 +78,29 @@ export async function updateInbox(tenantId: string, id: string, input: Partial<I
       expiresAt: input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : undefined,
     },
   });
+  // Another webhook to check against: the requests already captured are checked again, as they were when they came.
+  if (input.webhookId !== undefined && input.webhookId !== inbox.webhookId) await recheckSignatures(updated.id, updated.webhookId);
+  return updated;
+}
+
+/** The signature of a request, checked against a webhook's secrets when it came (`at`); null with no webhook to check against. */
+async function checkSignature(webhookId: string | null, request: CapturedRequest, at: Date): Promise<{ valid: boolean; message: string } | null> {
+  if (!webhookId) return null;
+  const stored = await db().webhook.findUnique({ where: { id: webhookId } });
+  const webhook = stored && openWebhook(stored);
+  if (!webhook) return null;
+  const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > at ? [webhook.previousSecret] : [])];
+  if (request.truncated) return { valid: false, message: `body over ${INBOX_LIMITS.bodyBytes} bytes was cut, so it cannot be verified` };
+  return verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, signedContent(request.method, request.path, request.body), at);
+}
+
+/** Checks every request an inbox keeps (at most INBOX_LIMITS.requestsKept) against its webhook now. */
+async function recheckSignatures(inboxId: string, webhookId: string | null): Promise<void> {
+  const requests = await db().inboxRequest.findMany({ where: { inboxId }, take: INBOX_LIMITS.requestsKept, orderBy: { id: 'desc' } });
+  const checked = await Promise.all(
+    requests.map(async (r) => ({ id: r.id, signature: await checkSignature(webhookId, { method: r.method, path: r.path, headers: r.headers as Record<string, string>, body: r.body, truncated: r.bodyTruncated }, r.receivedAt) })),
+  );
+  await db().$transaction(checked.map(({ id, signature }) => db().inboxRequest.update({ where: { id }, data: { signatureValid: signature?.valid ?? null, signatureMessage: signature?.message ?? null } })));
 }
 
 export async function deleteInbox(tenantId: string, id: string) {
@@ -98,17 +121,7 @@ export interface CapturedRequest {
 export async function capture(token: string, request: CapturedRequest): Promise<{ status: number } | null> {
   const inbox = await db().inbox.findUnique({ where: { token } });
   if (!inbox || inbox.expiresAt < new Date()) return null;
-  let signature: { valid: boolean; message: string } | null = null;
-  if (inbox.webhookId) {
-    const stored = await db().webhook.findUnique({ where: { id: inbox.webhookId } });
-    const webhook = stored && openWebhook(stored);
-    if (webhook) {
-      const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > new Date() ? [webhook.previousSecret] : [])];
-      signature = request.truncated
-        ? { valid: false, message: `body over ${INBOX_LIMITS.bodyBytes} bytes was cut, so it cannot be verified` }
-        : verifySignature(secrets, { id: request.headers['webhook-id'], timestamp: request.headers['webhook-timestamp'], signature: request.headers['webhook-signature'] }, signedContent(request.method, request.path, request.body));
-    }
-  }
+  const signature = await checkSignature(inbox.webhookId, request, new Date());
   const messageId = request.headers['webhook-id'];
   const secret = await secretHeaderNames(inbox.tenantId, inbox.webhookId, messageId && isUuid(messageId) ? messageId : null);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, secret.has(name) || isCredentialHeader(name) ? '[secret]' : value]));

@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'react';
 import { gql, subscribe } from './api.ts';
 import { go } from './routing.ts';
-import { Confirm, ErrorBanner, Field, HeaderTable, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
+import { Confirm, CopyButton, ErrorBanner, Field, HeaderTable, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
+import { useCan, useNotAllowed } from './viewer.ts';
 
 interface Inbox {
   id: string;
@@ -39,6 +40,8 @@ export function Inspector({ open }: { open?: string }) {
   const webhooks = useWebhooks();
   const [deleting, setDeleting] = useState<Inbox | null>(null);
   const current = inboxes.data?.find((i) => i.id === open);
+  const mayManage = useCan('MANAGE');
+  const notAllowed = useNotAllowed('MANAGE', 'create, change or delete inboxes');
   return (
     <section aria-labelledby="inspector-title" className="inspector">
       <div className="toolbar">
@@ -48,20 +51,22 @@ export function Inspector({ open }: { open?: string }) {
       <ErrorBanner error={inboxes.error} />
       <div className="split">
         <div>
-          <NewInbox webhooks={webhooks.data ?? []} onCreated={(inbox) => (inboxes.reload(), go(`#/inspector/${inbox.id}`))} />
+          {mayManage ? <NewInbox webhooks={webhooks.data ?? []} onCreated={(inbox) => (inboxes.reload(), go(`#/inspector/${inbox.id}`))} /> : <p className="muted">{notAllowed}</p>}
           <ul className="inbox-list" aria-label="Inboxes">
             {inboxes.data?.map((inbox) => (
               <li key={inbox.id} aria-current={inbox.id === open ? 'true' : undefined}>
                 <a href={`#/inspector/${inbox.id}`}>{inbox.name}</a>
                 <span className="muted"> answers {inbox.respondWith} · expires {time(inbox.expiresAt)}</span>
-                <button type="button" className="link danger" onClick={() => setDeleting(inbox)} aria-label={`Delete inbox ${inbox.name}`}>
-                  Delete
-                </button>
+                {mayManage && (
+                  <button type="button" className="link danger" onClick={() => setDeleting(inbox)} aria-label={`Delete inbox ${inbox.name}`}>
+                    Delete
+                  </button>
+                )}
               </li>
             ))}
           </ul>
         </div>
-        {current && <InboxView key={current.id} inbox={current} webhooks={webhooks.data ?? []} onChanged={inboxes.reload} />}
+        {current && <InboxView key={current.id} inbox={current} webhooks={webhooks.data ?? []} onChanged={inboxes.reload} mayManage={mayManage} />}
       </div>
       <Confirm
         open={deleting !== null}
@@ -125,9 +130,9 @@ function NewInbox({ webhooks, onCreated }: { webhooks: { id: string; label: stri
   );
 }
 
-function WebhookSelect({ webhooks, value, onChange, error }: { webhooks: { id: string; label: string }[]; value: string; onChange: (id: string) => void; error?: string }) {
+function WebhookSelect({ webhooks, value, onChange, error, hint }: { webhooks: { id: string; label: string }[]; value: string; onChange: (id: string) => void; error?: string; hint?: string }) {
   return (
-    <Field label="Check signatures of" error={error}>
+    <Field label="Check signatures of" error={error} hint={hint}>
       {(id, d) => (
         <select id={id} aria-describedby={d} value={value} onChange={(e) => onChange(e.target.value)}>
           <option value="">No webhook (no check)</option>
@@ -142,11 +147,10 @@ function WebhookSelect({ webhooks, value, onChange, error }: { webhooks: { id: s
   );
 }
 
-function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { id: string; label: string }[]; onChanged: () => void }) {
+function InboxView({ inbox, webhooks, onChanged, mayManage }: { inbox: Inbox; webhooks: { id: string; label: string }[]; onChanged: () => void; mayManage: boolean }) {
   const requests = useLoad<Captured[]>(() => gql(`query($id: ID!) { inbox(id: $id) { requests(first: 100) { edges { node { ${REQUEST} } } } } }`, { id: inbox.id }).then((d) => d.inbox.requests.edges.map((e: any) => e.node as Captured)), [inbox.id]);
   const [selected, setSelected] = useState<string>();
   const [error, setError] = useState<unknown>();
-  const [copied, setCopied] = useState(false);
 
   useEffect(
     () =>
@@ -164,28 +168,27 @@ function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { i
       <h2>{inbox.name}</h2>
       <div className="copy">
         <code data-testid="inbox-url">{inbox.url}</code>
-        <button
-          type="button"
-          onClick={async () => {
-            await navigator.clipboard?.writeText(inbox.url).catch(() => undefined);
-            setCopied(true);
-          }}
-        >
-          {copied ? 'Copied' : 'Copy URL'}
-        </button>
+        <CopyButton text={inbox.url} label="Copy URL" selectIn='[data-testid="inbox-url"]' />
       </div>
-      <WebhookSelect
-        webhooks={webhooks}
-        value={inbox.webhookId ?? ''}
-        onChange={async (webhookId) => {
-          try {
-            await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { webhookId: webhookId || null } });
-            onChanged();
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      />
+      {mayManage && (
+        <div className="row">
+          <WebhookSelect
+            webhooks={webhooks}
+            value={inbox.webhookId ?? ''}
+            hint="The requests below are checked again when you choose."
+            onChange={async (webhookId) => {
+              try {
+                await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { webhookId: webhookId || null } });
+                onChanged();
+                requests.reload();
+              } catch (err) {
+                setError(err);
+              }
+            }}
+          />
+          <AnswerWith inbox={inbox} onChanged={onChanged} onError={setError} />
+        </div>
+      )}
       <ErrorBanner error={(error ?? requests.error) as unknown} />
       {requests.data?.length === 0 && <p className="empty">Nothing yet. Requests to the URL above appear here as they arrive.</p>}
       <div className="requests">
@@ -211,6 +214,34 @@ function InboxView({ inbox, webhooks, onChanged }: { inbox: Inbox; webhooks: { i
         )}
       </div>
     </div>
+  );
+}
+
+/** The status the inbox answers with, changed in place (to try failures and retries, then success). */
+function AnswerWith({ inbox, onChanged, onError }: { inbox: Inbox; onChanged: () => void; onError: (err: unknown) => void }) {
+  const [value, setValue] = useState(String(inbox.respondWith));
+  const [saved, setSaved] = useState(false);
+  return (
+    <form
+      className="row align-end"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        try {
+          await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { respondWith: Number(value) } });
+          setSaved(true);
+          onChanged();
+        } catch (err) {
+          onError(err);
+        }
+      }}
+    >
+      <Field label="Answers with" hint={saved ? `Now answers ${value}.` : 'HTTP status, 200–599'}>
+        {(id, d) => <input id={id} aria-describedby={d} type="number" value={value} onChange={(e) => (setValue(e.target.value), setSaved(false))} />}
+      </Field>
+      <button type="submit" disabled={value === String(inbox.respondWith)}>
+        Change
+      </button>
+    </form>
   );
 }
 

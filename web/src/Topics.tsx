@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { gql } from './api.ts';
 import { loadTopics, TOPIC_FIELDS, type Topic, type TopicField } from './catalog.ts';
 import { Confirm, ErrorBanner, Field, errorFor, fieldErrors, unclaimed, useLoad } from './ui.tsx';
+import { useCan, useNotAllowed } from './viewer.ts';
 
 const TYPES = ['STRING', 'INTEGER', 'NUMBER', 'BOOLEAN', 'DATE', 'DATETIME', 'ENUM', 'ARRAY', 'OBJECT'];
 
@@ -10,14 +11,19 @@ export function Topics() {
   const { data, error, reload } = useLoad(loadTopics, []);
   const [editing, setEditing] = useState<Topic | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Topic | null>(null);
+  const mayManage = useCan('MANAGE');
+  const notAllowed = useNotAllowed('MANAGE', 'change topics');
   return (
     <section aria-labelledby="topics-title">
       <div className="toolbar">
         <h1 id="topics-title">Topics</h1>
-        <button type="button" className="primary" onClick={() => setEditing('new')}>
-          New topic
-        </button>
+        {mayManage && (
+          <button type="button" className="primary" onClick={() => setEditing('new')}>
+            New topic
+          </button>
+        )}
       </div>
+      {notAllowed && <p className="muted">{notAllowed}</p>}
       <ErrorBanner error={error} />
       {editing && (
         <TopicForm
@@ -35,12 +41,16 @@ export function Topics() {
             <h2 id={`topic-${topic.id}`}>
               {topic.name} <code>{topic.key}</code>
             </h2>
-            <button type="button" onClick={() => setEditing(topic)}>
-              Edit
-            </button>
-            <button type="button" className="danger" onClick={() => setDeleting(topic)}>
-              Delete
-            </button>
+            {mayManage && (
+              <>
+                <button type="button" onClick={() => setEditing(topic)}>
+                  Edit
+                </button>
+                <button type="button" className="danger" onClick={() => setDeleting(topic)}>
+                  Delete
+                </button>
+              </>
+            )}
           </div>
           {topic.description && <p>{topic.description}</p>}
           <p>

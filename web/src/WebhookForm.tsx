@@ -10,6 +10,7 @@ import { WebhookHealth } from './WebhookHealth.tsx';
 import { DeliveryCharts } from './Charts.tsx';
 import { formatDuration, parseDuration } from './durations.ts';
 import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, time, useDebounced, useLoad } from './ui.tsx';
+import { useCan, useNotAllowed } from './viewer.ts';
 
 interface Header {
   name: string;
@@ -202,6 +203,8 @@ function toInput(form: Form, topics: Topic[], { withHeaders }: { withHeaders: bo
 let justCreatedSecret: string | undefined;
 
 export function WebhookForm({ id }: { id?: string }) {
+  const mayManage = useCan('MANAGE');
+  const notAllowed = useNotAllowed('MANAGE', id ? 'change webhooks' : 'create webhooks');
   const topics = useLoad(loadTopics, []);
   const saved = useLoad(() => (id ? gql(WEBHOOK, { id }).then((d) => d.webhook) : Promise.resolve(null)), [id]);
   const [form, setForm] = useState<Form>(EMPTY);
@@ -276,6 +279,7 @@ export function WebhookForm({ id }: { id?: string }) {
   if (id && saved.error) return <ErrorBanner error={saved.error} />;
   if (id && !saved.data) return <p className="loading">Loading…</p>;
   const deleted = Boolean(saved.data?.deletedAt);
+  const readOnly = !mayManage || deleted;
 
   return (
     <section aria-labelledby="form-title" className="webhook-form">
@@ -295,6 +299,8 @@ export function WebhookForm({ id }: { id?: string }) {
       >
         <div className="columns">
           <div className="form-main">
+            {notAllowed && <div className="banner">{notAllowed} This is what it is set to.</div>}
+            <fieldset className="bare" disabled={readOnly}>
             {!id && (
               <Field label="Start from" hint="an alert through Herald's own events: paste the channel's incoming-webhook URL below">
                 {(fid, d) => (
@@ -464,6 +470,7 @@ export function WebhookForm({ id }: { id?: string }) {
               )}
             </fieldset>
 
+            </fieldset>
             <ErrorBanner error={unclaimed(error, FIELDS)} />
             {notice && (
               <div className="banner ok" role="status">
@@ -474,9 +481,11 @@ export function WebhookForm({ id }: { id?: string }) {
               <a className="button" href="#/webhooks">
                 Back
               </a>
-              <button type="submit" className="primary" disabled={busy || deleted}>
-                {id ? 'Save' : 'Create webhook'}
-              </button>
+              {!readOnly && (
+                <button type="submit" className="primary" disabled={busy}>
+                  {id ? 'Save' : 'Create webhook'}
+                </button>
+              )}
             </div>
           </div>
           <aside className="form-side">
@@ -656,6 +665,7 @@ function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof
   const [preview, setPreview] = useState<any>();
   const [previewError, setPreviewError] = useState<unknown>();
   const [test, setTest] = useState<any>();
+  const mayTest = useCan('OPERATE');
   const [testing, setTesting] = useState(false);
 
   useEffect(() => {
@@ -750,12 +760,14 @@ function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof
           )}
         </>
       )}
-      <div className="actions">
-        <button type="button" onClick={runTest} disabled={testing || !input.url}>
-          {testing ? 'Testing…' : 'Test'}
-        </button>
-        <span className="muted">{webhookId && !dirty ? 'Sends one test request and logs it.' : 'Sends one test request with these unsaved settings.'}</span>
-      </div>
+      {mayTest && (
+        <div className="actions">
+          <button type="button" onClick={runTest} disabled={testing || !input.url}>
+            {testing ? 'Testing…' : 'Test'}
+          </button>
+          <span className="muted">{webhookId && !dirty ? 'Sends one test request and logs it.' : 'Sends one test request with these unsaved settings.'}</span>
+        </div>
+      )}
       {test && (
         <div className={`test-result ${test.success ? 'ok' : 'warn'}`} role="status" data-testid="test-result">
           <p>

@@ -4,9 +4,10 @@ import { useState } from 'react';
 import { gql } from './api.ts';
 import { ErrorBanner, time, useLoad } from './ui.tsx';
 import { formatDuration } from './durations.ts';
+import { useCan } from './viewer.ts';
 
 const HEALTH = `query($id: ID!) { webhook(id: $id) {
-  state heldDeliveries deactivatedReason retryDelaysMs finalStatusCodes rateLimit { perSecond maxInFlight }
+  state heldDeliveries deactivatedReason deactivatedAt failingSince consecutiveFailures stats { lastSuccessAt lastFailureAt } retryDelaysMs finalStatusCodes rateLimit { perSecond maxInFlight }
   circuit { open failingAttempts reason nextProbeAt inFlightLimit parkedDeliveries }
 } }`;
 const REPLAY = `mutation($id: ID!, $filter: ReplayFilter!, $dryRun: Boolean) { replayEvents(webhookId: $id, filter: $filter, dryRun: $dryRun) { matched created more } }`;
@@ -15,6 +16,10 @@ interface Health {
   state: 'ACTIVE' | 'PAUSED' | 'DISABLED';
   heldDeliveries: number;
   deactivatedReason: string | null;
+  deactivatedAt: string | null;
+  failingSince: string | null;
+  consecutiveFailures: number;
+  stats: { lastSuccessAt: string | null; lastFailureAt: string | null };
   retryDelaysMs: number[];
   finalStatusCodes: number[];
   rateLimit: { perSecond: number | null; maxInFlight: number | null } | null;
@@ -27,6 +32,7 @@ export function WebhookHealth({ id }: { id: string }) {
   const [counted, setCounted] = useState<{ matched: number; more: boolean; since: string } | null>(null);
   const [replayed, setReplayed] = useState<string>();
   const [error, setError] = useState<unknown>();
+  const mayManage = useCan('MANAGE');
   const h = health.data;
   if (!h) return <ErrorBanner error={health.error} />;
   const filter = () => ({ since: new Date(since).toISOString() });
@@ -58,8 +64,23 @@ export function WebhookHealth({ id }: { id: string }) {
         <dt>State</dt>
         <dd data-testid="webhook-state">
           {h.state === 'ACTIVE' ? 'Active' : h.state === 'PAUSED' ? `Paused, holding ${h.heldDeliveries}` : 'Off: takes no events'}
-          {h.deactivatedReason && h.state !== 'ACTIVE' && <div className="muted">{h.deactivatedReason}</div>}
+          {h.deactivatedReason && h.state !== 'ACTIVE' && (
+            <div className="muted">
+              {h.deactivatedReason}
+              {h.deactivatedAt && ` (${time(h.deactivatedAt)})`}
+            </div>
+          )}
         </dd>
+        <dt>Last success</dt>
+        <dd data-testid="webhook-last-success">{h.stats.lastSuccessAt ? time(h.stats.lastSuccessAt) : 'none yet'}</dd>
+        {h.failingSince && (
+          <>
+            <dt>Failing since</dt>
+            <dd data-testid="webhook-failing-since">
+              {time(h.failingSince)}: {h.consecutiveFailures} {h.consecutiveFailures === 1 ? 'delivery' : 'deliveries'} failed in a row
+            </dd>
+          </>
+        )}
         <dt>Receiver</dt>
         <dd data-testid="webhook-circuit">
           {h.circuit.open
@@ -81,21 +102,25 @@ export function WebhookHealth({ id }: { id: string }) {
           </>
         )}
       </dl>
-      <div className="row">
-        <label>
-          Replay events stored since{' '}
-          <input type="datetime-local" value={since} onChange={(e) => (setSince(e.target.value), setCounted(null))} />
-        </label>
-        <button type="button" onClick={count} disabled={h.state === 'DISABLED'}>
-          Count
-        </button>
-        {counted && counted.since === since && (
-          <button type="button" className="primary" onClick={replay} disabled={counted.matched === 0}>
-            Replay {counted.matched}
-            {counted.more ? '+' : ''}
+      {mayManage && (
+        <>
+        <div className="row">
+          <label>
+            Replay events stored since{' '}
+            <input type="datetime-local" value={since} onChange={(e) => (setSince(e.target.value), setCounted(null))} />
+          </label>
+          <button type="button" onClick={count} disabled={h.state === 'DISABLED'}>
+            Count
           </button>
-        )}
-      </div>
+          {counted && counted.since === since && (
+            <button type="button" className="primary" onClick={replay} disabled={counted.matched === 0}>
+              Replay {counted.matched}
+              {counted.more ? '+' : ''}
+            </button>
+          )}
+        </div>
+        </>
+      )}
       {counted && counted.since === since && (
         <p className="muted" role="status">
           {counted.matched === 0 ? 'Nothing to replay: it has every event since then that it takes.' : `${counted.matched}${counted.more ? '+' : ''} stored events it takes and never received.`}

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { gql, subscribe } from './api.ts';
 import { Confirm, ErrorBanner, percent, time, useLoad } from './ui.tsx';
+import { useCan, useNotAllowed } from './viewer.ts';
 
 interface Row {
   id: string;
@@ -24,6 +25,8 @@ const WEBHOOKS = `query Webhooks($filter: WebhookFilter) {
 
 export function WebhookList() {
   const [search, setSearch] = useState('');
+  const mayManage = useCan('MANAGE');
+  const notAllowed = useNotAllowed('MANAGE', 'change webhooks');
   const { data, error, reload, setData } = useLoad<Row[]>(
     () => gql<{ webhooks: { edges: { node: Row }[] } }>(WEBHOOKS, { filter: search ? { search } : null }).then((d) => d.webhooks.edges.map((e) => e.node)),
     [search],
@@ -69,10 +72,13 @@ export function WebhookList() {
       <div className="toolbar">
         <h1 id="webhooks-title">Webhooks</h1>
         <input type="search" aria-label="Search webhooks" placeholder="Search label or description" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <a className="button primary" href="#/webhooks/new">
-          New webhook
-        </a>
+        {mayManage && (
+          <a className="button primary" href="#/webhooks/new">
+            New webhook
+          </a>
+        )}
       </div>
+      {notAllowed && <p className="muted">{notAllowed}</p>}
       <ErrorBanner error={error ?? actionError} />
       {data && data.length === 0 && <p className="empty">No webhooks yet. Create one to start delivering events.</p>}
       {data && data.length > 0 && (
@@ -102,20 +108,26 @@ export function WebhookList() {
                   {row.url}
                 </td>
                 <td data-label="Active">
-                  <label className="switch">
-                    <input type="checkbox" checked={row.active} onChange={(e) => setActive(row, e.target.checked)} aria-label={`${row.label} active`} />
+                  {mayManage ? (
+                    <label className="switch">
+                      <input type="checkbox" checked={row.active} onChange={(e) => setActive(row, e.target.checked)} aria-label={`${row.label} active`} />
+                      <span>{row.state === 'ACTIVE' ? 'Active' : row.state === 'PAUSED' ? 'Paused' : 'Off'}</span>
+                    </label>
+                  ) : (
                     <span>{row.state === 'ACTIVE' ? 'Active' : row.state === 'PAUSED' ? 'Paused' : 'Off'}</span>
-                  </label>
+                  )}
                   {!row.active && row.deactivatedReason && <div className="muted">{row.deactivatedReason}</div>}
                   {row.state === 'PAUSED' && (
                     <div className="held">
                       <span>
                         {row.heldDeliveries} {row.heldDeliveries === 1 ? 'delivery' : 'deliveries'} held
                       </span>{' '}
-                      <button type="button" onClick={() => resume(row)}>
-                        Resume
-                      </button>
-                      {row.heldDeliveries > 0 && (
+                      {mayManage && (
+                        <button type="button" onClick={() => resume(row)}>
+                          Resume
+                        </button>
+                      )}
+                      {mayManage && row.heldDeliveries > 0 && (
                         <button type="button" className="danger" onClick={() => setDiscarding(row)}>
                           Discard held
                         </button>
@@ -129,15 +141,17 @@ export function WebhookList() {
                 <td data-label="Last delivery">{time(row.stats.lastDeliveryAt)}</td>
                 <td className="row-actions">
                   <a href={`#/deliveries?webhook=${row.id}`}>Deliveries</a>
-                  <a href={`#/webhooks/${row.id}`}>Edit</a>
-                  {row.state === 'ACTIVE' && (
+                  <a href={`#/webhooks/${row.id}`}>{mayManage ? 'Edit' : 'View'}</a>
+                  {mayManage && row.state === 'ACTIVE' && (
                     <button type="button" onClick={() => pause(row)} title="Stop sending; deliveries are kept and sent on resume">
                       Pause
                     </button>
                   )}
-                  <button type="button" className="danger" onClick={() => setDeleting(row)}>
-                    Delete
-                  </button>
+                  {mayManage && (
+                    <button type="button" className="danger" onClick={() => setDeleting(row)}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

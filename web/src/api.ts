@@ -50,7 +50,18 @@ function toApiError(errors: any[]): ApiError {
     if (typeof ext.field === 'string') return [{ field: ext.field, message: e.message }];
     return [];
   });
-  return new ApiError(errors.map((e) => e.message).join('\n'), first.extensions?.code, problems);
+  return new ApiError(errors.map((e) => forPeople(e.extensions?.code, e.message)).join('\n'), first.extensions?.code, problems);
+}
+
+/** An API error as a person should read it: no field names of the schema, and what to do. */
+function forPeople(code: string | undefined, message: string): string {
+  if (code === 'FORBIDDEN') {
+    const needs = /it needs (.+)$/.exec(message)?.[1];
+    const yours = /for (a \w+ key|the operator key)/.exec(message)?.[1];
+    return `Not allowed with ${yours ? yours.replace(/^a /, 'your ') : 'your key'}${needs ? `: this needs ${needs}` : ''}. Ask an admin of this tenant.`;
+  }
+  if (code === 'INTERNAL_SERVER_ERROR' || message === 'Unexpected error.') return 'Herald could not do this because of an error on the server. Try again; if it keeps happening, the operator can find it in the server log.';
+  return message;
 }
 
 export async function gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {

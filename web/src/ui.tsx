@@ -234,3 +234,37 @@ export function StaleNotice({ connection }: { connection: Connection }) {
     </div>
   );
 }
+
+/**
+ * Copies text, and says only what happened: "Copied" when the clipboard took it; where
+ * the browser offers no clipboard (a page not on https or localhost) the text is
+ * selected for the person to copy, and the button says so.
+ */
+export function CopyButton({ text, label, selectIn }: { text: string; label: string; selectIn?: string }) {
+  const [said, setSaid] = useState<string>();
+  return (
+    <>
+      <button
+        type="button"
+        onClick={async () => {
+          try {
+            if (!navigator.clipboard) throw new Error('no clipboard');
+            await navigator.clipboard.writeText(text);
+            setSaid('Copied');
+          } catch {
+            const element = selectIn ? document.querySelector(selectIn) : null;
+            if (element) window.getSelection()?.selectAllChildren(element);
+            setSaid(element ? 'Selected: press Ctrl+C (⌘C) to copy' : 'Could not copy: this browser allows copying only on https');
+          }
+        }}
+      >
+        {label}
+      </button>
+      {said && (
+        <span className="muted" role="status">
+          {said}
+        </span>
+      )}
+    </>
+  );
+}

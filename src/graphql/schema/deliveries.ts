@@ -347,6 +347,8 @@ const WebhookStats = builder.simpleObject('WebhookStats', {
     byStatus: t.field({ type: [StatusCount] }),
     successRate: t.float({ nullable: true, description: 'COMPLETED / (COMPLETED + FAILED); null before any finished.' }),
     lastDeliveryAt: t.field({ type: 'DateTime', nullable: true }),
+    lastSuccessAt: t.field({ type: 'DateTime', nullable: true, description: 'When a delivery last turned COMPLETED.' }),
+    lastFailureAt: t.field({ type: 'DateTime', nullable: true, description: 'When a delivery last turned FAILED (out of retries).' }),
   }),
 });
 

@@ -38,6 +38,20 @@ describe("accessplanit's new-delegate webhook", () => {
     expect(evaluate(conditions, e, now)).toEqual({ matched: true, reasons: [] });
   });
 
+  it('"is empty" means what a person means: null, missing, "" or [] (a sessionId of "" still fires)', () => {
+    const empty = all(rule('data.type', 'EQUALS', 'Delegate'), rule('data.sessionId', 'IS_EMPTY'));
+    for (const sessionId of [null, undefined, '', '  ', [], {}]) {
+      expect(evaluate(empty, event({ data: { type: 'Delegate', ...(sessionId === undefined ? {} : { sessionId }) } }), now).matched, JSON.stringify(sessionId)).toBe(true);
+    }
+    for (const sessionId of ['s-1', 0, false, ['s-1']]) {
+      expect(evaluate(empty, event({ data: { type: 'Delegate', sessionId } }), now)).toEqual({ matched: false, reasons: [`data.sessionId is ${JSON.stringify(sessionId)}, not empty`] });
+    }
+    // IS_NULL keeps its narrower meaning: "" is a value.
+    expect(evaluate(rule('data.sessionId', 'IS_NULL'), event({ data: { sessionId: '' } }), now).matched).toBe(false);
+    expect(evaluate(rule('data.sessionId', 'IS_NOT_EMPTY'), event({ data: {} }), now)).toEqual({ matched: false, reasons: ['data.sessionId is missing'] });
+    expect(evaluate(rule('data.sessionId', 'IS_NOT_EMPTY'), event({ data: { sessionId: 's-2' } }), now).matched).toBe(true);
+  });
+
   it('does not match a delegate of type Trainer, and says why', () => {
     const e = event({ data: { type: 'Trainer', status: 'Booked', sessionId: null } });
     expect(evaluate(conditions, e, now)).toEqual({ matched: false, reasons: ['data.type is "Trainer", not "Delegate"'] });

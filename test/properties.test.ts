@@ -40,7 +40,7 @@ const eventArbitrary = fc.record(
   { requiredKeys: ['topic', 'action', 'entityId'] },
 );
 
-const operators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'GREATER_THAN', 'LESS_THAN', 'CONTAINS', 'STARTS_WITH', 'IS_NULL', 'IS_NOT_NULL', 'BEFORE_NOW', 'AFTER_NOW', 'CHANGED', 'CHANGED_TO', 'CHANGED_FROM'];
+const operators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'GREATER_THAN', 'LESS_THAN', 'CONTAINS', 'STARTS_WITH', 'IS_EMPTY', 'IS_NOT_EMPTY', 'IS_NULL', 'IS_NOT_NULL', 'BEFORE_NOW', 'AFTER_NOW', 'CHANGED', 'CHANGED_TO', 'CHANGED_FROM'];
 const webhookArbitrary = fc.record(
   {
     label: hostileString,

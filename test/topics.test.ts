@@ -50,9 +50,10 @@ describe('topics', () => {
 
   it('says how it reads conditions and which headers are always secret (meta), to any key', async () => {
     const { meta } = await t.ok('{ meta { operators { operator label minValues maxValues } secretHeaders } }', {}, otherKey);
-    expect(meta.operators).toHaveLength(17);
+    expect(meta.operators).toHaveLength(19);
     expect(meta.operators).toContainEqual({ operator: 'IN', label: 'is one of', minValues: 1, maxValues: 500 });
-    expect(meta.operators).toContainEqual({ operator: 'IS_NULL', label: 'is empty', minValues: 0, maxValues: 0 });
+    expect(meta.operators).toContainEqual({ operator: 'IS_EMPTY', label: 'is empty', minValues: 0, maxValues: 0 });
+    expect(meta.operators).toContainEqual({ operator: 'IS_NULL', label: 'is null or missing', minValues: 0, maxValues: 0 });
     expect(meta.secretHeaders).toEqual(expect.arrayContaining(['authorization', 'x-api-key']));
     errorOf(await t.gql('{ meta { secretHeaders } }', {}, null), 'UNAUTHENTICATED');
   });

@@ -11,6 +11,8 @@ export const OPERATORS = [
   'LESS_THAN_OR_EQUAL',
   'CONTAINS',
   'STARTS_WITH',
+  'IS_EMPTY',
+  'IS_NOT_EMPTY',
   'IS_NULL',
   'IS_NOT_NULL',
   'BEFORE_NOW',
@@ -38,6 +40,8 @@ export const ARITY: Record<Operator, [number, number]> = {
   LESS_THAN_OR_EQUAL: [1, 1],
   CONTAINS: [1, 1],
   STARTS_WITH: [1, 1],
+  IS_EMPTY: [0, 0],
+  IS_NOT_EMPTY: [0, 0],
   IS_NULL: [0, 0],
   IS_NOT_NULL: [0, 0],
   BEFORE_NOW: [0, 0],
@@ -59,8 +63,10 @@ export const OPERATOR_LABELS: Record<Operator, string> = {
   LESS_THAN_OR_EQUAL: '≤',
   CONTAINS: 'contains',
   STARTS_WITH: 'starts with',
-  IS_NULL: 'is empty',
-  IS_NOT_NULL: 'is not empty',
+  IS_EMPTY: 'is empty',
+  IS_NOT_EMPTY: 'is not empty',
+  IS_NULL: 'is null or missing',
+  IS_NOT_NULL: 'is present (not null)',
   BEFORE_NOW: 'is before now',
   AFTER_NOW: 'is after now',
   CHANGED: 'changed',
@@ -74,6 +80,15 @@ export interface Evaluation {
   matched: boolean;
   /** Why it did not match, one line per failing rule (empty when matched). */
   reasons: string[];
+}
+
+/** Empty as a person means it: missing, null, "" (or only spaces), [] or {}. */
+export function isEmpty(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return false;
 }
 
 /** Evaluates a condition tree against an event. Pure: `now` is given. */
@@ -146,6 +161,10 @@ function failure(rule: Extract<ConditionNode, { kind: 'RULE' }>, event: EventSha
       );
     case 'STARTS_WITH':
       return when(typeof actual === 'string' && typeof first === 'string' && actual.startsWith(first), `${is}, which does not start with ${show(first)}`);
+    case 'IS_EMPTY':
+      return when(isEmpty(actual), `${is}, not empty`);
+    case 'IS_NOT_EMPTY':
+      return when(!isEmpty(actual), actual === undefined ? `${path} is missing` : `${is}, which is empty`);
     case 'IS_NULL':
       return when(actual === null || actual === undefined, `${is}, not null`);
     case 'IS_NOT_NULL':

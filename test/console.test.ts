@@ -300,6 +300,82 @@ describe('the operations console', () => {
     expect(await view.getByText('Copied', { exact: true }).count()).toBe(0);
   });
 
+  it('takes a topic and trigger as soon as they are chosen, and after a refused save shows the first problem with focus, on the rule itself', async () => {
+    await herald.ok(`mutation { createTopic(input: { key: "delegate", name: "Delegate", fields: [{ path: "sessionId", label: "Session", type: STRING }, { path: "status", label: "Status", type: ENUM, values: ["Open", "Booked"] }] }) { key } }`);
+    await page.goto(`${origin}/#/webhooks/new`);
+    await page.getByLabel('Label', { exact: true }).fill('Delegates without a session');
+    // Nothing chosen: Create says so, and the problem is where the eye and the focus go.
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    const firstProblem = await page.waitForFunction(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el && el.closest('.field.invalid, .condition-rule.invalid') ? el.closest('.field')?.querySelector('label')?.textContent : null;
+    });
+    expect(await firstProblem.jsonValue()).toMatch(/^(Topic|Or an event type)$/);
+    expect(await page.locator('.field.invalid').first().textContent()).toMatch(/event|trigger/i);
+
+    await page.getByLabel('Topic', { exact: true }).selectOption('delegate');
+    await page.getByLabel('Trigger', { exact: true }).selectOption('CREATE_OR_UPDATE');
+    const chips = page.getByRole('list', { name: 'Chosen events' });
+    await chips.getByText('delegate is created or updated').waitFor();
+    expect(await chips.getByRole('listitem').count()).toBe(1); // the trigger changed the chip the topic made
+    await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/hooks');
+    for (let i = 0; i < 3; i += 1) await page.getByRole('button', { name: '+ Rule' }).click();
+    const rules = page.locator('.condition-rule');
+    await rules.nth(0).getByLabel('Condition field').fill('data.status');
+    await rules.nth(0).getByLabel('Condition operator').selectOption('IN');
+    await rules.nth(0).getByLabel('Condition value').fill('Booked');
+    await rules.nth(1).getByLabel('Condition field').fill('data.sesionId'); // a typo
+    await rules.nth(1).getByLabel('Condition operator').selectOption({ label: 'is empty' });
+    await rules.nth(2).getByLabel('Condition field').fill('data.status');
+    await rules.nth(2).getByLabel('Condition operator').selectOption({ label: 'is empty' });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLElement | null)?.getAttribute('aria-label'))).toBe('Condition field');
+    // The rule with the typo is the one marked, and it is in view.
+    expect(await rules.nth(1).getAttribute('class')).toContain('invalid');
+    expect(await rules.nth(0).getAttribute('class')).not.toContain('invalid');
+    expect(await rules.nth(1).getByRole('alert').textContent()).toContain('"sesionId" is not in the field catalog');
+    expect(await page.evaluate(() => document.activeElement === document.querySelectorAll('.condition-rule')[1]!.querySelector('input'))).toBe(true);
+    const box = await rules.nth(1).boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(800);
+
+    await rules.nth(1).getByLabel('Condition field').fill('data.sessionId');
+    await rules.nth(2).getByRole('button', { name: 'Remove rule' }).click();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('heading', { name: 'Webhook: Delegates without a session' }).waitFor();
+    const made = (await herald.ok(`{ webhooks(filter: { search: "without a session" }) { edges { node { id events conditions { path operator } } } } }`)).webhooks.edges[0].node;
+    expect(made.events.sort()).toEqual(['delegate.created', 'delegate.updated']);
+    expect(made.conditions).toEqual([{ path: 'data.status', operator: 'IN' }, { path: 'data.sessionId', operator: 'IS_EMPTY' }]);
+
+    // Saved, from the bottom of a long form: "Saved." is in view.
+    await page.getByLabel('Description').fill('for the HR system');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const saved = page.getByRole('status').filter({ hasText: 'Saved.' });
+    await saved.waitFor();
+    const at = await saved.boundingBox();
+    expect(at!.y).toBeGreaterThanOrEqual(0);
+    expect(at!.y + at!.height).toBeLessThanOrEqual(800);
+  });
+
+  it('keeps unsaved changes while the person goes to another screen, and gives them back', async () => {
+    const made = (await herald.ok(`{ webhooks(filter: { search: "without a session" }) { edges { node { id } } } }`)).webhooks.edges[0].node;
+    await page.goto(`${origin}/#/webhooks/${made.id}`);
+    await page.getByLabel('Label', { exact: true }).fill('Delegates, no session yet');
+    await page.getByRole('link', { name: 'Topics' }).click();
+    await page.getByRole('heading', { name: 'Topics' }).waitFor();
+    await page.goBack();
+    await page.getByText('were kept while you were away').waitFor();
+    expect(await page.getByLabel('Label', { exact: true }).inputValue()).toBe('Delegates, no session yet');
+    await page.getByRole('button', { name: 'Discard them' }).click();
+    expect(await page.getByLabel('Label', { exact: true }).inputValue()).toBe('Delegates without a session');
+    await page.getByRole('link', { name: 'Topics' }).click();
+    await page.goBack();
+    await page.getByLabel('Label', { exact: true }).waitFor();
+    expect(await page.getByText('were kept while you were away').count()).toBe(0);
+  });
+
   it('has no accessibility violations on any screen (axe)', async () => {
     const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'keys'];
     const found: string[] = [];

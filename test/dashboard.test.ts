@@ -124,20 +124,24 @@ describe('the dashboard', () => {
     await page.locator('.field', { has: page.getByLabel('URL', { exact: true }) }).getByRole('alert').waitFor();
     await page.getByLabel('Topic', { exact: true }).selectOption('delegate');
     await page.getByLabel('Trigger', { exact: true }).selectOption('CREATE');
-    await page.getByRole('button', { name: 'Add trigger' }).click();
+    // Choosing them is enough: no separate "add" to press.
     await page.getByRole('list', { name: 'Chosen events' }).getByText('delegate is created').waitFor();
     await page.getByRole('button', { name: '+ Rule' }).click();
     await page.getByLabel('Condition field').fill('data.status');
     await page.getByLabel('Condition operator').selectOption('IN');
     await page.getByLabel('Condition value').fill('Completed');
     await page.getByLabel('URL', { exact: true }).fill(inboxUrl);
-    await page.getByLabel('Active (sends deliveries)').check();
 
     // The sample data says status Open (the catalog's first value): the preview says it would not send.
     const preview = page.getByTestId('preview');
     await preview.getByText(/Would not send/).waitFor();
     await page.getByLabel('Sample data').fill(JSON.stringify({ status: 'Completed', name: 'Ada' }));
-    await preview.getByText('Would send delegate.created').waitFor();
+    // Still off: the page and the preview say it sends nothing.
+    await page.getByTestId('inactive-warning').getByText('It will be created off').waitFor();
+    await preview.getByText('Would send delegate.created once it is active: it is off, so it sends nothing now').waitFor();
+    await page.getByLabel('Active (sends deliveries)').check();
+    await page.getByTestId('inactive-warning').waitFor({ state: 'detached' });
+    await preview.getByText('Would send delegate.created', { exact: true }).waitFor();
     expect(await preview.locator('pre').textContent()).toContain('"Ada"');
 
     await page.getByRole('button', { name: 'Test', exact: true }).click();

@@ -12,6 +12,11 @@ let nextKey = 1;
 export const newRule = (): Node => ({ kind: 'RULE', key: nextKey++, path: '', operator: 'EQUALS', values: '' });
 export const newGroup = (): Node => ({ kind: 'GROUP', key: nextKey++, match: 'ANY', children: [newRule()] });
 
+/** The same tree with keys of this page (a tree kept from an earlier page). */
+export function rekey(nodes: Node[]): Node[] {
+  return nodes.map((n) => (n.kind === 'GROUP' ? { ...n, key: nextKey++, children: rekey(n.children) } : { ...n, key: nextKey++ }));
+}
+
 /** From the API's condition tree to the builder's. */
 export function fromApi(conditions: any[]): Node[] {
   return conditions.map((c) =>
@@ -38,11 +43,28 @@ interface Props {
   nodes: Node[];
   onChange: (nodes: Node[]) => void;
   fields: TopicField[];
-  /** Errors by path under `conditions` (`[0].group.conditions[1].rule.path`). */
-  error?: string;
+  /** The form's errors by field (`conditions[0].group.conditions[1].rule.path` marks that rule). */
+  errors: Record<string, string>;
 }
 
-export function ConditionsBuilder({ nodes, onChange, fields, error }: Props) {
+/** The errors of one rule (path, operator, values) from the form's errors, by the rule's place. */
+function errorsAt(errors: Record<string, string>, at: string): { message?: string; path?: boolean; operator?: boolean; values?: boolean } {
+  const own = Object.entries(errors).filter(([name]) => name === at || name.startsWith(`${at}.rule`));
+  if (own.length === 0) return {};
+  return {
+    message: own.map(([, m]) => m).join('; '),
+    path: own.some(([n]) => n.endsWith('.path')),
+    operator: own.some(([n]) => n.endsWith('.operator')),
+    values: own.some(([n]) => /\.values(\[\d+\])?$/.test(n)),
+  };
+}
+
+export function ConditionsBuilder({ nodes, onChange, fields, errors }: Props) {
+  // What no rule claims (the list as a whole: too many, too deep).
+  const general = Object.entries(errors)
+    .filter(([name]) => name === 'conditions' || (name.startsWith('conditions') && !/\]\.(rule|group)/.test(name)))
+    .map(([, m]) => m)
+    .join('; ');
   return (
     <div className="conditions">
       <datalist id="condition-paths">
@@ -58,23 +80,29 @@ export function ConditionsBuilder({ nodes, onChange, fields, error }: Props) {
           <option key={p} value={p} />
         ))}
       </datalist>
-      <NodeList nodes={nodes} onChange={onChange} fields={fields} depth={0} />
-      {error && (
+      <NodeList nodes={nodes} onChange={onChange} fields={fields} depth={0} at="conditions" errors={errors} />
+      {general && (
         <small className="error" role="alert">
-          {error}
+          {general}
         </small>
       )}
     </div>
   );
 }
 
-function NodeList({ nodes, onChange, fields, depth }: { nodes: Node[]; onChange: (nodes: Node[]) => void; fields: TopicField[]; depth: number }) {
+function NodeList({ nodes, onChange, fields, depth, at, errors }: { nodes: Node[]; onChange: (nodes: Node[]) => void; fields: TopicField[]; depth: number; at: string; errors: Record<string, string> }) {
   const replace = (index: number, node: Node | null) => onChange(node ? nodes.map((n, i) => (i === index ? node : n)) : nodes.filter((_, i) => i !== index));
   return (
     <>
       <ul className="condition-list">
         {nodes.map((node, index) => (
-          <li key={node.key}>{node.kind === 'RULE' ? <Rule node={node} onChange={(n) => replace(index, n)} fields={fields} /> : <Group node={node} onChange={(n) => replace(index, n)} fields={fields} depth={depth + 1} />}</li>
+          <li key={node.key}>
+            {node.kind === 'RULE' ? (
+              <Rule node={node} onChange={(n) => replace(index, n)} fields={fields} errors={errorsAt(errors, `${at}[${index}]`)} />
+            ) : (
+              <Group node={node} onChange={(n) => replace(index, n)} fields={fields} depth={depth + 1} at={`${at}[${index}].group.conditions`} errors={errors} />
+            )}
+          </li>
         ))}
       </ul>
       <div className="condition-add">
@@ -91,7 +119,7 @@ function NodeList({ nodes, onChange, fields, depth }: { nodes: Node[]; onChange:
   );
 }
 
-function Group({ node, onChange, fields, depth }: { node: Extract<Node, { kind: 'GROUP' }>; onChange: (n: Node | null) => void; fields: TopicField[]; depth: number }) {
+function Group({ node, onChange, fields, depth, at, errors }: { node: Extract<Node, { kind: 'GROUP' }>; onChange: (n: Node | null) => void; fields: TopicField[]; depth: number; at: string; errors: Record<string, string> }) {
   return (
     <fieldset className="condition-group">
       <legend>
@@ -103,19 +131,22 @@ function Group({ node, onChange, fields, depth }: { node: Extract<Node, { kind: 
           Remove group
         </button>
       </legend>
-      <NodeList nodes={node.children} onChange={(children) => onChange({ ...node, children })} fields={fields} depth={depth} />
+      <NodeList nodes={node.children} onChange={(children) => onChange({ ...node, children })} fields={fields} depth={depth} at={at} errors={errors} />
     </fieldset>
   );
 }
 
-function Rule({ node, onChange, fields }: { node: Extract<Node, { kind: 'RULE' }>; onChange: (n: Node | null) => void; fields: TopicField[] }) {
+function Rule({ node, onChange, fields, errors }: { node: Extract<Node, { kind: 'RULE' }>; onChange: (n: Node | null) => void; fields: TopicField[]; errors: ReturnType<typeof errorsAt> }) {
   const arity = operators().find((o) => o.value === node.operator)?.arity ?? 1;
   const field = fields.find((f) => node.path === `data.${f.path}` || node.path === `previous.${f.path}`);
   const listId = field?.values.length ? `values-${node.key}` : undefined;
+  const errorId = errors.message ? `rule-${node.key}-error` : undefined;
+  // A rule named by an error is marked, and each of its parts the error is about; with none named, its field is.
+  const marked = (part: 'path' | 'operator' | 'values') => (errors.message && (errors[part] || (!errors.path && !errors.operator && !errors.values && part === 'path')) ? true : undefined);
   return (
-    <div className="condition-rule">
-      <input aria-label="Condition field" list="condition-paths" placeholder="data.status" value={node.path} onChange={(e) => onChange({ ...node, path: e.target.value })} />
-      <select aria-label="Condition operator" value={node.operator} onChange={(e) => onChange({ ...node, operator: e.target.value })}>
+    <div className={`condition-rule${errors.message ? ' invalid' : ''}`}>
+      <input aria-label="Condition field" list="condition-paths" placeholder="data.status" value={node.path} onChange={(e) => onChange({ ...node, path: e.target.value })} aria-invalid={marked('path')} aria-describedby={errorId} />
+      <select aria-label="Condition operator" value={node.operator} onChange={(e) => onChange({ ...node, operator: e.target.value })} aria-invalid={marked('operator')} aria-describedby={errorId}>
         {operators().map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
@@ -129,6 +160,8 @@ function Rule({ node, onChange, fields }: { node: Extract<Node, { kind: 'RULE' }
           placeholder={arity === 'many' ? 'Completed, Cancelled' : field?.type === 'DATE' ? '2026-01-31' : 'value'}
           value={node.values}
           onChange={(e) => onChange({ ...node, values: e.target.value })}
+          aria-invalid={marked('values')}
+          aria-describedby={errorId}
         />
       )}
       {listId && (
@@ -141,6 +174,11 @@ function Rule({ node, onChange, fields }: { node: Extract<Node, { kind: 'RULE' }
       <button type="button" className="link danger" onClick={() => onChange(null)} aria-label="Remove rule">
         ✕
       </button>
+      {errors.message && (
+        <small className="error" id={errorId} role="alert">
+          {errors.message}
+        </small>
+      )}
     </div>
   );
 }

@@ -1,16 +1,17 @@
 // Create or edit a webhook: label → topic and trigger → conditions → endpoint →
 // method → data, with a payload preview that follows the form and a Test button.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { gql } from './api.ts';
 import { go } from './routing.ts';
 import { loadTopics, topicKeysOf, type Topic } from './catalog.ts';
 import { alwaysSecret } from './meta.ts';
-import { ConditionsBuilder, fromApi, toApi, type Node } from './Conditions.tsx';
+import { ConditionsBuilder, fromApi, rekey, toApi, type Node } from './Conditions.tsx';
 import { WebhookHealth } from './WebhookHealth.tsx';
 import { DeliveryCharts } from './Charts.tsx';
 import { formatDuration, parseDuration } from './durations.ts';
 import { ErrorBanner, Field, HeaderTable, Json, SecretOnce, errorFor, fieldErrors, unclaimed, time, useDebounced, useLoad } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
+import { clearDraft, readDraft, saveDraft, type Draft } from './drafts.ts';
 
 interface Header {
   name: string;
@@ -218,10 +219,48 @@ export function WebhookForm({ id }: { id?: string }) {
     return shown;
   });
   const [busy, setBusy] = useState(false);
+  const [restored, setRestored] = useState<Draft<Form> | null>(null);
+  const draftKey = `webhook:${id ?? 'new'}`;
+  const formRef = useRef<HTMLFormElement>(null);
 
+  // The saved webhook, or the changes not saved yet when this page was left for another (a draft in this tab).
   useEffect(() => {
-    if (saved.data) setForm(fromWebhook(saved.data));
+    if (id && !saved.data) return;
+    const draft = readDraft<Form>(draftKey);
+    if (draft) {
+      setForm({ ...draft.form, conditions: rekey(draft.form.conditions) });
+      setDirty(true);
+      setHeadersTouched(true);
+      setRestored(draft);
+    } else if (saved.data) setForm(fromWebhook(saved.data));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [saved.data]);
+  useEffect(() => {
+    if (dirty) saveDraft(draftKey, form);
+  }, [dirty, form, draftKey]);
+  // Closing or reloading the tab with changes not saved asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const ask = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [dirty]);
+  const discardDraft = () => {
+    clearDraft(draftKey);
+    setRestored(null);
+    setDirty(false);
+    setForm(saved.data ? fromWebhook(saved.data) : EMPTY);
+  };
+  // After a refused save: the first field named goes into view with focus (or the message no field claims).
+  useEffect(() => {
+    if (!error) return;
+    const frame = requestAnimationFrame(() => {
+      const first = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], .field.invalid input, .field.invalid select, .field.invalid textarea, .banner.error');
+      first?.scrollIntoView({ block: 'center' });
+      if (first && !first.classList.contains('banner')) first.focus({ preventScroll: true });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [error]);
 
   // A field's error goes once the field is changed; the rest stay until the next save.
   const [changedSinceSave, setChangedSinceSave] = useState<string[]>([]);
@@ -250,12 +289,15 @@ export function WebhookForm({ id }: { id?: string }) {
     try {
       if (id) {
         await gql(`mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, { id, input });
+        clearDraft(draftKey);
+        setRestored(null);
         setDirty(false);
         setNotice('Saved.');
         saved.reload();
       } else {
         const data = await gql(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, { input });
         justCreatedSecret = data.createWebhook.secret;
+        clearDraft(draftKey);
         setDirty(false);
         go(`#/webhooks/${data.createWebhook.webhook.id}`);
       }
@@ -291,6 +333,7 @@ export function WebhookForm({ id }: { id?: string }) {
       {id && !deleted && <WebhookHealth id={id} />}
       {id && !deleted && <DeliveryCharts webhookId={id} />}
       <form
+        ref={formRef}
         onSubmit={(e) => {
           e.preventDefault();
           save();
@@ -300,6 +343,19 @@ export function WebhookForm({ id }: { id?: string }) {
         <div className="columns">
           <div className="form-main">
             {notAllowed && <div className="banner">{notAllowed} This is what it is set to.</div>}
+            {restored && (
+              <div className="banner warn" role="status">
+                Your changes from {time(new Date(restored.at).toISOString())} were kept while you were away; they are not saved yet.{' '}
+                <button type="button" className="link" onClick={discardDraft}>
+                  Discard them
+                </button>
+              </div>
+            )}
+            {!form.active && !readOnly && (
+              <div className="banner warn" data-testid="inactive-warning">
+                {id ? 'This webhook is off: it sends nothing.' : 'It will be created off: it sends nothing until it is switched on.'} Tick “Active (sends deliveries)” below to send.
+              </div>
+            )}
             <fieldset className="bare" disabled={readOnly}>
             {!id && (
               <Field label="Start from" hint="an alert through Herald's own events: paste the channel's incoming-webhook URL below">
@@ -348,7 +404,7 @@ export function WebhookForm({ id }: { id?: string }) {
                   </select>
                 )}
               </Field>
-              <ConditionsBuilder nodes={form.conditions} onChange={(c) => set('conditions', c)} fields={catalog} error={errorFor(errors, 'conditions')} />
+              <ConditionsBuilder nodes={form.conditions} onChange={(c) => set('conditions', c)} fields={catalog} errors={errors} />
             </fieldset>
 
             <fieldset>
@@ -472,11 +528,6 @@ export function WebhookForm({ id }: { id?: string }) {
 
             </fieldset>
             <ErrorBanner error={unclaimed(error, FIELDS)} />
-            {notice && (
-              <div className="banner ok" role="status">
-                {notice}
-              </div>
-            )}
             <div className="actions sticky">
               <a className="button" href="#/webhooks">
                 Back
@@ -486,10 +537,16 @@ export function WebhookForm({ id }: { id?: string }) {
                   {id ? 'Save' : 'Create webhook'}
                 </button>
               )}
+              {notice && (
+                <span className="saved" role="status">
+                  {notice}
+                </span>
+              )}
+              {!notice && dirty && !readOnly && <span className="muted">Not saved yet.</span>}
             </div>
           </div>
           <aside className="form-side">
-            <Preview input={input} topics={chosenTopics} webhookId={id} dirty={dirty || !id} />
+            <Preview input={input} topics={chosenTopics} webhookId={id} dirty={dirty || !id} active={form.active} />
           </aside>
         </div>
       </form>
@@ -512,6 +569,22 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
   const [topic, setTopic] = useState('');
   const [trigger, setTrigger] = useState('CREATE');
   const [eventType, setEventType] = useState('');
+  // Choosing a topic and a trigger takes effect at once: the chip they made follows both selects
+  // until "Add another trigger" starts the next one.
+  const [made, setMade] = useState<number | null>(null);
+  const choose = (nextTopic: string, nextTrigger: string) => {
+    setTopic(nextTopic);
+    setTrigger(nextTrigger);
+    if (!nextTopic) return;
+    const chosen = { topic: nextTopic, trigger: nextTrigger };
+    const others = form.triggers.filter((_, i) => i !== made);
+    if (others.some((t) => t.topic === chosen.topic && t.trigger === chosen.trigger)) return;
+    if (made !== null && made < form.triggers.length) set('triggers', form.triggers.map((t, i) => (i === made ? chosen : t)));
+    else {
+      set('triggers', [...form.triggers, chosen]);
+      setMade(form.triggers.length);
+    }
+  };
   const everyType = topics.flatMap((t) => [...t.eventTypes, `${t.key}.*`]);
   const addEvent = () => {
     const type = eventType.trim();
@@ -523,7 +596,7 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
       <div className="row">
         <Field label="Topic" error={errorFor(errors, 'triggers')}>
           {(id, d) => (
-            <select id={id} aria-describedby={d} value={topic} onChange={(e) => setTopic(e.target.value)}>
+            <select id={id} aria-describedby={d} value={topic} onChange={(e) => choose(e.target.value, trigger)}>
               <option value="">Choose a topic…</option>
               {topics.map((t) => (
                 <option key={t.key} value={t.key}>
@@ -535,7 +608,7 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
         </Field>
         <Field label="Trigger">
           {(id) => (
-            <select id={id} value={trigger} onChange={(e) => setTrigger(e.target.value)}>
+            <select id={id} value={trigger} onChange={(e) => choose(topic, e.target.value)}>
               {TRIGGERS.map(([value, label]) => (
                 <option key={value} value={value}>
                   {label}
@@ -544,8 +617,16 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
             </select>
           )}
         </Field>
-        <button type="button" className="align-end" disabled={!topic} onClick={() => set('triggers', [...form.triggers, { topic, trigger }])}>
-          Add trigger
+        <button
+          type="button"
+          className="align-end"
+          disabled={!topic}
+          onClick={() => {
+            setMade(null);
+            setTopic('');
+          }}
+        >
+          Add another trigger
         </button>
       </div>
       <div className="row">
@@ -580,7 +661,15 @@ function Triggers({ form, topics, set, errors }: { form: Form; topics: Topic[]; 
         {form.triggers.map((t, i) => (
           <li key={`t${i}`}>
             {t.topic} {TRIGGERS.find(([v]) => v === t.trigger)?.[1]}
-            <button type="button" aria-label={`Remove ${t.topic} ${t.trigger}`} onClick={() => set('triggers', form.triggers.filter((_, j) => j !== i))}>
+            <button
+              type="button"
+              aria-label={`Remove ${t.topic} ${t.trigger}`}
+              onClick={() => {
+                set('triggers', form.triggers.filter((_, j) => j !== i));
+                setMade(null);
+                setTopic('');
+              }}
+            >
               ✕
             </button>
           </li>
@@ -642,7 +731,7 @@ function MergeTags({ fields }: { fields: Topic['fields'] }) {
 }
 
 /** What the webhook would send for a sample event (follows the form), and the Test button. */
-function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof toInput>; topics: Topic[]; webhookId?: string; dirty: boolean }) {
+function Preview({ input, topics, webhookId, dirty, active }: { input: ReturnType<typeof toInput>; topics: Topic[]; webhookId?: string; dirty: boolean; active: boolean }) {
   const [topicKey, setTopicKey] = useState('');
   const topic = topics.find((t) => t.key === topicKey) ?? topics[0];
   const [action, setAction] = useState('created');
@@ -743,7 +832,11 @@ function Preview({ input, topics, webhookId, dirty }: { input: ReturnType<typeof
           {preview && (
             <div className="preview-result" data-testid="preview">
               <p className={preview.wouldSend ? 'ok' : 'warn'}>
-                {preview.wouldSend ? `Would send ${preview.eventType}` : `Would not send: ${preview.reasons.join('; ')}`}
+                {preview.wouldSend
+                  ? active
+                    ? `Would send ${preview.eventType}`
+                    : `Would send ${preview.eventType} once it is active: it is off, so it sends nothing now`
+                  : `Would not send: ${preview.reasons.join('; ')}`}
               </p>
               {preview.renderError && <p className="error">{preview.renderError}</p>}
               {preview.url && (

@@ -359,6 +359,22 @@ describe('the operations console', () => {
     expect(at!.y + at!.height).toBeLessThanOrEqual(800);
   });
 
+  it("tests with the tenant's latest real event of the topic, and says so", async () => {
+    await page.goto(`${origin}/#/webhooks/${working}`);
+    const source = page.getByTestId('sample-source');
+    await source.getByText(/^Sample: your latest order\.created event \(entity o-\d+, /).waitFor();
+    expect(await page.getByLabel('Sample data').inputValue()).toMatch(/"n": \d+/);
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const result = page.getByTestId('test-result');
+    await result.getByText(/Sent your latest order\.created event/).waitFor();
+    expect(await result.textContent()).toContain('200');
+    // Edited, the sample is the person's, and Test says it sent theirs.
+    await page.getByLabel('Sample data').fill('{"n": -1}');
+    await source.getByText(/^Your own sample \(edited from your latest order\.created event/).waitFor();
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    await result.getByText('Sent your sample.').waitFor();
+  });
+
   it('keeps unsaved changes while the person goes to another screen, and gives them back', async () => {
     const made = (await herald.ok(`{ webhooks(filter: { search: "without a session" }) { edges { node { id } } } }`)).webhooks.edges[0].node;
     await page.goto(`${origin}/#/webhooks/${made.id}`);

@@ -324,14 +324,16 @@ describe('delivering events to webhooks over HTTP', () => {
   });
 
   it('the Test button: one request now with action test and catalog sample data, logged as a TEST attempt', async () => {
+    // A topic nothing was published to yet: the sample comes from its catalog.
+    await t.ok('mutation { createTopic(input: { key: "cohort", name: "Cohort", fields: [{ path: "type", label: "Type", type: ENUM, values: ["Delegate"] }, { path: "status", label: "Status", type: ENUM, values: ["Booked"] }, { path: "score", label: "Score", type: NUMBER }] }) { key } }');
     const receiver = await Receiver.start(() => ({ status: 202, body: 'Thanks, got it' }));
-    const { webhook } = await hook(receiver.url, { payloadMode: 'FULL' });
+    const { webhook } = await hook(receiver.url, { payloadMode: 'FULL', events: ['cohort.created'] });
     const result = (
       await t.ok('mutation($id: ID!) { testWebhook(webhookId: $id) { success statusCode response message durationMs instanceId request { method url body headers { name value } } } }', { id: webhook.id })
     ).testWebhook;
     expect(result).toMatchObject({ success: true, statusCode: 202, response: 'Thanks, got it', request: { method: 'POST', url: `${receiver.url}/` } });
     const sent = JSON.parse(receiver.received[0]!.body);
-    expect(sent).toMatchObject({ type: 'delegate.test', action: 'test', data: { type: 'Delegate', status: 'Booked', score: 1.5 } });
+    expect(sent).toMatchObject({ type: 'cohort.test', action: 'test', entityId: 'sample-1', data: { type: 'Delegate', status: 'Booked', score: 1.5 } });
     const logged = await instance(result.instanceId);
     expect(logged).toMatchObject({ status: 'COMPLETED', attempts: 1, attemptLog: [{ trigger: 'TEST', statusCode: 202 }] });
     expect(logged.request).toEqual(result.request);
@@ -342,6 +344,30 @@ describe('delivering events to webhooks over HTTP', () => {
       await t.ok('mutation($w: CreateWebhookInput!) { testWebhook(webhook: $w) { success statusCode response instanceId } }', { w: { label: 'try', events: ['user.created'], url: failing.url } })
     ).testWebhook;
     expect(unsaved).toEqual({ success: false, statusCode: 400, response: 'Bad payload: missing field x', instanceId: null });
+  });
+
+  it("the Test button sends the tenant's latest real event of the topic, else a catalog sample with an id of the topic's kind, and says which", async () => {
+    await t.ok('mutation { createTopic(input: { key: "invoice", name: "Invoice", entityIdType: INTEGER, fields: [{ path: "total", label: "Total", type: NUMBER }] }) { entityIdType } }');
+    const receiver = await Receiver.start(() => ({ status: 200 }));
+    // Evins' own template: the id written as a number.
+    const { webhook } = await hook(receiver.url, { events: ['invoice.created'], payloadMode: 'CUSTOM', templateFormat: 'JSON', template: '{"entity_id": {{ event.entityId }}, "total": {{ data.total }}}' });
+    const TEST = 'mutation($id: ID!) { testWebhook(webhookId: $id) { success message sample { kind eventId description } } }';
+    const first = (await t.ok(TEST, { id: webhook.id })).testWebhook;
+    expect(first).toMatchObject({ success: true, sample: { kind: 'CATALOG', eventId: null } });
+    expect(first.sample.description).toContain('a sample made from the invoice catalog (entity id 1)');
+    expect(JSON.parse(receiver.received.at(-1)!.body)).toEqual({ entity_id: 1, total: 1.5 });
+
+    // Ids of another kind are refused at publish, naming the field.
+    const bad = errorOf(await t.gql('mutation { publishEvent(input: { event: { topic: "invoice", action: "created", entityId: "INV-7", data: { total: 3 } } }) { event { id } } }'), 'BAD_USER_INPUT');
+    expect(bad.extensions!.problems).toEqual([{ field: 'input.event.entityId', message: 'must be a whole number (topic entity ids are INTEGER), got "INV-7"' }]);
+    const published = (await t.ok('mutation { publishEvent(input: { event: { topic: "invoice", action: "created", entityId: "1234", data: { total: 99.5 } } }) { event { id } } }')).publishEvent.event.id;
+    const second = (await t.ok(TEST, { id: webhook.id })).testWebhook;
+    expect(second.sample).toMatchObject({ kind: 'LATEST_EVENT', eventId: published });
+    expect(second.sample.description).toMatch(/^your latest invoice.created event \(entity 1234, /);
+    expect(JSON.parse(receiver.received.at(-1)!.body)).toEqual({ entity_id: 1234, total: 99.5 });
+    const sample = (await t.ok('{ testSample(eventTypes: ["invoice.created"]) { kind eventId event { topic action entityId data } } }')).testSample;
+    expect(sample).toEqual({ kind: 'LATEST_EVENT', eventId: published, event: { topic: 'invoice', action: 'test', entityId: '1234', data: { total: 99.5 } } });
+    await t.ok('mutation($id: ID!) { setWebhookActive(id: $id, active: false) { id } }', { id: webhook.id });
   });
 
   it("a webhook's stats count its instances by status", async () => {

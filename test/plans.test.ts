@@ -68,6 +68,10 @@ async function seed(db: pg.Client): Promise<Seeded> {
 const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [string, unknown[]] }> = [
   { what: 'events(filter: { entityId })', index: 'event_tenant_id_entity_id_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 21', [s.big, 'e42']] },
   { what: "events, newest first, of a tenant with few of them", index: 'event_tenant_id_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 ORDER BY id DESC LIMIT 21', [s.small]] },
+  // The Test button's latest real event of a topic, and the Events screen by topic: a rare topic reads a few pages too.
+  // (every event here is of that topic: either index reads a page or two)
+  { what: "testSample: a topic's latest event", index: null, sql: (s) => ["SELECT id FROM event WHERE tenant_id = $1 AND topic = $2 AND action = ANY($3) ORDER BY id DESC LIMIT 1", [s.big, 'order', ['created']]] },
+  { what: 'events(filter: { topic }) of a topic with none', index: 'event_tenant_id_topic_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 AND topic = $2 ORDER BY id DESC LIMIT 21', [s.big, 'course']] },
   { what: 'instances(filter: { entityId })', index: 'instance_tenant_id_entity_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 21', [s.big, 'e42']] },
   { what: 'instances(filter: { webhookId })', index: 'instance_tenant_id_webhook_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND webhook_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.webhook]] },
   { what: 'instances(filter: { eventId })', index: 'instance_event_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.event]] },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Event } from '../generated/prisma/client.ts';
 import { pathProblem, type EventShape } from './event.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
-import { type TopicInfo } from './topics.ts';
+import { entityIdProblem, type TopicInfo } from './topics.ts';
 
 export interface EventInput {
   topic: string;
@@ -30,6 +30,8 @@ export function checkEvent(problems: Problems, at: string, input: EventInput, to
   }
   if (!IDENTIFIER.test(input.action)) problems.add(`${at}.action`, 'must be a lower-case identifier such as created or completed');
   const entityId = text(problems, `${at}.entityId`, input.entityId, { required: true, max: 200 }) ?? '';
+  const idProblem = topic && entityId ? entityIdProblem(topic.entityIdType, entityId) : null;
+  if (idProblem) problems.add(`${at}.entityId`, idProblem);
   const deleted = input.action === 'deleted';
   let data: Record<string, unknown> | null = null;
   if (input.data !== undefined && input.data !== null) {

@@ -29,7 +29,18 @@ export interface TopicInput {
   description?: string | null;
   resourceUrlTemplate?: string | null;
   customActions?: string[] | null;
+  entityIdType?: EntityIdType | null;
   fields?: TopicFieldInput[] | null;
+}
+
+/** What a topic's entity ids look like. */
+export type EntityIdType = 'STRING' | 'INTEGER' | 'UUID';
+
+/** Why an entity id is not of its topic's kind (null when it is). */
+export function entityIdProblem(type: EntityIdType, entityId: string): string | null {
+  if (type === 'INTEGER' && !/^-?\d{1,18}$/.test(entityId)) return `must be a whole number (topic entity ids are INTEGER), got "${entityId.slice(0, 40)}"`;
+  if (type === 'UUID' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(entityId)) return `must be a UUID (topic entity ids are UUID), got "${entityId.slice(0, 40)}"`;
+  return null;
 }
 
 export type TopicRef = { id?: string | null; key?: string | null };
@@ -45,6 +56,7 @@ export const RESERVED_KEYS = [HERALD_TOPIC];
 /** A topic as webhook validation and rendering need it. */
 export interface TopicInfo extends TopicShape {
   actions: string[];
+  entityIdType: EntityIdType;
   fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }>;
 }
 
@@ -54,6 +66,7 @@ export interface TopicRow {
   resourceUrlTemplate: string | null;
   customActions: string[];
   builtIn: boolean;
+  entityIdType: EntityIdType;
   fields: Array<{ path: string; type: FieldType; values: string[]; mergeTag: string | null }>;
 }
 
@@ -65,6 +78,7 @@ export function topicMap(topics: TopicRow[]): Map<string, TopicInfo> {
         key: t.key,
         resourceUrlTemplate: t.resourceUrlTemplate,
         actions: topicActions(t),
+        entityIdType: t.entityIdType ?? 'STRING',
         fields: t.fields,
         mergeTags: t.fields.filter((f) => f.mergeTag).map((f) => ({ tag: f.mergeTag!, path: f.path })),
       },
@@ -90,6 +104,7 @@ export function validateTopic(problems: Problems, input: TopicInput, creating: b
     description: description ?? (input.description === null ? '' : undefined),
     resourceUrlTemplate: validateResourceUrl(problems, input.resourceUrlTemplate),
     customActions: validateActions(problems, input.customActions),
+    entityIdType: input.entityIdType ?? undefined,
     fields: validateFields(problems, input.fields),
   };
 }

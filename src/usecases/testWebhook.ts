@@ -7,6 +7,7 @@ import { checkEvent, type EventInput } from '../rules/events.ts';
 import { RenderError } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
+import { InputError } from '../rules/errors.ts';
 import { checkNewWebhook, findWebhook } from './webhooks.ts';
 import { AddressGuard } from '../rules/addresses.ts';
 import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
@@ -14,6 +15,8 @@ import { sharedSender } from '../outbound/sender.ts';
 import { announceCreated } from '../store/instances.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
 import { sampleEvent } from '../rules/sample.ts';
+import { eventShapeOf } from '../rules/events.ts';
+import { expandEventTypes, type TopicInfo } from '../rules/topics.ts';
 import { type Outcome, attemptOf, lastOf } from '../rules/outcome.ts';
 
 export interface TestResult {
@@ -26,6 +29,39 @@ export interface TestResult {
   request: (ShownRequest & { body: string }) | null;
   /** For a saved webhook, the TEST instance in its log. */
   instanceId: string | null;
+  /** Which event the request was made from. */
+  sample: SampleSource;
+}
+
+/** Where a test's event came from: the caller's, the tenant's latest real one, or the catalog. */
+export interface SampleSource {
+  kind: 'GIVEN' | 'LATEST_EVENT' | 'CATALOG';
+  /** The real event copied (LATEST_EVENT). */
+  eventId: string | null;
+  description: string;
+}
+
+/**
+ * What a test of these event types sends when no event is given: the tenant's latest real
+ * event of the first topic (one of the types' actions), so that it is shaped like the real
+ * thing; else an event made from the topic's catalog, with an entity id of its kind.
+ */
+export async function testSample(tenantId: string, eventTypes: string[], topics: Map<string, TopicInfo>): Promise<{ event: EventShape; sample: SampleSource }> {
+  const pairs = expandEventTypes(eventTypes, topics).filter((p) => topics.has(p.topic));
+  const topicKey = pairs[0]?.topic ?? eventTypes[0]?.split('.')[0] ?? '';
+  const topic = topics.get(topicKey);
+  if (!topic) throw new InputError([{ field: 'events', message: `no topic "${topicKey}" to make a test event of; create the topic first` }]);
+  const actions = pairs.filter((p) => p.topic === topicKey).map((p) => p.action);
+  // Through (tenant_id, topic, id), newest first: a few rows, whatever else is stored.
+  const latest = await db().event.findFirst({ where: { tenantId, topic: topicKey, action: { in: actions.filter((a) => a !== 'test') } }, orderBy: { id: 'desc' } });
+  if (latest) {
+    return {
+      event: { ...eventShapeOf(latest), action: 'test' },
+      sample: { kind: 'LATEST_EVENT', eventId: latest.id, description: `your latest ${latest.topic}.${latest.action} event (entity ${latest.entityId}, ${latest.occurredAt.toISOString()})` },
+    };
+  }
+  const event = sampleEvent(topic, uuidv7(), new Date());
+  return { event, sample: { kind: 'CATALOG', eventId: null, description: `a sample made from the ${topic.key} catalog (entity id ${event.entityId}): no ${topic.key} event was published yet` } };
 }
 
 /**
@@ -47,11 +83,13 @@ export async function testWebhook(
     ? { ...saved, mode: saved.payloadMode, headers: saved.headers as unknown as StoredHeader[] }
     : await unsaved(tenantId, target.webhook!, config);
   const topics = await loadTopics(tenantId);
-  const topicKey = sample?.topic ?? settings.eventTypes[0]!.split('.')[0]!;
-  const event: EventShape = sample
-    ? { ...checkEvent(problems, 'event', sample, topics), action: 'test' }
-    : sampleEvent(topics.get(topicKey)!, uuidv7(), new Date());
-  problems.throwIfAny();
+  let event: EventShape;
+  let source: SampleSource;
+  if (sample) {
+    event = { ...checkEvent(problems, 'event', sample, topics), action: 'test' };
+    source = { kind: 'GIVEN', eventId: null, description: 'the event given' };
+    problems.throwIfAny();
+  } else ({ event, sample: source } = await testSample(tenantId, settings.eventTypes, topics));
   event.id = uuidv7();
 
   const startedAt = new Date();
@@ -80,6 +118,7 @@ export async function testWebhook(
     durationMs: outcome.durationMs,
     request,
     instanceId: saved ? messageId : null,
+    sample: source,
   };
 }
 

@@ -31,6 +31,7 @@ export async function createTopic(tenantId: string, input: TopicInput): Promise<
         description: data.description ?? '',
         resourceUrlTemplate: data.resourceUrlTemplate,
         customActions: data.customActions ?? [],
+        entityIdType: data.entityIdType,
         fields: { create: data.fields ?? [] },
       },
     });
@@ -64,6 +65,7 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
         description: data.description,
         resourceUrlTemplate: data.resourceUrlTemplate,
         customActions: data.customActions,
+        entityIdType: data.entityIdType,
         fields: data.fields ? { create: data.fields } : undefined,
       },
     });

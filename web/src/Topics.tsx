@@ -114,6 +114,7 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
   const [description, setDescription] = useState(topic?.description ?? '');
   const [customActions, setCustomActions] = useState(topic?.customActions.join(', ') ?? '');
   const [resourceUrlTemplate, setResourceUrlTemplate] = useState(topic?.resourceUrlTemplate ?? '');
+  const [entityIdType, setEntityIdType] = useState(topic?.entityIdType ?? 'STRING');
   const [fields, setFields] = useState<FieldRow[]>(
     topic?.fields.map((f: TopicField) => ({ path: f.path, label: f.label, type: f.type, values: f.values.join(', '), mergeTag: f.mergeTag ?? '' })) ?? [],
   );
@@ -127,6 +128,7 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
       description,
       customActions: customActions.split(',').map((a) => a.trim()).filter(Boolean),
       resourceUrlTemplate: resourceUrlTemplate || null,
+      entityIdType,
       fields: fields.map((f) => ({ path: f.path, label: f.label, type: f.type, values: f.values.split(',').map((v) => v.trim()).filter(Boolean), mergeTag: f.mergeTag || null })),
     };
     try {
@@ -154,6 +156,15 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
         </Field>
         <Field label="Name" error={errors.name}>
           {(id, d) => <input id={id} aria-describedby={d} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Entity ids" error={errors.entityIdType} hint="publishes with another kind are refused">
+          {(id, d) => (
+            <select id={id} aria-describedby={d} value={entityIdType} onChange={(e) => setEntityIdType(e.target.value)}>
+              <option value="STRING">text</option>
+              <option value="INTEGER">whole numbers</option>
+              <option value="UUID">UUIDs</option>
+            </select>
+          )}
         </Field>
         <Field label="Custom actions" error={errorFor(errors, 'customActions')} hint="beyond created, updated, deleted; comma-separated">
           {(id, d) => <input id={id} aria-describedby={d} value={customActions} onChange={(e) => setCustomActions(e.target.value)} placeholder="completed, cancelled" />}

@@ -735,10 +735,40 @@ function Preview({ input, topics, webhookId, dirty, active }: { input: ReturnTyp
   const [topicKey, setTopicKey] = useState('');
   const topic = topics.find((t) => t.key === topicKey) ?? topics[0];
   const [action, setAction] = useState('created');
-  const [entityId, setEntityId] = useState('42');
+  const [entityId, setEntityId] = useState('');
   const [dataText, setDataText] = useState('');
   const [previousText, setPreviousText] = useState('');
-  useEffect(() => setDataText(JSON.stringify(topic?.sampleData ?? {}, null, 2)), [topic?.key]);
+  // The sample starts as what Test sends by itself: the tenant's latest real event of the topic, else one made
+  // from its catalog (ids of the topic's kind). Once the person edits it, Test sends what they wrote.
+  const [sampleSource, setSampleSource] = useState<{ kind: string; description: string } | null>(null);
+  const [edited, setEdited] = useState(false);
+  const TRIGGER_ACTIONS: Record<string, string[]> = { CREATE: ['created'], UPDATE: ['updated'], CREATE_OR_UPDATE: ['created', 'updated'], DELETE: ['deleted'] };
+  const typesOfTopic = topic
+    ? [
+        ...(input.events ?? []).filter((t: string) => t.startsWith(`${topic.key}.`)),
+        ...(input.triggers ?? []).filter((t) => t.topic === topic.key).flatMap((t) => (TRIGGER_ACTIONS[t.trigger] ?? []).map((a) => `${topic.key}.${a}`)),
+      ]
+    : [];
+  const sampleTypes = JSON.stringify(typesOfTopic.length ? typesOfTopic : topic ? [`${topic.key}.*`] : []);
+  useEffect(() => {
+    if (!topic) return;
+    let live = true;
+    gql(`query($types: [String!]!) { testSample(eventTypes: $types) { kind description event { entityId data previous } } }`, { types: JSON.parse(sampleTypes) }).then(
+      ({ testSample: s }) => {
+        if (!live) return;
+        setEntityId(s.event.entityId);
+        setDataText(JSON.stringify(s.event.data ?? {}, null, 2));
+        setPreviousText(s.event.previous ? JSON.stringify(s.event.previous, null, 2) : '');
+        setSampleSource(s);
+        setEdited(false);
+      },
+      () => live && (setDataText(JSON.stringify(topic.sampleData ?? {}, null, 2)), setEntityId('1'), setSampleSource(null)),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [topic?.key, sampleTypes]);
   const parse = (text: string, name: string) => {
     if (text.trim() === '') return { value: undefined };
     try {
@@ -783,9 +813,10 @@ function Preview({ input, topics, webhookId, dirty, active }: { input: ReturnTyp
       const saved = webhookId && !dirty;
       const d = await gql(
         `mutation($webhookId: ID, $webhook: CreateWebhookInput, $event: EventInput) { testWebhook(webhookId: $webhookId, webhook: $webhook, event: $event) {
-          success statusCode durationMs message response errorKind
+          success statusCode durationMs message response errorKind sample { kind description }
         } }`,
-        saved ? { webhookId, event } : { webhook: input, event },
+        // Untouched, the sample is Herald's own (it says which it used); edited, it is the person's.
+        saved ? { webhookId, event: edited ? event : undefined } : { webhook: input, event: edited ? event : undefined },
       );
       setTest(d.testWebhook);
     } catch (err) {
@@ -820,13 +851,20 @@ function Preview({ input, topics, webhookId, dirty, active }: { input: ReturnTyp
                 </select>
               )}
             </Field>
-            <Field label="Entity id">{(id) => <input id={id} value={entityId} onChange={(e) => setEntityId(e.target.value)} />}</Field>
+            <Field label="Entity id">{(id) => <input id={id} value={entityId} onChange={(e) => (setEntityId(e.target.value), setEdited(true))} />}</Field>
           </div>
+          {sampleSource && (
+            <p className="muted" data-testid="sample-source">
+              {edited ? 'Your own sample (edited from ' : 'Sample: '}
+              {sampleSource.description}
+              {edited ? ')' : ''}
+            </p>
+          )}
           <Field label="Sample data" error={data.problem} wide>
-            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={5} value={dataText} onChange={(e) => setDataText(e.target.value)} />}
+            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={5} value={dataText} onChange={(e) => (setDataText(e.target.value), setEdited(true))} />}
           </Field>
           <Field label="Previous data (optional)" error={previous.problem} wide>
-            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={2} value={previousText} onChange={(e) => setPreviousText(e.target.value)} />}
+            {(id, d) => <textarea id={id} aria-describedby={d} className="mono" rows={2} value={previousText} onChange={(e) => (setPreviousText(e.target.value), setEdited(true))} />}
           </Field>
           {previewError ? <ErrorBanner error={previewError} /> : null}
           {preview && (
@@ -866,6 +904,7 @@ function Preview({ input, topics, webhookId, dirty, active }: { input: ReturnTyp
           <p>
             <strong>{test.statusCode ?? test.errorKind ?? 'Error'}</strong> {test.durationMs !== undefined && <span>in {test.durationMs} ms</span>} — {test.message}
           </p>
+          {test.sample && <p className="muted">Sent {test.sample.kind === 'GIVEN' ? 'your sample' : test.sample.description}.</p>}
           {test.response && <Json value={test.response} />}
         </div>
       )}

@@ -18,12 +18,14 @@ export interface Topic {
   customActions: string[];
   eventTypes: string[];
   resourceUrlTemplate: string | null;
+  /** STRING, INTEGER or UUID: what its entity ids look like. */
+  entityIdType: string;
   fields: TopicField[];
   /** A value of the right type for every catalog field (Herald's sample, as the Test button sends). */
   sampleData: Record<string, unknown>;
 }
 
-export const TOPIC_FIELDS = `id key name description actions customActions eventTypes resourceUrlTemplate sampleData fields { path label type values mergeTag }`;
+export const TOPIC_FIELDS = `id key name description actions customActions eventTypes resourceUrlTemplate entityIdType sampleData fields { path label type values mergeTag }`;
 
 export async function loadTopics(): Promise<Topic[]> {
   const data = await gql<{ topics: { edges: { node: Topic }[] } }>(`{ topics(first: 200) { edges { node { ${TOPIC_FIELDS} } } } }`);

@@ -9,7 +9,8 @@ import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
-import { testWebhook } from '../../usecases/testWebhook.ts';
+import { testSample, testWebhook } from '../../usecases/testWebhook.ts';
+import { loadTopics } from '../../store/catalog.ts';
 import { webhookStats } from '../../rules/stats.ts';
 import { statusGroups } from '../../store/stats.ts';
 
@@ -310,6 +311,42 @@ const TestRequest = builder.simpleObject('TestRequest', {
   }),
 });
 
+const SampleKindEnum = builder.enumType('TestSampleKind', {
+  description: "GIVEN: the event passed; LATEST_EVENT: the tenant's latest real event of the topic (action `test`); CATALOG: values made from the topic's catalog.",
+  values: ['GIVEN', 'LATEST_EVENT', 'CATALOG'] as const,
+});
+const SampleEventRef = builder.simpleObject('SampleEvent', {
+  fields: (t) => ({
+    topic: t.string(),
+    action: t.string(),
+    entityId: t.string(),
+    data: t.field({ type: 'JSON', nullable: true }),
+    previous: t.field({ type: 'JSON', nullable: true }),
+  }),
+});
+const TestSampleRef = builder.simpleObject('TestSample', {
+  description: 'Which event a test request is made from.',
+  fields: (t) => ({
+    kind: t.field({ type: SampleKindEnum }),
+    eventId: t.id({ nullable: true, description: 'LATEST_EVENT: the real event copied.' }),
+    description: t.string({ description: 'In words, for the person who pressed Test.' }),
+    event: t.field({ type: SampleEventRef, nullable: true }),
+  }),
+});
+
+builder.queryField('testSample', (t) =>
+  t.field({
+    type: TestSampleRef,
+    description: "What a test of these event types sends when no event is given: the tenant's latest real event of the first topic, else a sample from its catalog (entity ids of the topic's kind).",
+    authScopes: { read: true },
+    args: { eventTypes: t.arg.stringList({ required: true }) },
+    resolve: async (_root, { eventTypes }, ctx) => {
+      const { event, sample } = await testSample(tenantOf(ctx), eventTypes, await loadTopics(tenantOf(ctx)));
+      return { ...sample, event: { topic: event.topic, action: event.action, entityId: event.entityId, data: event.data, previous: event.previous } };
+    },
+  }),
+);
+
 const TestResultRef = builder.simpleObject('TestResult', {
   description: "What the listener answered to one test request (the seeds' Test button).",
   fields: (t) => ({
@@ -321,6 +358,7 @@ const TestResultRef = builder.simpleObject('TestResult', {
     durationMs: t.int(),
     request: t.field({ type: TestRequest, nullable: true }),
     instanceId: t.id({ nullable: true, description: 'For a saved webhook: the TEST instance in its log.' }),
+    sample: t.field({ type: TestSampleRef, description: 'Which event the request was made from.' }),
   }),
 });
 
@@ -332,7 +370,7 @@ builder.mutationField('testWebhook', (t) =>
     args: {
       webhookId: t.arg.id(),
       webhook: t.arg({ type: CreateWebhookInput }),
-      event: t.arg({ type: EventInputRef, description: 'Sample data; by default values made from the topic catalog.' }),
+      event: t.arg({ type: EventInputRef, description: "The event to send (as action `test`); by default the tenant's latest real event of the topic, else values made from its catalog (see testSample)." }),
     },
     resolve: (_root, args, ctx) =>
       testWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as never }, args.event ?? null, ctx.config),

@@ -5,7 +5,7 @@ import { sampleData } from '../../rules/sample.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
-import { FieldTypeEnum } from './enums.ts';
+import { EntityIdTypeEnum, FieldTypeEnum } from './enums.ts';
 import { topicActions, type TopicRef } from '../../rules/topics.ts';
 
 builder.prismaObject('TopicField', {
@@ -30,6 +30,7 @@ builder.prismaObject('Topic', {
     description: t.exposeString('description'),
     resourceUrlTemplate: t.exposeString('resourceUrlTemplate', { nullable: true }),
     customActions: t.exposeStringList('customActions'),
+    entityIdType: t.expose('entityIdType', { type: EntityIdTypeEnum, description: 'What its entity ids look like; publishes with another kind are refused.' }),
     builtIn: t.exposeBoolean('builtIn', { description: "Made and kept by Herald (the `herald` topic of Herald's own happenings): read-only; subscribe to it like any topic." }),
     actions: t.stringList({
       description: 'Every action: created, updated, deleted and the custom ones.',
@@ -65,6 +66,7 @@ const topicInputFields = (t: Parameters<Parameters<typeof builder.inputType>[1][
   description: t.string(),
   resourceUrlTemplate: t.string({ description: 'URL of the entity in the host application, with `{id}`.' }),
   customActions: t.stringList({ description: 'Actions beyond created/updated/deleted, e.g. `completed`.' }),
+  entityIdType: t.field({ type: EntityIdTypeEnum, description: 'STRING (the default), INTEGER or UUID: what its entity ids look like.' }),
   fields: t.field({ type: [TopicFieldInput], description: 'The field catalog; on update it replaces the whole catalog.' }),
 });
 

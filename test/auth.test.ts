@@ -22,6 +22,11 @@ describe('who is calling', () => {
       viewer: { role: null, operator: true, tenant: null },
     });
     expect((await t.ok('{ viewer { role } }', {}, keys.PUBLISHER)).viewer.role).toBe('PUBLISHER');
+    // What each may do, as the dashboard offers it.
+    expect((await t.ok('{ viewer { permissions } }')).viewer.permissions).toEqual(['READ', 'MANAGE', 'PUBLISH', 'OPERATE', 'ADMIN']);
+    expect((await t.ok('{ viewer { permissions } }', {}, keys.VIEWER)).viewer.permissions).toEqual(['READ']);
+    expect((await t.ok('{ viewer { permissions } }', {}, keys.PUBLISHER)).viewer.permissions).toEqual(['PUBLISH']);
+    expect((await t.ok('{ viewer { permissions } }', {}, OPERATOR_KEY)).viewer.permissions).toEqual([]);
   });
 
   it.each([
@@ -126,6 +131,12 @@ describe('who is calling', () => {
     expect(error.message).toContain('last active ADMIN key');
     // Nor can another tenant touch it.
     errorOf(await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: own }), 'NOT_FOUND');
+    // Nor read its events, one by one.
+    await t.ok('mutation { createTopic(input: { key: "course", name: "Course" }) { key } }', {}, created.key);
+    const theirs = (await t.ok('mutation { publishEvent(input: { event: { topic: "course", action: "created", entityId: "c1", data: {} } }) { event { id } } }', {}, created.key)).publishEvent.event.id;
+    expect((await t.ok('query($id: ID!) { event(id: $id) { entityId } }', { id: theirs }, created.key)).event.entityId).toBe('c1');
+    errorOf(await t.gql('query($id: ID!) { event(id: $id) { id } }', { id: theirs }), 'NOT_FOUND');
+    expect(errorOf(await t.gql('query($id: ID!) { event(id: $id) { id } }', { id: 'not-an-id' }), 'BAD_USER_INPUT').extensions!.field).toBe('id');
   });
 
   it('createApiKey refuses an empty name, naming the field', async () => {

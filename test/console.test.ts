@@ -392,8 +392,30 @@ describe('the operations console', () => {
     expect(await page.getByText('were kept while you were away').count()).toBe(0);
   });
 
+  it('lists events with the deliveries each made, filtered by type and entity in the address', async () => {
+    await page.goto(`${origin}/#/events`);
+    await page.getByRole('heading', { name: 'Events' }).waitFor();
+    await page.getByLabel('Event type').selectOption('order.created');
+    await page.getByLabel('Entity id').fill('o-3');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => page.url()).toContain('entity=o-3');
+    expect(page.url()).toContain('type=order.created');
+    const rows = page.locator('tr[data-event]');
+    await expect.poll(() => rows.count()).toBe(1);
+    const chips = rows.first().locator('.delivery-chip');
+    expect((await chips.allTextContents()).sort()).toEqual(['Orders to a broken CRM FAILED', 'Orders to the ERP COMPLETED'].sort());
+    await rows.first().getByRole('link', { name: 'order.created' }).click();
+    const detail = page.getByRole('complementary', { name: 'Event detail' });
+    await detail.getByText('"n": 3').waitFor();
+    await detail.getByRole('link', { name: 'Orders to the ERP' }).click();
+    await drawer().getByText('Request sent').waitFor();
+    expect(page.url()).toMatch(/#\/deliveries\?event=[0-9a-f-]+&instance=/);
+    await expect.poll(() => page.locator('tr[data-instance]').count()).toBe(2);
+    await page.keyboard.press('Escape');
+  });
+
   it('has no accessibility violations on any screen (axe)', async () => {
-    const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'keys'];
+    const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', 'events', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'keys'];
     const found: string[] = [];
     for (const screen of screens) {
       await page.goto(`${origin}/#/${screen}`);

@@ -10,12 +10,14 @@ import { Topics } from './Topics.tsx';
 import { Inspector } from './Inspector.tsx';
 import { ApiKeys } from './ApiKeys.tsx';
 import { Overview } from './Overview.tsx';
+import { Events } from './Events.tsx';
 import { VIEWER_QUERY as VIEWER, ViewerContext, type Viewer } from './viewer.ts';
 
 const SECTIONS = [
   ['overview', 'Overview'],
   ['webhooks', 'Webhooks'],
   ['deliveries', 'Deliveries'],
+  ['events', 'Events'],
   ['topics', 'Topics'],
   ['inspector', 'Inspector'],
   ['keys', 'API keys'],
@@ -76,6 +78,7 @@ export function App() {
         {section === 'webhooks' && route.path[1] === undefined && <WebhookList />}
         {section === 'webhooks' && route.path[1] !== undefined && <WebhookForm key={route.path[1]} id={route.path[1] === 'new' ? undefined : route.path[1]} />}
         {section === 'deliveries' && <Deliveries query={route.query} />}
+        {section === 'events' && <Events query={route.query} />}
         {section === 'topics' && <Topics />}
         {section === 'inspector' && <Inspector open={route.path[1]} />}
         {section === 'keys' && <ApiKeys ownKeyPrefix={viewer.apiKey?.prefix} />}

@@ -10,7 +10,7 @@ import { DeliveryDetail } from './DeliveryDetail.tsx';
 import { ROW, type Row } from './delivery.ts';
 import { applyChanges, MAX_ROWS, useBatched } from './liveRows.ts';
 import { go } from './routing.ts';
-import { Confirm, ErrorBanner, LiveBadge, StaleNotice, StatusBadge, time, useConnection, useLoad } from './ui.tsx';
+import { Confirm, ErrorBanner, fromLocalInput, LiveBadge, localInput, StaleNotice, StatusBadge, time, useConnection, useLoad, ZONE } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
 const PAGE = 50;
@@ -246,18 +246,6 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
   );
 }
 
-/** A datetime-local input's value for an ISO moment (the browser's time zone), and back. */
-function localInput(iso: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-}
-function fromLocalInput(value: string): string {
-  return value ? new Date(value).toISOString() : '';
-}
-
-const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 function FilterBar({ filters, webhooks }: { filters: Filters; webhooks: Array<{ id: string; label: string }> }) {
   const [text, setText] = useState({ entity: filters.entity, event: filters.event, delivery: '' });

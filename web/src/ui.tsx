@@ -44,6 +44,20 @@ export function time(value: string | null | undefined): string {
   return DATE_TIME.format(new Date(value));
 }
 
+/** A datetime-local input's value for an ISO moment (the browser's time zone), and back. */
+export function localInput(iso: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+export function fromLocalInput(value: string): string {
+  return value ? new Date(value).toISOString() : '';
+}
+
+/** The browser's time zone, said beside date inputs. */
+export const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 /** A moment of today, e.g. "09:12:05 UTC". */
 export function clock(at: number): string {
   return CLOCK.format(at);

@@ -1,4 +1,5 @@
 import { db } from '../../db/client.ts';
+import { notFound } from '../../rules/errors.ts';
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
 import { publishEvents, type PublishInput } from '../../usecases/publish.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
@@ -233,7 +234,13 @@ builder.queryField('instance', (t) =>
 );
 
 const EventFilter = builder.inputType('EventFilter', {
-  fields: (t) => ({ topic: t.string(), entityId: t.string(), since: t.field({ type: 'DateTime' }), until: t.field({ type: 'DateTime' }) }),
+  fields: (t) => ({
+    topic: t.string(),
+    action: t.string({ description: 'With topic: one event type (`topic.action`).' }),
+    entityId: t.string(),
+    since: t.field({ type: 'DateTime' }),
+    until: t.field({ type: 'DateTime' }),
+  }),
 });
 
 builder.queryField('events', (t) =>
@@ -249,11 +256,26 @@ builder.queryField('events', (t) =>
         ...keyset(query, 'desc', {
           tenantId: tenantOf(ctx),
           ...(f.topic ? { topic: f.topic } : {}),
+          ...(f.action ? { action: f.action } : {}),
           ...(f.entityId ? { entityId: f.entityId } : {}),
           ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
         }),
         orderBy: { id: 'desc' },
       });
+    },
+  }),
+);
+
+builder.queryField('event', (t) =>
+  t.prismaField({
+    type: 'Event',
+    description: "One published event of the tenant (another tenant's is NOT_FOUND).",
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const event = await db().event.findFirst({ ...query, where: { id: String(id), tenantId: tenantOf(ctx) } });
+      if (!event) throw notFound('event', String(id));
+      return event;
     },
   }),
 );

@@ -1,0 +1,196 @@
+// The Events screen: each published event, newest first, filtered by what the address
+// says (type, entity, dates), with the deliveries it made; open one to read its data.
+import { useEffect, useState } from 'react';
+import { gql } from './api.ts';
+import { deliveriesHref } from './Deliveries.tsx';
+import { loadTopics } from './catalog.ts';
+import { go } from './routing.ts';
+import { ErrorBanner, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
+
+const PAGE = 50;
+const EVENT = `id type topic action entityId occurredAt createdAt actor clientId instances(first: 20) { id status attempts webhook { id label } }`;
+
+interface EventRow {
+  id: string;
+  type: string;
+  topic: string;
+  action: string;
+  entityId: string;
+  occurredAt: string;
+  createdAt: string;
+  actor: { type: string; id: string | null } | null;
+  clientId: string | null;
+  instances: Array<{ id: string; status: string; attempts: number; webhook: { id: string; label: string } }>;
+}
+
+interface Filters {
+  type: string;
+  entity: string;
+  since: string;
+  until: string;
+}
+const KEYS = ['type', 'entity', 'since', 'until'] as const;
+
+function href(f: Partial<Filters>, open?: string): string {
+  const query = new URLSearchParams();
+  for (const k of KEYS) if (f[k]) query.set(k, f[k]!);
+  if (open) query.set('event', open);
+  return `#/events?${query}`;
+}
+
+export function Events({ query }: { query: URLSearchParams }) {
+  const filters = Object.fromEntries(KEYS.map((k) => [k, query.get(k) ?? ''])) as unknown as Filters;
+  const open = query.get('event') ?? undefined;
+  const topics = useLoad(loadTopics, []);
+  const [rows, setRows] = useState<EventRow[] | null>(null);
+  const [after, setAfter] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [entity, setEntity] = useState(filters.entity);
+  const key = JSON.stringify(filters);
+  const page = async (cursor: string | null) => {
+    const [topic, action] = filters.type ? filters.type.split('.') : [];
+    const filter = { topic: topic || undefined, action: action || undefined, entityId: filters.entity || undefined, since: filters.since || undefined, until: filters.until || undefined };
+    const d = await gql(`query($filter: EventFilter, $after: String) { events(first: ${PAGE}, after: $after, filter: $filter) { edges { node { ${EVENT} } } pageInfo { endCursor hasNextPage } } }`, { filter, after: cursor });
+    setAfter(d.events.pageInfo.hasNextPage ? d.events.pageInfo.endCursor : null);
+    return d.events.edges.map((e: any) => e.node as EventRow) as EventRow[];
+  };
+  const load = () => page(null).then((r) => (setRows(r), setError(undefined)), setError);
+  useEffect(() => {
+    setRows(null);
+    setEntity(filters.entity);
+    load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  const set = (changes: Partial<Filters>) => go(href({ ...filters, ...changes }));
+  const types = (topics.data ?? []).flatMap((t) => t.eventTypes);
+
+  return (
+    <section aria-labelledby="events-title">
+      <div className="toolbar">
+        <h1 id="events-title">Events</h1>
+        <button type="button" onClick={load}>
+          Refresh
+        </button>
+      </div>
+      <form
+        className="filters"
+        aria-label="Filter events"
+        onSubmit={(e) => {
+          e.preventDefault();
+          set({ entity: entity.trim() });
+        }}
+      >
+        <label>
+          Event type{' '}
+          <select value={filters.type} onChange={(e) => set({ type: e.target.value })}>
+            <option value="">Any type</option>
+            {types.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Entity id <input value={entity} size={12} onChange={(e) => setEntity(e.target.value)} />
+        </label>
+        <label>
+          Published from <input type="datetime-local" aria-label="Published from" value={localInput(filters.since)} onChange={(e) => set({ since: fromLocalInput(e.target.value) })} />
+        </label>
+        <label>
+          to <input type="datetime-local" aria-label="Published before" value={localInput(filters.until)} onChange={(e) => set({ until: fromLocalInput(e.target.value) })} />
+          <span className="muted"> ({ZONE})</span>
+        </label>
+        <button type="submit">Apply</button>
+        {Object.values(filters).some(Boolean) && (
+          <a className="button" href="#/events">
+            Clear filters
+          </a>
+        )}
+      </form>
+      <ErrorBanner error={error ?? topics.error} />
+      {rows && rows.length === 0 && <p className="empty">No events {Object.values(filters).some(Boolean) ? 'match these filters' : 'yet'}.</p>}
+      {rows && rows.length > 0 && (
+        <table className="grid" aria-label="Events">
+          <thead>
+            <tr>
+              <th>Published</th>
+              <th>Event</th>
+              <th>Deliveries</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.id} data-event={row.id} aria-selected={row.id === open}>
+                <td data-label="Published">{time(row.createdAt)}</td>
+                <td data-label="Event">
+                  <a href={href(filters, row.id)}>{row.type}</a> <span className="muted">#{row.entityId}</span>
+                </td>
+                <td data-label="Deliveries">
+                  {row.instances.length === 0 && <span className="muted">none: no webhook matched</span>}
+                  {row.instances.map((i) => (
+                    <a key={i.id} className="delivery-chip" href={deliveriesHref({ event: row.id }, i.id)} title={`${i.webhook.label}: ${i.status}, ${i.attempts} attempts`}>
+                      {i.webhook.label} <StatusBadge status={i.status} />
+                    </a>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {after && (
+        <button type="button" className="load-more" onClick={() => page(after).then((r) => setRows((old) => [...(old ?? []), ...r]), setError)}>
+          Load older events
+        </button>
+      )}
+      {open && <EventDetail id={open} onClose={() => go(href(filters))} />}
+    </section>
+  );
+}
+
+function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
+  const { data, error } = useLoad(() => gql(`query($id: ID!) { event(id: $id) { ${EVENT} data previous changedFields correlationId } }`, { id }).then((d) => d.event), [id]);
+  useEffect(() => {
+    const escape = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    document.addEventListener('keydown', escape);
+    return () => document.removeEventListener('keydown', escape);
+  }, [onClose]);
+  return (
+    <aside className="drawer" aria-label="Event detail">
+      <div className="toolbar">
+        <h2>Event</h2>
+        <button type="button" onClick={onClose} aria-label="Close detail" title="Close (Escape)">
+          ✕
+        </button>
+      </div>
+      <ErrorBanner error={error} />
+      {data && (
+        <>
+          <p>
+            <strong>{data.type}</strong> #{data.entityId}
+          </p>
+          <p className="muted">
+            Occurred {time(data.occurredAt)} · published {time(data.createdAt)}
+            {data.actor && ` · by ${data.actor.type}${data.actor.id ? ` ${data.actor.id}` : ''}`}
+          </p>
+          <h3>Data</h3>
+          <Json value={data.data} />
+          {data.previous && (
+            <>
+              <h3>Before</h3>
+              <Json value={data.previous} />
+            </>
+          )}
+          <h3>Deliveries</h3>
+          {data.instances.length === 0 && <p className="muted">No webhook matched it.</p>}
+          <ul>
+            {data.instances.map((i: EventRow['instances'][number]) => (
+              <li key={i.id}>
+                <a href={deliveriesHref({ event: id }, i.id)}>{i.webhook.label}</a> <StatusBadge status={i.status} /> <span className="muted">{i.attempts} attempts</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </aside>
+  );
+}

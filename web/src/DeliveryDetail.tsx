@@ -1,10 +1,9 @@
 // One delivery, in a drawer beside the grid (over it on a phone): what was sent, every
 // attempt, the events of a batch. Focus moves into it when it opens; Escape or ✕ closes
 // it and focus goes back to its row.
-import { useEffect, useRef } from 'react';
 import { gql } from './api.ts';
 import { ROW, type Row } from './delivery.ts';
-import { ErrorBanner, HeaderTable, Json, StatusBadge, time, useLoad } from './ui.tsx';
+import { Drawer, ErrorBanner, HeaderTable, Json, StatusBadge, time, useLoad } from './ui.tsx';
 
 const DETAIL = `query($id: ID!) { instance(id: $id) {
   ${ROW} payload request
@@ -15,28 +14,8 @@ const DETAIL = `query($id: ID!) { instance(id: $id) {
 export function DeliveryDetail(props: { id: string; version: number; onClose: () => void; act: (what: 'retrigger' | 'cancel', row: Row) => void; mayOperate: boolean; notAllowed?: string }) {
   const { id, version, onClose, act } = props;
   const { data, error } = useLoad(() => gql(DETAIL, { id }).then((d) => d.instance), [id, version]);
-  const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [id]);
-  useEffect(() => {
-    const escape = (e: KeyboardEvent) => {
-      // Not while a menu or a dialog has it.
-      if (e.key !== 'Escape' || document.querySelector('dialog[open], [role="menu"]')) return;
-      e.preventDefault();
-      onClose();
-    };
-    document.addEventListener('keydown', escape);
-    return () => document.removeEventListener('keydown', escape);
-  }, [onClose]);
   return (
-    <aside className="drawer" aria-label="Delivery detail">
-      <div className="toolbar">
-        <h2 ref={heading} tabIndex={-1}>
-          Delivery
-        </h2>
-        <button type="button" onClick={onClose} aria-label="Close detail" title="Close (Escape)">
-          ✕
-        </button>
-      </div>
+    <Drawer label="Delivery detail" title="Delivery" focusKey={id} onClose={onClose}>
       <ErrorBanner error={error} />
       {data && (
         <>
@@ -102,6 +81,6 @@ export function DeliveryDetail(props: { id: string; version: number; onClose: ()
           )}
         </>
       )}
-    </aside>
+    </Drawer>
   );
 }

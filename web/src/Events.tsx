@@ -5,7 +5,7 @@ import { gql } from './api.ts';
 import { deliveriesHref } from './Deliveries.tsx';
 import { loadTopics } from './catalog.ts';
 import { go } from './routing.ts';
-import { ErrorBanner, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
+import { Drawer, ErrorBanner, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
 
 const PAGE = 50;
 const EVENT = `id type topic action entityId occurredAt createdAt actor clientId instances(first: 20) { id status attempts webhook { id label } }`;
@@ -149,19 +149,8 @@ export function Events({ query }: { query: URLSearchParams }) {
 
 function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const { data, error } = useLoad(() => gql(`query($id: ID!) { event(id: $id) { ${EVENT} data previous changedFields correlationId } }`, { id }).then((d) => d.event), [id]);
-  useEffect(() => {
-    const escape = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    document.addEventListener('keydown', escape);
-    return () => document.removeEventListener('keydown', escape);
-  }, [onClose]);
   return (
-    <aside className="drawer" aria-label="Event detail">
-      <div className="toolbar">
-        <h2>Event</h2>
-        <button type="button" onClick={onClose} aria-label="Close detail" title="Close (Escape)">
-          ✕
-        </button>
-      </div>
+    <Drawer label="Event detail" title="Event" focusKey={id} onClose={onClose}>
       <ErrorBanner error={error} />
       {data && (
         <>
@@ -191,6 +180,6 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
           </ul>
         </>
       )}
-    </aside>
+    </Drawer>
   );
 }

@@ -282,3 +282,35 @@ export function CopyButton({ text, label, selectIn }: { text: string; label: str
     </>
   );
 }
+
+/**
+ * A panel over the right of the page (all of it on a phone) for one record: focus moves to
+ * its title when it opens (and when `focusKey` changes); Escape or ✕ closes it, unless a
+ * menu or a dialog has the keyboard.
+ */
+export function Drawer({ label, title, focusKey, onClose, children }: { label: string; title: string; focusKey: string; onClose: () => void; children: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [focusKey]);
+  useEffect(() => {
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || document.querySelector('dialog[open], [role="menu"]')) return;
+      e.preventDefault();
+      onClose();
+    };
+    document.addEventListener('keydown', escape);
+    return () => document.removeEventListener('keydown', escape);
+  }, [onClose]);
+  return (
+    <aside className="drawer" aria-label={label}>
+      <div className="toolbar">
+        <h2 ref={heading} tabIndex={-1}>
+          {title}
+        </h2>
+        <button type="button" onClick={onClose} aria-label="Close detail" title="Close (Escape)">
+          ✕
+        </button>
+      </div>
+      {children}
+    </aside>
+  );
+}

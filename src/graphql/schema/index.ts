@@ -13,6 +13,7 @@ import './series.ts';
 import './subscriptions.ts';
 import './inboxes.ts';
 import './meta.ts';
+import './configuration.ts';
 
 export const schema = guardArguments(builder.toSchema());
 

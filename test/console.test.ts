@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
+import { ADMIN_KEY, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
 import { startBrowser } from './support/browser.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
@@ -414,8 +414,34 @@ describe('the operations console', () => {
     await page.keyboard.press('Escape');
   });
 
+  it("copies a sandbox's set-up into production after showing what it would change", async () => {
+    const sandbox = (await herald.ok('mutation { createTenant(input: { name: "Acme sandbox", environment: SANDBOX }) { key } }', {}, OPERATOR_KEY)).createTenant.key;
+    await herald.ok('mutation { createTopic(input: { key: "course", name: "Course" }) { key } }', {}, sandbox);
+    await herald.ok('mutation { createWebhook(input: { label: "Courses to the LMS", events: ["course.created"], url: "https://lms.example/hooks", active: true }) { webhook { id } } }', {}, sandbox);
+    await signIn(sandbox);
+    try {
+      await page.getByRole('link', { name: 'Copy set-up' }).click();
+      const copy = page.getByRole('form', { name: 'Copy to production' });
+      await copy.getByLabel('Production API key').fill(ADMIN_KEY);
+      await copy.getByRole('button', { name: 'Show what it would change' }).click();
+      const plan = page.getByLabel('Import plan');
+      await plan.getByText('It would change 2 of 2 in production').waitFor();
+      expect(await plan.locator('tr[data-change="CREATE"]').count()).toBe(2);
+      expect(await plan.getByText('created off: switch it on when it should send').count()).toBe(1);
+      // Nothing changed yet.
+      expect((await herald.ok('{ webhooks(filter: { search: "Courses" }) { edges { node { id } } } }')).webhooks.edges).toEqual([]);
+      await plan.getByRole('button', { name: 'Apply 2 changes' }).click();
+      await plan.getByRole('heading', { name: 'Done' }).waitFor();
+      expect(await page.getByTestId('imported-secret').textContent()).toMatch(/^whsec_/);
+      const copied = (await herald.ok('{ webhooks(filter: { search: "Courses" }) { edges { node { label url active events } } } }')).webhooks.edges;
+      expect(copied).toEqual([{ node: { label: 'Courses to the LMS', url: 'https://lms.example/hooks', active: false, events: ['course.created'] } }]);
+    } finally {
+      await signIn(ADMIN_KEY);
+    }
+  });
+
   it('has no accessibility violations on any screen (axe)', async () => {
-    const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', 'events', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'keys'];
+    const screens = ['overview', 'webhooks', `webhooks/${working}`, 'webhooks/new', 'deliveries', 'events', `deliveries?webhook=${working}&instance=${(await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id } } } }`, { w: working })).instances.edges[0].node.id}`, 'topics', 'inspector', 'copy', 'keys'];
     const found: string[] = [];
     for (const screen of screens) {
       await page.goto(`${origin}/#/${screen}`);

@@ -342,7 +342,7 @@ describe('the dashboard', () => {
 
   it("fits a phone's width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const section of ['overview', 'deliveries', 'events', 'topics', 'inspector', 'keys', 'webhooks/new']) {
+    for (const section of ['overview', 'deliveries', 'events', 'copy', 'topics', 'inspector', 'keys', 'webhooks/new']) {
       await page.goto(`${origin}/#/${section}`);
       await page.locator('main h1').first().waitFor();
       const overflow = await page.evaluate(() => {

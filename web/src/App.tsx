@@ -11,6 +11,7 @@ import { Inspector } from './Inspector.tsx';
 import { ApiKeys } from './ApiKeys.tsx';
 import { Overview } from './Overview.tsx';
 import { Events } from './Events.tsx';
+import { Configuration } from './Configuration.tsx';
 import { VIEWER_QUERY as VIEWER, ViewerContext, type Viewer } from './viewer.ts';
 
 const SECTIONS = [
@@ -20,6 +21,7 @@ const SECTIONS = [
   ['events', 'Events'],
   ['topics', 'Topics'],
   ['inspector', 'Inspector'],
+  ['copy', 'Copy set-up'],
   ['keys', 'API keys'],
 ] as const;
 
@@ -81,6 +83,7 @@ export function App() {
         {section === 'events' && <Events query={route.query} />}
         {section === 'topics' && <Topics />}
         {section === 'inspector' && <Inspector open={route.path[1]} />}
+        {section === 'copy' && <Configuration />}
         {section === 'keys' && <ApiKeys ownKeyPrefix={viewer.apiKey?.prefix} />}
       </main>
     </div>

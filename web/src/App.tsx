@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { loadMeta } from './meta.ts';
 import { useRoute } from './routing.ts';
 import { gql, saveKey, savedKey, ApiError } from './api.ts';
@@ -29,6 +29,15 @@ export function App() {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [checking, setChecking] = useState(Boolean(savedKey()));
   const route = useRoute();
+  // The header's height, for what opens below it (the drawer).
+  const header = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    const element = header.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => document.documentElement.style.setProperty('--header', `${element.offsetHeight}px`));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [viewer]);
 
   useEffect(() => {
     if (!savedKey()) return;
@@ -48,7 +57,7 @@ export function App() {
   return (
     <ViewerContext.Provider value={viewer}>
     <div className="shell">
-      <header>
+      <header ref={header}>
         <a className="brand" href="#/webhooks">
           Herald
         </a>

@@ -123,8 +123,9 @@ describe('the operations console', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     const first = page.locator('tr[data-index="0"]');
     await first.focus();
-    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-index'))).toBe('0');
     const second = await page.locator('tr[data-index="1"]').getAttribute('data-instance');
+    await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-instance'))).toBe(second);
     await page.keyboard.press('Shift+F10');
     const menu = page.getByRole('menu');

@@ -335,10 +335,21 @@ function DeliveryRows({ rows, open, stale, onOpen, onMenu }: { rows: Row[]; open
     return () => cancelAnimationFrame(frame);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open]);
+  // A row to focus once it is drawn (the list may have to scroll to it, and draw it, first).
+  const wantFocus = useRef<number | undefined>(undefined);
+  const focusWanted = () => {
+    const index = wantFocus.current;
+    const shown = index === undefined ? null : body.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]`);
+    if (!shown) return;
+    wantFocus.current = undefined;
+    shown.focus();
+  };
+  useEffect(focusWanted);
   const focusRow = (index: number) => {
     if (index < 0 || index >= rows.length) return;
+    wantFocus.current = index;
     virtual.scrollToIndex(index, { align: 'auto' });
-    requestAnimationFrame(() => body.current?.querySelector<HTMLElement>(`tr[data-index="${index}"]`)?.focus());
+    focusWanted();
   };
   return (
     <table className={`grid instances${stale ? ' stale' : ''}`} aria-label="Deliveries" aria-rowcount={rows.length + 1}>

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { rollUpCounts, statusGroups, statusTotals } from '../src/store/sql/instances.ts';
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
-import { purgeBatches, purgeEvents, purgeInstances } from '../src/store/sql/retention.ts';
+import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
 
@@ -55,6 +56,13 @@ async function seed(db: pg.Client): Promise<Seeded> {
      FROM (SELECT tenant_id, id FROM webhook UNION ALL SELECT id, $1::uuid FROM tenant) w, generate_series(1, 24 * 30) h`,
     [TENANT_TOTAL],
   );
+  // A month of portal sessions, a thousand a day, most of them ended.
+  await q(
+    `INSERT INTO portal_session (id, tenant_id, role, link_hash, session_hash, allowed_origins, expires_at, used_at)
+     SELECT gen_random_uuid(), $1::uuid, 'VIEWER', md5('l' || n), md5('s' || n), '{https://admin.vendor.example}', now() - (n * interval '43 seconds') + interval '1 hour', now() - (n * interval '43 seconds')
+     FROM generate_series(1, 60000) n`,
+    [big],
+  );
   await q(`UPDATE instance SET status = 'PAUSED' WHERE id IN (SELECT id FROM instance WHERE webhook_id = $1 ORDER BY id DESC LIMIT 100)`, [hooks[0]]);
   // The counters as the roll-up leaves them (every process folds the deltas every few seconds).
   const fold = rollUpCounts(1_000_000);
@@ -84,11 +92,14 @@ const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [
   // Charts: a week of one webhook's hours, and of its tenant's totals, beside 145,000 other hour rows.
   { what: 'Webhook.series (HOUR, a week)', index: 'delivery_hour_pkey', sql: (s) => { const st = series(s.big, s.webhook, 'hour', 3_600_000, new Date(Date.now() - 7 * 86_400_000), new Date()); return [st.text, st.values]; } },
   { what: 'Tenant.series (DAY, a week)', index: 'delivery_hour_pkey', sql: (s) => { const st = series(s.big, TENANT_TOTAL, 'hour', 86_400_000, new Date(Date.now() - 7 * 86_400_000), new Date()); return [st.text, st.values]; } },
+  // Every request of a portal session, and every opening of a portal link.
+  { what: 'a portal session by its secret', index: 'portal_session_session_hash_key', sql: () => ['SELECT * FROM portal_session WHERE session_hash = $1', [createHash('md5').update('s42').digest('hex')]] },
+  { what: 'a portal link', index: 'portal_session_link_hash_key', sql: () => ['SELECT allowed_origins, expires_at, used_at FROM portal_session WHERE link_hash = $1', [createHash('md5').update('l42').digest('hex')]] },
   { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },
 ];
 
 /** Tables that grow with history: never read whole by a look-up. */
-const HISTORY = ['event', 'instance', 'attempt', 'batch_event', 'delivery_hour'];
+const HISTORY = ['event', 'instance', 'attempt', 'batch_event', 'delivery_hour', 'portal_session'];
 
 interface PlanNode {
   'Node Type': string;
@@ -174,6 +185,19 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
         } finally {
           await db.query('ROLLBACK');
         }
+      }
+    });
+
+    // The nightly purge's ended portal sessions: the day's thousand, not the month's.
+    it('the purge of ended portal sessions reads the ended ones through portal_session_expires_at_idx', async () => {
+      const { text, values } = purgePortalSessions(new Date(Date.now() - 29 * 86_400_000));
+      await db.query('BEGIN');
+      try {
+        const plan = await planOf(db, text, values);
+        expect(plan.seqScans).not.toContain('portal_session');
+        expect(plan.indexes).toContain('portal_session_expires_at_idx');
+      } finally {
+        await db.query('ROLLBACK');
       }
     });
   });

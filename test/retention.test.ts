@@ -53,7 +53,7 @@ describe('retention', () => {
     const webhook = (await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', { input: { label: 'own', events: ['user.created'], url: receiver.url, active: true } })).createWebhook.webhook;
     const done = await delivered(ADMIN_KEY, 'old');
     const kept = await delivered(ADMIN_KEY, 'waiting');
-    expect(await purgeOld(30)).toEqual({ instances: 0, events: 0, inboxes: 0 });
+    expect(await purgeOld(30)).toEqual({ instances: 0, events: 0, inboxes: 0, portalSessions: 0 });
     // A delivery still waiting is kept, with its event; a closed batch whose delivery went is purged.
     await sql(`UPDATE instance SET status = 'PENDING' WHERE id = $1`, [kept.instanceId]);
     const [batch] = await sql(`INSERT INTO batch (id, webhook_id, opened_at, closes_at, closed_at, size) VALUES ($1, $2, now(), now(), now(), 0) RETURNING id::text`, [uuidv7(), webhook.id]);

@@ -100,6 +100,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     purgeBatches: [() => retention.purgeBatches(other, now, 2000)],
     retentionPeriods: [() => retention.retentionPeriods()],
     purgeInboxes: [() => retention.purgeInboxes(now)],
+    purgePortalSessions: [() => retention.purgePortalSessions(now)],
   },
   webhooks: {
     countFailures: [() => webhooks.countFailures(id, 2, true)],

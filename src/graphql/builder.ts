@@ -6,7 +6,8 @@ import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { can, rolesWith, type Permission } from '../rules/roles.ts';
+import { rolesWith, type Permission } from '../rules/roles.ts';
+import { permissionsOfPrincipal } from '../usecases/authenticate.ts';
 import { db } from '../db/client.ts';
 import { forbidden, unauthenticated } from '../rules/errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
@@ -50,22 +51,22 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => {
       const principal = ctx.auth.principal;
-      const role = principal?.kind === 'key' ? principal.role : undefined;
-      const has = (p: Permission) => role !== undefined && can(role, p);
+      const granted = permissionsOfPrincipal(principal);
+      const has = (p: Permission) => granted.includes(p);
       return {
         read: has('read'),
         manage: has('manage'),
         publish: has('publish'),
         operate: has('operate'),
         admin: has('admin'),
-        tenant: role !== undefined,
+        tenant: principal?.kind === 'key',
         operator: principal?.kind === 'operator',
       };
     },
     unauthorizedError: (_parent, ctx, info, result) => {
       if (!ctx.auth.principal) return unauthenticated(ctx.auth.problem);
       const needed = neededRoles(result.failure);
-      const who = ctx.auth.principal.kind === 'operator' ? 'the operator key' : `a ${ctx.auth.principal.role} key`;
+      const who = ctx.auth.principal.kind === 'operator' ? 'the operator key' : ctx.auth.principal.portal ? `a ${ctx.auth.principal.role} portal session` : `a ${ctx.auth.principal.role} key`;
       return forbidden(`${info.parentType.name}.${info.fieldName} is not allowed for ${who}; it needs ${needed}`);
     },
   },

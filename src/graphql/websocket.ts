@@ -22,7 +22,7 @@ export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs:
 /**
  * graphql-ws on the HTTP server's GraphQL path, through yoga's envelope (its plugins,
  * context and limits). A connection authenticates in its first message; a revoked key's
- * open connections end at once, whichever process revoked it.
+ * open connections end at once, whichever process revoked it; a portal session's when it ends.
  */
 export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed: ChangeFeed): WebSockets {
   // A frame over the limit closes the socket (1009) before it is buffered whole.
@@ -57,7 +57,10 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
           const sockets = byKey.get(keyId) ?? new Set();
           sockets.add(ctx.extra.socket);
           byKey.set(keyId, sockets);
+          // A portal session's connection ends with the session.
+          const ends = auth.principal.portal && setTimeout(() => ctx.extra.socket.close(4403, 'Forbidden: the portal session has ended'), auth.principal.portal.expiresAt.getTime() - Date.now());
           ctx.extra.socket.once('close', () => {
+            clearTimeout(ends);
             sockets.delete(ctx.extra.socket);
             if (sockets.size === 0) byKey.delete(keyId);
           });

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_PREFIX = 'hk_';
+/** What a portal session's secret starts with (src/usecases/portal.ts). */
+export const PORTAL_PREFIX = 'hp_';
 
 export interface NewKey {
   /** The secret itself: shown once, never stored. */

@@ -3,16 +3,18 @@ import type { Config } from '../config.ts';
 import type { Yoga } from '../graphql/yoga.ts';
 import { serveMetrics } from '../telemetry/metrics.ts';
 import { withIncomingContext } from '../telemetry/tracing.ts';
+import { PORTAL_PATH } from '../usecases/portal.ts';
 import { readBody } from './body.ts';
 import { dashboardHandler } from './dashboard.ts';
 import { receiveInInbox } from './inboxCapture.ts';
+import { servePortal } from './portal.ts';
 import type { Readiness } from './readiness.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
  * What each path serves: `/readyz`, `/healthz`, `/metrics` (unless it has a port of its
- * own), Herald's own inboxes, the dashboard and GraphQL (a worker process serves only the
+ * own), Herald's own inboxes, portal links, the dashboard and GraphQL (a worker process serves only the
  * first three). Request bodies are read here,
  * counted as they arrive, so a chunked body is held to the limit as a declared one is.
  */
@@ -34,6 +36,10 @@ export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Read
     }
     if (req.url?.startsWith('/inbox/')) {
       await receiveInInbox(req, res, config.maxRequestBytes);
+      return;
+    }
+    if (req.url?.startsWith(PORTAL_PATH)) {
+      await servePortal(req, res);
       return;
     }
     if (dashboard(req, res)) return;

@@ -20,6 +20,7 @@ export interface Purged {
   instances: number;
   events: number;
   inboxes: number;
+  portalSessions: number;
 }
 
 /** Deletes one tenant's finished deliveries and unreferenced events older than `cutoff`, then its batches whose delivery went. */
@@ -48,18 +49,20 @@ async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Prom
 /**
  * Deletes finished and held (PAUSED) instances with their attempts, closed batches whose
  * delivery went, and events no delivery refers to, older than each tenant's retention
- * (its own, else `defaultDays`); expired inboxes too. An instance still on its way
+ * (its own, else `defaultDays`); expired inboxes and ended portal sessions too. An instance still on its way
  * (PENDING, RETRYING, SENDING) is kept, and so is its event. The cost is the rows older
  * than each cutoff, read once in short transactions (plus a look-up per tenant), not
  * the whole history.
  */
 export async function purgeOld(defaultDays: number, now = new Date()): Promise<Purged> {
-  const purged: Purged = { instances: 0, events: 0, inboxes: 0 };
+  const purged: Purged = { instances: 0, events: 0, inboxes: 0, portalSessions: 0 };
   for (const tenant of await query<{ id: string; days: number | null }>(sql.retentionPeriods())) {
     await purgeTenant(tenant.id, new Date(now.getTime() - (tenant.days ?? defaultDays) * 86_400_000), purged);
   }
   const [inboxes] = await query<{ deleted: number }>(sql.purgeInboxes(now));
   purged.inboxes = inboxes!.deleted;
+  const [sessions] = await query<{ deleted: number }>(sql.purgePortalSessions(now));
+  purged.portalSessions = sessions!.deleted;
   return purged;
 }
 

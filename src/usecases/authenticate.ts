@@ -1,12 +1,20 @@
 import { db } from '../db/client.ts';
 import { keyByHash } from '../store/tenants.ts';
-import type { Role } from '../rules/roles.ts';
-import { bearerToken, hashKey, sameSecret } from '../rules/keys.ts';
+import { permissionsOf, type Permission, type Role } from '../rules/roles.ts';
+import { bearerToken, hashKey, PORTAL_PREFIX, sameSecret } from '../rules/keys.ts';
 
 /** Who is calling: a tenant's API key, or the operator. */
 export type Principal =
-  | { kind: 'key'; keyId: string; tenantId: string; role: Role }
+  | { kind: 'key'; keyId: string; tenantId: string; role: Role; portal?: PortalOf }
   | { kind: 'operator' };
+
+/** A principal that is a portal session (a vendor's embedded dashboard), not an API key. */
+export interface PortalOf {
+  id: string;
+  expiresAt: Date;
+  brandName: string | null;
+  brandColor: string | null;
+}
 
 export type Authentication = { principal: Principal } | { principal: null; problem: string };
 
@@ -18,6 +26,7 @@ export async function authenticate(header: string | null | undefined, operatorKe
   const token = bearerToken(header);
   if (!token) return { principal: null, problem: 'malformed Authorization header: expected "Bearer <key>"' };
   if (operatorKey && sameSecret(token, operatorKey)) return { principal: { kind: 'operator' } };
+  if (token.startsWith(PORTAL_PREFIX)) return portalSession(token);
   const key = await keyByHash(hashKey(token));
   if (!key) return { principal: null, problem: 'unknown API key' };
   if (key.revokedAt) return { principal: null, problem: 'this API key has been revoked' };
@@ -27,9 +36,21 @@ export async function authenticate(header: string | null | undefined, operatorKe
   return { principal: { kind: 'key', keyId: key.id, tenantId: key.tenantId, role: key.role } };
 }
 
-/** Whether a principal's key is still valid (for long-lived connections). */
-export async function stillValid(principal: Principal): Promise<boolean> {
-  if (principal.kind === 'operator') return true;
-  const key = await db().apiKey.findUnique({ where: { id: principal.keyId }, select: { revokedAt: true } });
-  return !!key && !key.revokedAt;
+/** A portal session's secret (usecases/portal.ts): its tenant and role until it ends. */
+async function portalSession(secret: string): Promise<Authentication> {
+  const session = await db().portalSession.findUnique({ where: { sessionHash: hashKey(secret) } });
+  if (!session) return { principal: null, problem: 'unknown portal session' };
+  if (session.expiresAt <= new Date()) return { principal: null, problem: 'this portal session has ended: open the portal again from where you came' };
+  const portal = { id: session.id, expiresAt: session.expiresAt, brandName: session.brandName, brandColor: session.brandColor };
+  return { principal: { kind: 'key', keyId: `portal:${session.id}`, tenantId: session.tenantId, role: session.role, portal } };
+}
+
+/**
+ * What a principal may do in its tenant: its role's permissions; a portal session's
+ * without `admin`, so that an embedded dashboard never makes or shows a key.
+ */
+export function permissionsOfPrincipal(principal: Principal | null | undefined): Permission[] {
+  if (principal?.kind !== 'key') return [];
+  const granted = permissionsOf(principal.role);
+  return principal.portal ? granted.filter((p) => p !== 'admin') : granted;
 }

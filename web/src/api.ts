@@ -16,6 +16,36 @@ export function saveKey(key: string | null): void {
   wsClient = undefined;
 }
 
+/** The portal link this page was opened from (`/portal/<link>`), or null: a vendor's embedded dashboard. */
+export function portalLink(): string | null {
+  return location.pathname.startsWith(PORTAL_PATH) ? location.pathname.slice(PORTAL_PATH.length) : null;
+}
+const PORTAL_PATH = '/portal/';
+const OPENED = 'herald.portalLink';
+
+/**
+ * Signs this tab in with a portal link: the server answers the session's secret once,
+ * and this tab keeps it (a reload keeps the session; no API key is ever shown).
+ */
+export async function openPortal(link: string): Promise<void> {
+  if (sessionStorage.getItem(OPENED) === link && savedKey()) return;
+  const response = await fetch(`${PORTAL_PATH}${link}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const body = (await response.json().catch(() => ({}))) as { secret?: string; error?: string };
+  if (!response.ok || !body.secret) throw new ApiError(body.error ?? `Herald answered ${response.status}`, 'PORTAL', []);
+  saveKey(body.secret);
+  sessionStorage.setItem(OPENED, link);
+}
+
+/** Called when the server no longer takes the key (revoked, or a portal session that ended). */
+const signedOut = new Set<(why: string) => void>();
+export function onSignedOut(listener: (why: string) => void): () => void {
+  signedOut.add(listener);
+  return () => signedOut.delete(listener);
+}
+function refused(why: string): void {
+  for (const listener of signedOut) listener(why);
+}
+
 export interface FieldProblem {
   field: string;
   message: string;
@@ -57,7 +87,7 @@ function toApiError(errors: any[]): ApiError {
 function forPeople(code: string | undefined, message: string): string {
   if (code === 'FORBIDDEN') {
     const needs = /it needs (.+)$/.exec(message)?.[1];
-    const yours = /for (a \w+ key|the operator key)/.exec(message)?.[1];
+    const yours = /for (a \w+ (?:portal session|key)|the operator key)/.exec(message)?.[1];
     return `Not allowed with ${yours ? yours.replace(/^a /, 'your ') : 'your key'}${needs ? `: this needs ${needs}` : ''}. Ask an admin of this tenant.`;
   }
   if (code === 'INTERNAL_SERVER_ERROR' || message === 'Unexpected error.') return 'Herald could not do this because of an error on the server. Try again; if it keeps happening, the operator can find it in the server log.';
@@ -77,7 +107,11 @@ export async function gql<T = any>(query: string, variables?: Record<string, unk
   } catch {
     throw new ApiError(`Herald answered ${response.status} ${response.statusText}`, 'HTTP', []);
   }
-  if (body.errors?.length) throw toApiError(body.errors);
+  if (body.errors?.length) {
+    const error = toApiError(body.errors);
+    if (error.code === 'UNAUTHENTICATED' && !key) refused(error.message);
+    throw error;
+  }
   return body.data as T;
 }
 
@@ -123,6 +157,11 @@ export function watchConnection(watch: (c: Connection) => void): () => void {
   return () => watchers.delete(watch);
 }
 
+function isRefusal(event: unknown): boolean {
+  const code = (event as CloseEvent | undefined)?.code;
+  return code === 4401 || code === 4403;
+}
+
 function client(): Client {
   if (!wsClient) {
     const url = new URL('/graphql', location.href);
@@ -135,7 +174,8 @@ function client(): Client {
       url: url.toString(),
       connectionParams: () => ({ authorization: `Bearer ${savedKey() ?? ''}` }),
       retryAttempts: Infinity,
-      shouldRetry: () => true,
+      // Not once the server refused the key (4401) or it was revoked or ended (4403).
+      shouldRetry: (event) => !isRefusal(event),
       lazy: true,
       keepAlive: PING_MS,
       on: {
@@ -145,7 +185,8 @@ function client(): Client {
           lost = false;
           setConnection('live');
         },
-        closed: () => {
+        closed: (event) => {
+          if (isRefusal(event)) refused((event as CloseEvent).reason);
           clearTimeout(pongDue);
           socket = undefined;
           lost = subscriptions > 0;

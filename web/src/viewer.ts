@@ -10,9 +10,11 @@ export interface Viewer {
   permissions: Permission[];
   tenant: { name: string; environment: string } | null;
   apiKey: { name: string; prefix: string } | null;
+  /** A portal session (a vendor's embedded dashboard): when it ends, the vendor's name and colour. */
+  portal: { expiresAt: string; brandName: string | null; brandColor: string | null } | null;
 }
 
-export const VIEWER_QUERY = `{ viewer { role operator permissions tenant { name environment } apiKey { name prefix } } }`;
+export const VIEWER_QUERY = `{ viewer { role operator permissions tenant { name environment } apiKey { name prefix } portal { expiresAt brandName brandColor } } }`;
 
 export const ViewerContext = createContext<Viewer | null>(null);
 
@@ -25,5 +27,5 @@ export function useCan(permission: Permission): boolean {
 export function useNotAllowed(permission: Permission, what: string): string | undefined {
   const viewer = useContext(ViewerContext);
   if (viewer?.permissions.includes(permission)) return undefined;
-  return `Your ${viewer?.role ?? 'operator'} key may not ${what}.`;
+  return `Your ${viewer?.role ?? 'operator'} ${viewer?.portal ? 'access' : 'key'} may not ${what}.`;
 }

@@ -14,6 +14,7 @@ import './subscriptions.ts';
 import './inboxes.ts';
 import './meta.ts';
 import './configuration.ts';
+import './portal.ts';
 
 export const schema = guardArguments(builder.toSchema());
 

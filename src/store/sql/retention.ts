@@ -52,3 +52,8 @@ export function retentionPeriods(): Prisma.Sql {
 export function purgeInboxes(now: Date): Prisma.Sql {
   return Prisma.sql`WITH gone AS (DELETE FROM inbox WHERE expires_at < ${now} RETURNING 1) SELECT count(*)::int AS deleted FROM gone`;
 }
+
+/** Portal sessions that have ended (through portal_session_expires_at_idx). */
+export function purgePortalSessions(now: Date): Prisma.Sql {
+  return Prisma.sql`WITH gone AS (DELETE FROM portal_session WHERE expires_at < ${now} RETURNING 1) SELECT count(*)::int AS deleted FROM gone`;
+}

@@ -180,7 +180,7 @@ describe('the operations console', () => {
     await page.getByText('● live').waitFor({ timeout: 30_000 });
   });
 
-  it('keeps its filters in the address: webhook, status, entity, dates; a delivery id opens it', async () => {
+  it('keeps its filters in the address: webhook, status, event type, entity, dates; a delivery id opens it', async () => {
     await page.getByLabel('Webhook').selectOption({ label: 'Orders to a broken CRM' });
     await page.getByLabel('Status').selectOption('FAILED');
     await page.getByLabel('Entity id').fill('o-7');
@@ -197,6 +197,18 @@ describe('the operations console', () => {
     await page.goto(`${origin}/#/deliveries?webhook=${working}&until=${encodeURIComponent('2020-01-01T00:00:00.000Z')}`);
     await page.getByText('No deliveries match these filters.').waitFor();
     expect(await page.getByLabel('Created before').inputValue()).toMatch(/^20(19|20)-/);
+
+    // By event type: none of order.deleted, all of order.created.
+    await page.goto(`${origin}/#/deliveries?webhook=${working}`);
+    await page.locator('tr[data-instance]').first().waitFor();
+    await page.getByLabel('Event type').selectOption('order.deleted');
+    await expect.poll(() => page.url()).toContain('type=order.deleted');
+    await page.getByText('No deliveries match these filters.').waitFor();
+    await page.getByLabel('Event type').selectOption('order.created');
+    await page.locator('tr[data-instance]').first().waitFor();
+    const types = await page.locator('tr[data-instance] td[data-label="Event"]').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    expect(types.every((t) => t.startsWith('order.created'))).toBe(true);
 
     const one = (await herald.ok(`query($w: ID!) { instances(first: 1, filter: { webhookId: $w }) { edges { node { id entityId } } } }`, { w: working })).instances.edges[0].node;
     await page.getByRole('link', { name: 'Clear filters' }).click();

@@ -263,6 +263,30 @@ describe('delivering events to webhooks over HTTP', () => {
     for (const id of ids) expect((await settled(id, ['COMPLETED'])).attempts).toBe(2);
   });
 
+  it("filters deliveries by event type (topic.action), the Test button's as topic.test, for the list and a bulk re-trigger; a type not shaped topic.action is refused", async () => {
+    const receiver = await Receiver.start(() => ({ status: 200 }));
+    const { webhook } = await hook(receiver.url, { events: ['enrollment.completed', 'enrollment.deleted'] });
+    const completed = (await publishTo(webhook.id, { topic: 'enrollment', action: 'completed', entityId: 'ty1', data: { score: 1 } })).id;
+    const deleted = (await publishTo(webhook.id, { topic: 'enrollment', action: 'deleted', entityId: 'ty2' })).id;
+    for (const id of [completed, deleted]) await settled(id);
+    const byType = async (eventType: string) =>
+      (await t.ok('query($w: ID!, $type: String) { instances(filter: { webhookId: $w, eventType: $type }) { edges { node { id event { type } } } } }', { w: webhook.id, type: eventType })).instances.edges.map((e: any) => e.node);
+    expect(await byType('enrollment.deleted')).toEqual([{ id: deleted, event: { type: 'enrollment.deleted' } }]);
+    expect(await byType('enrollment.completed')).toEqual([{ id: completed, event: { type: 'enrollment.completed' } }]);
+    expect(await byType('enrollment.created')).toEqual([]);
+    // Without a webhook: the tenant's deliveries of the type.
+    expect((await t.ok('query { instances(filter: { eventType: "enrollment.deleted" }) { edges { node { id } } } }')).instances.edges.map((e: any) => e.node.id)).toContain(deleted);
+    // The Test button's delivery is of type topic.test.
+    expect((await t.ok('mutation($id: ID!) { testWebhook(webhookId: $id) { success } }', { id: webhook.id })).testWebhook.success).toBe(true);
+    expect((await byType('enrollment.test')).map((n: any) => n.event.type)).toEqual(['enrollment.test']);
+    // A bulk re-trigger by type counts only that type.
+    expect((await t.ok('mutation($w: ID!) { retriggerInstances(filter: { webhookId: $w, statuses: [COMPLETED], eventType: "enrollment.deleted" }, dryRun: true) }', { w: webhook.id })).retriggerInstances).toBe(1);
+    for (const hostile of ['enrollment', 'Enrollment.Deleted', 'a.b.c', "x'; DROP TABLE instance; --", 'e'.repeat(5000)]) {
+      const error = errorOf(await t.gql('query($type: String) { instances(filter: { eventType: $type }) { edges { node { id } } } }', { type: hostile }), 'BAD_USER_INPUT');
+      expect(error.extensions!.problems).toEqual([expect.objectContaining({ field: 'filter.eventType', message: expect.stringContaining('topic.action, such as course.created') })]);
+    }
+  });
+
   it('cancels a RETRYING instance, and deactivating a webhook cancels what it has pending', async () => {
     const receiver = await Receiver.start(() => ({ status: 503, headers: { 'retry-after': '60' } }));
     const { webhook } = await hook(receiver.url, { events: ['user.created'], maxAttempts: 5 });

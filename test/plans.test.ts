@@ -43,8 +43,8 @@ async function seed(db: pg.Client): Promise<Seeded> {
     [big, small, EVENTS],
   );
   await q(
-    `INSERT INTO instance (id, tenant_id, webhook_id, event_id, entity_id, status, payload, created_at, updated_at)
-     SELECT gen_random_uuid(), e.tenant_id, ($2::uuid[])[1 + (row_number() OVER () % 200)::int], e.id, e.entity_id, 'COMPLETED', '{"url":"https://x.example/"}', e.created_at, e.created_at
+    `INSERT INTO instance (id, tenant_id, webhook_id, event_id, event_type, entity_id, status, payload, created_at, updated_at)
+     SELECT gen_random_uuid(), e.tenant_id, ($2::uuid[])[1 + (row_number() OVER () % 200)::int], e.id, e.topic || '.' || e.action, e.entity_id, 'COMPLETED', '{"url":"https://x.example/"}', e.created_at, e.created_at
      FROM event e, generate_series(1, 2) k WHERE e.tenant_id = $1`,
     [big, hooks],
   );
@@ -81,6 +81,9 @@ const LOOKUPS: Array<{ what: string; index: string | null; sql: (s: Seeded) => [
   { what: "testSample: a topic's latest event", index: null, sql: (s) => ["SELECT id FROM event WHERE tenant_id = $1 AND topic = $2 AND action = ANY($3) ORDER BY id DESC LIMIT 1", [s.big, 'order', ['created']]] },
   { what: 'events(filter: { topic }) of a topic with none', index: 'event_tenant_id_topic_id_idx', sql: (s) => ['SELECT id FROM event WHERE tenant_id = $1 AND topic = $2 ORDER BY id DESC LIMIT 21', [s.big, 'course']] },
   { what: 'instances(filter: { entityId })', index: 'instance_tenant_id_entity_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 21', [s.big, 'e42']] },
+  // By event type: a type with none (the worst case without the index: the whole history), and the common one.
+  { what: 'instances(filter: { eventType }) of a type with none', index: 'instance_tenant_id_event_type_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_type = $2 ORDER BY id DESC LIMIT 21', [s.big, 'course.created']] },
+  { what: 'instances(filter: { eventType }) of the common type', index: 'instance_tenant_id_event_type_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_type = $2 ORDER BY id DESC LIMIT 21', [s.big, 'order.created']] },
   { what: 'instances(filter: { webhookId })', index: 'instance_tenant_id_webhook_id_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND webhook_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.webhook]] },
   { what: 'instances(filter: { eventId })', index: 'instance_event_id_idx', sql: (s) => ['SELECT id FROM instance WHERE tenant_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 21', [s.big, s.event]] },
   // Counters grow with webhooks, not history: a small table may well be read whole.

@@ -3,6 +3,7 @@ import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from './catalog.ts';
 import { renderBatch, RenderError } from '../rules/payload.ts';
 import { eventShapeOf } from '../rules/events.ts';
+import { eventType } from '../rules/event.ts';
 import { queue, enqueueDeliveries } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';
 import { announceCreated } from './instances.ts';
@@ -71,7 +72,7 @@ export async function closeBatch(batchId: string): Promise<void> {
     const events = batch.events.map((e) => eventShapeOf(e.event));
     const topics = await loadTopics(webhook.tenantId);
     const last = batch.events.at(-1)!.event;
-    const base = { id: uuidv7(), tenantId: webhook.tenantId, webhookId: webhook.id, eventId: last.id, entityId: `batch of ${events.length}` };
+    const base = { id: uuidv7(), tenantId: webhook.tenantId, webhookId: webhook.id, eventId: last.id, eventType: eventType(last), entityId: `batch of ${events.length}` };
     let instance;
     const paused = !webhook.active && webhook.pausedAt !== null && !webhook.deletedAt;
     if (!webhook.active && !paused) {

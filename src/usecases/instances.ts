@@ -1,9 +1,13 @@
 import { db } from '../db/client.ts';
 import type { InstanceStatus, Prisma } from '../generated/prisma/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
+import { Problems } from '../rules/problems.ts';
 import { isUuid } from '../rules/values.ts';
 import { cancel, countRequeueable, requeue } from '../store/instances.ts';
 import { findWebhook } from './webhooks.ts';
+
+/** `topic.action`: two identifiers (IDENTIFIER). */
+const EVENT_TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 /** What deliveries may be selected by (instances, retriggerInstances). */
 export interface InstanceFilter {
@@ -11,13 +15,18 @@ export interface InstanceFilter {
   statuses?: InstanceStatus[] | null;
   eventId?: string | number | null;
   entityId?: string | null;
+  /** `topic.action`. */
+  eventType?: string | null;
   since?: Date | null;
   until?: Date | null;
   updatedSince?: Date | null;
 }
 
-/** A tenant's deliveries matching a filter (an id that is not a UUID matches none). */
+/** A tenant's deliveries matching a filter (an id that is not a UUID matches none); an event type not shaped `topic.action` is refused. */
 export function instanceWhere(tenantId: string, f: InstanceFilter): Prisma.InstanceWhereInput {
+  const problems = new Problems();
+  if (f.eventType) problems.check(EVENT_TYPE.test(f.eventType), 'filter.eventType', `must be one event type, topic.action, such as course.created (got ${JSON.stringify(f.eventType.slice(0, 80))})`);
+  problems.throwIfAny();
   const uuidOrNone = (v: string | number) => (isUuid(String(v)) ? String(v) : '00000000-0000-0000-0000-000000000000');
   return {
     tenantId,
@@ -25,6 +34,7 @@ export function instanceWhere(tenantId: string, f: InstanceFilter): Prisma.Insta
     ...(f.statuses?.length ? { status: { in: f.statuses } } : {}),
     ...(f.eventId ? { eventId: uuidOrNone(f.eventId) } : {}),
     ...(f.entityId ? { entityId: f.entityId } : {}),
+    ...(f.eventType ? { eventType: f.eventType } : {}),
     ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
     ...(f.updatedSince ? { updatedAt: { gte: f.updatedSince } } : {}),
   };

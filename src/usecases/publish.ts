@@ -6,7 +6,7 @@ import { lockEntity, onItsWay } from '../store/ordering.ts';
 import { addToBatches } from '../store/batches.ts';
 import { catalogFor } from '../store/catalog.ts';
 import { storeEvents, storeEventsIn } from '../store/events.ts';
-import type { EventShape } from '../rules/event.ts';
+import { eventType, type EventShape } from '../rules/event.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { keepBodiesOnce, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
@@ -219,6 +219,7 @@ export function instanceRow(
     tenantId,
     webhookId: webhook.id,
     eventId: event.id,
+    eventType: eventType(event),
     entityId: event.entityId,
     status: webhook.paused ? 'PAUSED' : 'PENDING',
     held: false,

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../store/catalog.ts';
-import type { EventShape } from '../rules/event.ts';
+import { eventType, type EventShape } from '../rules/event.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { RenderError } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
@@ -155,6 +155,7 @@ async function record(
         tenantId,
         webhookId,
         eventId: event.id,
+        eventType: eventType({ topic: event.topic, action: 'test' }),
         entityId: event.entityId,
         status: outcome.ok ? 'COMPLETED' : 'FAILED',
         attempts: 1,

@@ -10,21 +10,22 @@ import { DeliveryDetail } from './DeliveryDetail.tsx';
 import { ROW, type Row } from './delivery.ts';
 import { applyChanges, MAX_ROWS, useBatched } from './liveRows.ts';
 import { go } from './routing.ts';
-import { Confirm, ErrorBanner, fromLocalInput, LiveBadge, localInput, StaleNotice, StatusBadge, time, useConnection, useLoad, ZONE } from './ui.tsx';
+import { Confirm, ErrorBanner, EventTypeSelect, fromLocalInput, LiveBadge, localInput, StaleNotice, StatusBadge, time, useConnection, useLoad, ZONE } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
 const PAGE = 50;
 const STATUSES = ['PENDING', 'SENDING', 'RETRYING', 'COMPLETED', 'FAILED', 'PAUSED', 'CANCELLED'];
-/** What the grid shows, as the address says it: `#/deliveries?webhook=…&status=…&since=…&until=…&entity=…&event=…&instance=…`. */
+/** What the grid shows, as the address says it: `#/deliveries?webhook=…&status=…&since=…&until=…&type=…&entity=…&event=…&instance=…`. */
 export interface Filters {
   webhook: string;
   status: string;
   since: string;
   until: string;
+  type: string;
   entity: string;
   event: string;
 }
-const FILTER_KEYS = ['webhook', 'status', 'since', 'until', 'entity', 'event'] as const;
+const FILTER_KEYS = ['webhook', 'status', 'since', 'until', 'type', 'entity', 'event'] as const;
 
 function filtersOf(query: URLSearchParams): Filters {
   return Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) ?? ''])) as unknown as Filters;
@@ -44,6 +45,7 @@ function apiFilter(f: Filters) {
     statuses: f.status ? [f.status] : undefined,
     since: f.since || undefined,
     until: f.until || undefined,
+    eventType: f.type || undefined,
     entityId: f.entity || undefined,
     eventId: f.event || undefined,
   };
@@ -51,6 +53,7 @@ function apiFilter(f: Filters) {
 
 /** Whether a changed delivery belongs in the list (the subscription filters by webhook and status only). */
 function shown(row: Row, f: Filters): boolean {
+  if (f.type && row.event.type !== f.type) return false;
   if (f.entity && row.entityId !== f.entity) return false;
   if (f.event && row.event.id !== f.event) return false;
   if (f.since && row.createdAt < new Date(f.since).toISOString()) return false;
@@ -154,7 +157,7 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
       setActionError(err);
     }
   };
-  const bulkFilter = () => ({ webhookId: filters.webhook, statuses: [filters.status || 'FAILED'], since: filters.since || undefined, until: filters.until || undefined });
+  const bulkFilter = () => ({ webhookId: filters.webhook, statuses: [filters.status || 'FAILED'], eventType: filters.type || undefined, since: filters.since || undefined, until: filters.until || undefined });
   const countBulk = async () => {
     setActionError(undefined);
     try {
@@ -282,6 +285,7 @@ function FilterBar({ filters, webhooks }: { filters: Filters; webhooks: Array<{ 
           ))}
         </select>
       </label>
+      <EventTypeSelect value={filters.type} onChange={(type) => set({ type })} />
       <label>
         Created from <input type="datetime-local" aria-label="Created from" value={localInput(filters.since)} onChange={(e) => set({ since: fromLocalInput(e.target.value) })} />
       </label>

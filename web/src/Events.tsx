@@ -3,9 +3,8 @@
 import { useEffect, useState } from 'react';
 import { gql } from './api.ts';
 import { deliveriesHref } from './Deliveries.tsx';
-import { loadTopics } from './catalog.ts';
 import { go } from './routing.ts';
-import { Drawer, ErrorBanner, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
+import { Drawer, ErrorBanner, EventTypeSelect, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
 
 const PAGE = 50;
 const EVENT = `id type topic action entityId occurredAt createdAt actor clientId instances(first: 20) { id status attempts webhook { id label } }`;
@@ -41,7 +40,6 @@ function href(f: Partial<Filters>, open?: string): string {
 export function Events({ query }: { query: URLSearchParams }) {
   const filters = Object.fromEntries(KEYS.map((k) => [k, query.get(k) ?? ''])) as unknown as Filters;
   const open = query.get('event') ?? undefined;
-  const topics = useLoad(loadTopics, []);
   const [rows, setRows] = useState<EventRow[] | null>(null);
   const [after, setAfter] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
@@ -62,7 +60,6 @@ export function Events({ query }: { query: URLSearchParams }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
   const set = (changes: Partial<Filters>) => go(href({ ...filters, ...changes }));
-  const types = (topics.data ?? []).flatMap((t) => t.eventTypes);
 
   return (
     <section aria-labelledby="events-title">
@@ -80,15 +77,7 @@ export function Events({ query }: { query: URLSearchParams }) {
           set({ entity: entity.trim() });
         }}
       >
-        <label>
-          Event type{' '}
-          <select value={filters.type} onChange={(e) => set({ type: e.target.value })}>
-            <option value="">Any type</option>
-            {types.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+        <EventTypeSelect value={filters.type} onChange={(type) => set({ type })} />
         <label>
           Entity id <input value={entity} size={12} onChange={(e) => setEntity(e.target.value)} />
         </label>
@@ -106,7 +95,7 @@ export function Events({ query }: { query: URLSearchParams }) {
           </a>
         )}
       </form>
-      <ErrorBanner error={error ?? topics.error} />
+      <ErrorBanner error={error} />
       {rows && rows.length === 0 && <p className="empty">No events {Object.values(filters).some(Boolean) ? 'match these filters' : 'yet'}.</p>}
       {rows && rows.length > 0 && (
         <table className="grid" aria-label="Events">

@@ -1,6 +1,7 @@
 // Small building blocks every screen uses.
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError, watchConnection, type Connection } from './api.ts';
+import { loadTopics } from './catalog.ts';
 
 /** A labelled form control with the API's error for that field underneath. */
 export function Field(props: { label: string; error?: string; hint?: ReactNode; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
@@ -312,5 +313,23 @@ export function Drawer({ label, title, focusKey, onClose, children }: { label: s
       </div>
       {children}
     </aside>
+  );
+}
+
+/** Chooses one of the tenant's event types (`topic.action`), or any. */
+export function EventTypeSelect({ value, onChange }: { value: string; onChange: (type: string) => void }) {
+  const topics = useLoad(loadTopics, []);
+  const types = (topics.data ?? []).flatMap((t) => t.eventTypes);
+  return (
+    <label>
+      Event type{' '}
+      <select aria-label="Event type" value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Any type</option>
+        {types.map((t) => (
+          <option key={t}>{t}</option>
+        ))}
+        {value && !types.includes(value) && <option>{value}</option>}
+      </select>
+    </label>
   );
 }

@@ -203,6 +203,7 @@ const InstanceFilter = builder.inputType('InstanceFilter', {
     statuses: t.field({ type: [StatusEnum] }),
     eventId: t.id(),
     entityId: t.string(),
+    eventType: t.string({ description: 'One event type, `topic.action` (`course.created`); a Test button\'s deliveries are `topic.test`.' }),
     since: t.field({ type: 'DateTime', description: 'Created at or after.' }),
     until: t.field({ type: 'DateTime', description: 'Created before.' }),
     updatedSince: t.field({ type: 'DateTime', description: 'Changed at or after (to catch up after a reconnect).' }),
@@ -297,6 +298,7 @@ const RetriggerFilter = builder.inputType('RetriggerFilter', {
   fields: (t) => ({
     webhookId: t.id({ required: true }),
     statuses: t.field({ type: [StatusEnum], defaultValue: ['FAILED'] }),
+    eventType: t.string({ description: 'Only deliveries of this event type, `topic.action`.' }),
     since: t.field({ type: 'DateTime' }),
     until: t.field({ type: 'DateTime' }),
   }),

@@ -7,7 +7,7 @@ import { ANNOUNCE_CHANGED } from './instances.ts';
 
 const EVENT_COLUMNS = ['id', 'tenant_id', 'topic', 'action', 'entity_id', 'data', 'previous', 'changed_fields', 'actor', 'client_id', 'correlation_id', 'idempotency_key', 'occurred_at', 'created_at', 'shared_body'] as const;
 const INSTANCE_COLUMNS = [
-  'id', 'tenant_id', 'webhook_id', 'event_id', 'entity_id', 'status', 'held', 'parked', 'attempts', 'next_attempt_at', 'payload', 'request',
+  'id', 'tenant_id', 'webhook_id', 'event_id', 'event_type', 'entity_id', 'status', 'held', 'parked', 'attempts', 'next_attempt_at', 'payload', 'request',
   'last_status_code', 'last_message', 'last_duration_ms', 'last_error_kind', 'created_at', 'updated_at',
 ] as const;
 
@@ -39,6 +39,7 @@ export function store(events: Event[], instances: Instance[]): Prisma.Sql {
     tenant_id: i.tenantId,
     webhook_id: i.webhookId,
     event_id: i.eventId,
+    event_type: i.eventType,
     entity_id: i.entityId,
     status: i.status,
     held: i.held,

@@ -274,6 +274,27 @@ describe('a portal session', () => {
     expect((await herald.ok('{ topics { edges { node { key } } } }', {}, viewerSession.secret)).topics.edges.map((e: any) => e.node.key)).not.toContain('only_default');
   });
 
+  it('can be ended early by whoever may make one: its requests are refused and its live connection closed at once', async () => {
+    const END = 'mutation($id: ID!) { endPortalSession(id: $id) }';
+    const made = (await herald.ok(`mutation($input: CreatePortalSessionInput!) { createPortalSession(input: $input) { id url } }`, { input: { role: 'VIEWER', expiresInMinutes: 60, allowedOrigins: ['https://a.example'] } }, acme.key)).createPortalSession;
+    const { secret } = await open(made.url).then((r) => r.json());
+    const live = subscribe(`${origin}/graphql`, secret, 'subscription { instanceUpdated { id } }');
+    await (live as unknown as { ready: Promise<void> }).ready;
+    // Not the session itself, not another tenant's key.
+    errorOf(await herald.gql(END, { id: made.id }, secret), 'FORBIDDEN');
+    errorOf(await herald.gql(END, { id: made.id }, ADMIN_KEY), 'NOT_FOUND');
+    expect(errorOf(await herald.gql(END, { id: 'not-an-id' }, acme.key), 'BAD_USER_INPUT').extensions!.field).toBe('id');
+    expect((await herald.ok('{ viewer { role } }', {}, secret)).viewer.role).toBe('VIEWER');
+    const asked = Date.now();
+    expect((await herald.ok(END, { id: made.id }, acme.key)).endPortalSession).toBe(true);
+    const ended = (await live.ended) as { code: number; reason: string };
+    expect(ended).toMatchObject({ code: 4403, reason: 'Forbidden: the portal session has ended' });
+    expect(Date.now() - asked).toBeLessThan(10_000); // (well before the hour it had left)
+    expect(errorOf(await herald.gql('{ viewer { role } }', {}, secret), 'UNAUTHENTICATED').message).toContain('has ended');
+    // Once more: it was over already. The operator may end any tenant's.
+    expect((await herald.ok(END, { id: made.id }, OPERATOR_KEY)).endPortalSession).toBe(false);
+  });
+
   it('ends when it expires: its requests and its live connections are refused, and the nightly purge removes it', async () => {
     // The live connection made at the start is closed by the server when the minute is up.
     const ended = (await ending.live.ended) as { code: number; reason: string };

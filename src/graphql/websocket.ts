@@ -30,7 +30,8 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
   const byKey = new Map<string, Set<WebSocket>>();
   feed.on('change', (change) => {
     if (change.k !== 'key') return;
-    for (const socket of byKey.get(change.id) ?? []) socket.close(4403, 'Forbidden: the API key was revoked');
+    const why = change.id.startsWith('portal:') ? 'Forbidden: the portal session has ended' : 'Forbidden: the API key was revoked';
+    for (const socket of byKey.get(change.id) ?? []) socket.close(4403, why);
   });
   const shared = new SharedSubscriptions();
   // Before graphql-ws's own listener, so that every frame it sends goes through the window.

@@ -4,6 +4,7 @@
 // without any API key being shown, and the page may be framed only by the origins given.
 import { randomBytes } from 'node:crypto';
 import { db } from '../db/client.ts';
+import { notify } from '../pubsub/changes.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { forbidden, notFound } from '../rules/errors.ts';
 import { hashKey, PORTAL_PREFIX } from '../rules/keys.ts';
@@ -46,14 +47,8 @@ function originProblem(origin: string): string | null {
  * operator names the tenant; a tenant's ADMIN key may make one for its own tenant only,
  * and a portal session never makes another.
  */
-export async function createPortalSession(principal: Principal, input: PortalInput, publicUrl: string): Promise<{ url: string; expiresAt: Date }> {
-  let tenantId: string;
-  if (principal.kind === 'operator') tenantId = input.tenantId ?? '';
-  else {
-    if (principal.portal || principal.role !== 'ADMIN') throw forbidden('createPortalSession needs a key with role ADMIN (or the operator key)');
-    if (input.tenantId && input.tenantId !== principal.tenantId) throw forbidden("a tenant's key makes portal sessions for its own tenant only");
-    tenantId = principal.tenantId;
-  }
+export async function createPortalSession(principal: Principal, input: PortalInput, publicUrl: string): Promise<{ id: string; url: string; expiresAt: Date }> {
+  const tenantId = principal.kind === 'operator' ? (input.tenantId ?? '') : ownTenant(principal, 'createPortalSession', input.tenantId);
   const problems = new Problems();
   if (principal.kind === 'operator' && !tenantId) problems.add('input.tenantId', 'is required with the operator key: the tenant the portal is for');
   problems.range('input.expiresInMinutes', input.expiresInMinutes, PORTAL_LIMITS.minMinutes, PORTAL_LIMITS.maxMinutes, 'minutes');
@@ -70,10 +65,34 @@ export async function createPortalSession(principal: Principal, input: PortalInp
   if (!isUuid(tenantId) || !(await db().tenant.findUnique({ where: { id: tenantId }, select: { id: true } }))) throw notFound('tenant', tenantId);
   const link = randomBytes(24).toString('base64url');
   const expiresAt = new Date(Date.now() + input.expiresInMinutes * 60_000);
+  const id = uuidv7();
   await db().portalSession.create({
-    data: { id: uuidv7(), tenantId, role: input.role, linkHash: hashKey(link), allowedOrigins: input.allowedOrigins, brandName, brandColor: input.brandColor?.toLowerCase() ?? null, expiresAt },
+    data: { id, tenantId, role: input.role, linkHash: hashKey(link), allowedOrigins: input.allowedOrigins, brandName, brandColor: input.brandColor?.toLowerCase() ?? null, expiresAt },
   });
-  return { url: `${publicUrl.replace(/\/$/, '')}${PORTAL_PATH}${link}`, expiresAt };
+  return { id, url: `${publicUrl.replace(/\/$/, '')}${PORTAL_PATH}${link}`, expiresAt };
+}
+
+/** The tenant a tenant's key acts for: an ADMIN key (not a portal session), for its own tenant only. */
+function ownTenant(principal: Principal & { kind: 'key' }, what: string, named?: string | null): string {
+  if (principal.portal || principal.role !== 'ADMIN') throw forbidden(`${what} needs a key with role ADMIN (or the operator key)`);
+  if (named && named !== principal.tenantId) throw forbidden(`a tenant's key manages portal sessions of its own tenant only`);
+  return principal.tenantId;
+}
+
+/**
+ * Ends a portal session now (the vendor's user signed out, or lost access): its requests
+ * are refused and its live connections closed, on every process. Answers whether it was
+ * still going; another tenant's session is NOT_FOUND.
+ */
+export async function endPortalSession(principal: Principal, id: string): Promise<boolean> {
+  const session = isUuid(id) ? await db().portalSession.findUnique({ where: { id }, select: { tenantId: true } }) : null;
+  if (!session || (principal.kind === 'key' && ownTenant(principal, 'endPortalSession') !== session.tenantId)) throw notFound('portal session', id);
+  return db().$transaction(async (tx) => {
+    const ended = await tx.portalSession.updateMany({ where: { id, expiresAt: { gt: new Date() } }, data: { expiresAt: new Date() } });
+    if (ended.count === 0) return false;
+    await notify(tx, [{ k: 'key', t: session.tenantId, id: `portal:${id}` }]);
+    return true;
+  });
 }
 
 /** The session a portal link belongs to, used or not (its page is framed by its origins only), or null. */

@@ -1,4 +1,4 @@
-import { createPortalSession } from '../../usecases/portal.ts';
+import { createPortalSession, endPortalSession } from '../../usecases/portal.ts';
 import { builder } from '../builder.ts';
 import { RoleEnum } from './enums.ts';
 
@@ -15,6 +15,7 @@ const PortalSessionInput = builder.inputType('CreatePortalSessionInput', {
 
 const PortalLink = builder.simpleObject('PortalLink', {
   fields: (t) => ({
+    id: t.id({ description: 'The session, to end it early (endPortalSession).' }),
     url: t.string({ description: 'Open it once, in the browser to sign in (an iframe on an allowed origin): it signs that browser in and cannot be used again.' }),
     expiresAt: t.field({ type: 'DateTime' }),
   }),
@@ -27,5 +28,14 @@ builder.mutationField('createPortalSession', (t) =>
     authScopes: { $any: { admin: true, operator: true } },
     args: { input: t.arg({ type: PortalSessionInput, required: true }) },
     resolve: (_root, { input }, ctx) => createPortalSession(ctx.auth.principal!, { ...input, tenantId: input.tenantId ? String(input.tenantId) : null }, ctx.publicOrigin()),
+  }),
+);
+
+builder.mutationField('endPortalSession', (t) =>
+  t.boolean({
+    description: 'Ends a portal session now: its requests are refused and its live connections closed. Answers whether it was still going.',
+    authScopes: { $any: { admin: true, operator: true } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => endPortalSession(ctx.auth.principal!, String(id)),
   }),
 );

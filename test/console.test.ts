@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_KEY, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
-import { startBrowser } from './support/browser.ts';
+import { LiveLink, openPage } from './support/browser.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -18,8 +18,8 @@ let origin: string;
 let page: Page;
 let failing: string;
 let working: string;
-const pageErrors: string[] = [];
-const live = { down: false, open: [] as WebSocketRoute[] };
+let pageErrors: string[];
+let live: LiveLink;
 
 const publish = (count: number, prefix: string) =>
   herald.ok(`mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { instances { id } } }`, {
@@ -51,16 +51,8 @@ beforeAll(async () => {
   const ids = made.publishEvents.flatMap((p: any) => p.instances.map((i: any) => i.id));
   for (const id of ids) await eventually(async () => /COMPLETED|FAILED/.test(await statusOf(id)), 15_000, `delivery ${id} settled`);
 
-  const browser = await startBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.routeWebSocket(/\/graphql$/, (ws) => {
-    if (live.down) return ws.close({ code: 1012, reason: 'cut by the test' });
-    live.open.push(ws);
-    ws.connectToServer();
-  });
+  ({ page, errors: pageErrors } = await openPage({ width: 1280, height: 800 }));
+  live = await LiveLink.on(page);
   await signIn(ADMIN_KEY);
 }, 60_000);
 
@@ -143,21 +135,19 @@ describe('the operations console', () => {
 
   it('says reconnecting, then offline, while the live connection is lost, and that the grid may be stale', async () => {
     await page.getByText('● live').waitFor();
-    live.down = true;
-    for (const ws of live.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    await live.cut();
     await page.getByRole('status').filter({ hasText: 'reconnecting…' }).waitFor({ timeout: 5_000 });
     await page.getByRole('alert').filter({ hasText: 'Live updates stopped at' }).waitFor();
     expect(await page.locator('table.grid.stale').count()).toBe(1);
     await page.getByRole('status').filter({ hasText: 'offline' }).waitFor({ timeout: 15_000 });
-    live.down = false;
+    live.restore();
     await page.getByText('● live').waitFor({ timeout: 30_000 });
     expect(await page.getByText('Live updates stopped at').count()).toBe(0);
   });
 
   it('says so when a server goes quiet without closing the connection (no pong)', async () => {
     // The socket stays open but nothing comes back: the client's pings go unanswered.
-    live.down = false;
-    for (const ws of live.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    await live.drop();
     await page.unrouteAll();
     await page.routeWebSocket(/\/graphql$/, (ws) => {
       const server = ws.connectToServer();
@@ -172,11 +162,7 @@ describe('the operations console', () => {
     });
     await page.getByRole('status').filter({ hasText: /reconnecting|offline/ }).waitFor({ timeout: 20_000 });
     await page.unrouteAll();
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      if (live.down) return ws.close({ code: 1012, reason: 'cut by the test' });
-      live.open.push(ws);
-      ws.connectToServer();
-    });
+    await live.route(page);
     await page.getByText('● live').waitFor({ timeout: 30_000 });
   });
 

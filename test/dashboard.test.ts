@@ -6,35 +6,26 @@ import { copyFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.ts';
-import { startBrowser } from './support/browser.ts';
+import { LiveLink, openPage } from './support/browser.ts';
 
 const SCREENSHOT = path.join(os.tmpdir(), `herald-dashboard-${process.pid}.png`);
 
 let herald: TestApp;
 let origin: string;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 beforeAll(async () => {
   herald = await startTestApp({ HERALD_MIN_BACKOFF_MS: '100' });
   const { port } = await herald.app.start(0, '127.0.0.1');
   origin = `http://127.0.0.1:${port}`;
-  const browser = await startBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  // The page's WebSockets pass through here, so a test can cut them and keep them cut.
-  await page.routeWebSocket(/\/graphql$/, (ws) => {
-    if (liveLink.down) return ws.close({ code: 1012, reason: 'cut by the test' });
-    liveLink.open.push(ws);
-    ws.connectToServer();
-  });
+  ({ page, errors: pageErrors } = await openPage({ width: 1280, height: 860 }));
+  liveLink = await LiveLink.on(page);
 });
 
-const liveLink = { down: false, open: [] as WebSocketRoute[] };
+let liveLink: LiveLink;
 
 const publish = (status: string, entityId: string) =>
   herald.ok(`mutation($input: PublishEventInput!) { publishEvent(input: $input) { instances { id } } }`, {
@@ -250,13 +241,12 @@ describe('the dashboard', () => {
     await page.getByRole('link', { name: 'Deliveries' }).click();
     await page.locator('tr[data-instance]').first().waitFor();
     await page.getByText('● live').waitFor();
-    liveLink.down = true;
-    for (const ws of liveLink.open.splice(0)) await ws.close({ code: 1012, reason: 'cut by the test' });
+    await liveLink.cut();
     const published = await publish('Completed', 'd-3');
     const id = published.publishEvent.instances[0].id;
     await expect.poll(async () => (await herald.ok(`query($id: ID!) { instance(id: $id) { status } }`, { id })).instance.status).toBe('COMPLETED');
     expect(await page.locator(`tr[data-instance="${id}"]`).count()).toBe(0);
-    liveLink.down = false; // the client reconnects by itself, and reads what changed meanwhile
+    liveLink.restore(); // the client reconnects by itself, and reads what changed meanwhile
     await page.locator(`tr[data-instance="${id}"][data-status="COMPLETED"]`).waitFor({ timeout: 20_000 });
     await page.getByText('● live').waitFor();
   });

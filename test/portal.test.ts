@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame, Page } from 'playwright-core';
 import { purgeOld } from '../src/store/retention.ts';
 import { ADMIN_KEY, errorOf, OPERATOR_KEY, startTestApp, type TestApp } from './support/app.ts';
-import { startBrowser } from './support/browser.ts';
+import { openPage } from './support/browser.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 import { subscribe } from './support/ws.ts';
 
@@ -70,14 +70,11 @@ async function framingPage(url: () => string): Promise<{ origin: string; server:
 describe('the portal in a vendor page, in Chromium', () => {
   let page: Page;
   const consoleLines: string[] = [];
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    const browser = await startBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    page.setDefaultTimeout(15_000);
+    ({ page, errors: pageErrors } = await openPage({ width: 1280, height: 900 }));
     page.on('console', (message) => consoleLines.push(message.text()));
-    page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 60_000);
 
   const portal = (): Frame => page.frames().find((f) => f.url().startsWith(`${origin}/portal/`))!;

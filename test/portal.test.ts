@@ -4,7 +4,9 @@
 // framed only by the origins named.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +114,11 @@ describe('the portal in a vendor page, in Chromium', () => {
     await frame.getByText('● live').waitFor();
     const published = await herald.ok('mutation { publishEvent(input: { event: { topic: "course", action: "created", entityId: "c-1", data: { title: "Fire safety" } } }) { instances { id } } }', {}, acme.key);
     await frame.locator(`tr[data-instance="${published.publishEvent.instances[0].id}"][data-status="COMPLETED"]`).waitFor();
+    // The README's picture of the portal (UPDATE_SCREENSHOT=1 writes it).
+    const shot = path.join(os.tmpdir(), `herald-portal-${process.pid}.png`);
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    if (process.env.UPDATE_SCREENSHOT) copyFileSync(shot, path.join('web', 'portal.png'));
 
     // A reload keeps the session (this tab holds it); it does not open the link again.
     await page.reload();

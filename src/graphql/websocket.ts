@@ -17,6 +17,9 @@ import type { Yoga } from './yoga.ts';
  * 4408 after); the window in which frames to one socket are written together, and how
  * much may wait for a socket before its subscriptions wait too (socketWrites.ts).
  */
+/** Why a portal session's sockets close, when it ends on time or is ended early. */
+const PORTAL_ENDED = 'Forbidden: the portal session has ended';
+
 export const WEBSOCKET_LIMITS = { frameBytes: 1024 * 1024, authenticateWithinMs: 3000, writeWindowMs: 25, highWaterBytes: 256 * 1024 };
 
 /**
@@ -30,7 +33,7 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
   const byKey = new Map<string, Set<WebSocket>>();
   feed.on('change', (change) => {
     if (change.k !== 'key') return;
-    const why = change.id.startsWith('portal:') ? 'Forbidden: the portal session has ended' : 'Forbidden: the API key was revoked';
+    const why = change.id.startsWith('portal:') ? PORTAL_ENDED : 'Forbidden: the API key was revoked';
     for (const socket of byKey.get(change.id) ?? []) socket.close(4403, why);
   });
   const shared = new SharedSubscriptions();
@@ -59,7 +62,7 @@ export function serveWebSockets(server: Server, yoga: Yoga, config: Config, feed
           sockets.add(ctx.extra.socket);
           byKey.set(keyId, sockets);
           // A portal session's connection ends with the session.
-          const ends = auth.principal.portal && setTimeout(() => ctx.extra.socket.close(4403, 'Forbidden: the portal session has ended'), auth.principal.portal.expiresAt.getTime() - Date.now());
+          const ends = auth.principal.portal && setTimeout(() => ctx.extra.socket.close(4403, PORTAL_ENDED), auth.principal.portal.expiresAt.getTime() - Date.now());
           ctx.extra.socket.once('close', () => {
             clearTimeout(ends);
             sockets.delete(ctx.extra.socket);

@@ -13,8 +13,13 @@ export interface NewKey {
   prefix: string;
 }
 
+/** 24 random bytes (192 bits) as URL-safe text, after `prefix`: API keys, portal links and secrets. */
+export function newSecret(prefix = ''): string {
+  return prefix + randomBytes(24).toString('base64url');
+}
+
 export function generateApiKey(): NewKey {
-  return describeKey(KEY_PREFIX + randomBytes(24).toString('base64url'));
+  return describeKey(newSecret(KEY_PREFIX));
 }
 
 /** Describes a key chosen by the operator (HERALD_BOOTSTRAP_KEY). */

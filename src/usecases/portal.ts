@@ -2,12 +2,11 @@
 // their own admin screens. createPortalSession answers a single-use link; opening it
 // signs that browser in to the tenant's dashboard with one role until the session ends,
 // without any API key being shown, and the page may be framed only by the origins given.
-import { randomBytes } from 'node:crypto';
 import { db } from '../db/client.ts';
 import { notify } from '../pubsub/changes.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { forbidden, notFound } from '../rules/errors.ts';
-import { hashKey, PORTAL_PREFIX } from '../rules/keys.ts';
+import { hashKey, newSecret, PORTAL_PREFIX } from '../rules/keys.ts';
 import { Problems } from '../rules/problems.ts';
 import type { Role } from '../rules/roles.ts';
 import { isUuid } from '../rules/values.ts';
@@ -63,7 +62,7 @@ export async function createPortalSession(principal: Principal, input: PortalInp
   if (input.brandColor && !/^#[0-9a-fA-F]{6}$/.test(input.brandColor)) problems.add('input.brandColor', 'must be a colour written #rrggbb, such as #1d4ed8');
   problems.throwIfAny();
   if (!isUuid(tenantId) || !(await db().tenant.findUnique({ where: { id: tenantId }, select: { id: true } }))) throw notFound('tenant', tenantId);
-  const link = randomBytes(24).toString('base64url');
+  const link = newSecret();
   const expiresAt = new Date(Date.now() + input.expiresInMinutes * 60_000);
   const id = uuidv7();
   await db().portalSession.create({
@@ -104,7 +103,7 @@ export type Redeemed = { secret: string; expiresAt: Date } | { refused: string; 
 
 /** Opens a link, once: answers the session's secret (known only to the browser that opened it), or why not. */
 export async function redeemPortalLink(link: string): Promise<Redeemed> {
-  const secret = PORTAL_PREFIX + randomBytes(24).toString('base64url');
+  const secret = newSecret(PORTAL_PREFIX);
   // One statement: of two browsers opening the same link at once, one gets it.
   const opened = await db().portalSession.updateManyAndReturn({
     where: { linkHash: hashKey(link), usedAt: null, expiresAt: { gt: new Date() } },

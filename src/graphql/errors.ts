@@ -7,8 +7,8 @@ import type { Logger } from '../logger.ts';
  * Yoga's error mask: a HeraldError keeps its message and gets `extensions.code`;
  * GraphQL's own errors (parse, validation, variables, limits, pagination arguments)
  * are the client's input: BAD_USER_INPUT with their whole message, answered 400
- * when nothing was executed; anything else is logged and shown only as
- * "Unexpected error.".
+ * when nothing was executed (200 to a client that accepts only application/json, as
+ * GraphQL over HTTP asks); anything else is logged and shown only as "Unexpected error.".
  */
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {
@@ -53,9 +53,15 @@ export function requestError(error: GraphQLError, inner?: GraphQLError): GraphQL
   const executed = error.path !== undefined;
   return new GraphQLError(text, {
     ...where(error),
-    extensions: { ...extensions, code: 'BAD_USER_INPUT', ...(field ? { field } : {}), ...(executed ? {} : { http: { status: 400 } }) },
+    extensions: { ...extensions, code: 'BAD_USER_INPUT', ...(field ? { field } : {}), ...(executed ? {} : { http: extensions.code === 'BAD_REQUEST' ? (extensions.http as typeof SPEC_400) : SPEC_400 }) },
   });
 }
+
+/**
+ * A document that does not parse, validate or take its variables: 400 under application/graphql-response+json,
+ * 200 under application/json (yoga reads `spec`). Malformed request parameters (BAD_REQUEST) keep yoga's plain 400.
+ */
+const SPEC_400 = { status: 400, spec: true };
 
 const where = (error: GraphQLError) => ({ nodes: error.nodes, source: error.source, positions: error.positions, path: error.path });
 

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind, type ASTNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { HeraldError } from '../rules/errors.ts';
 import type { Logger } from '../logger.ts';
@@ -49,7 +49,7 @@ export function requestError(error: GraphQLError, inner?: GraphQLError): GraphQL
     return source === error && !inner ? error : new GraphQLError(source.message, { ...where(error), extensions });
   }
   const text = source.message.replace(/^Syntax Error: (?=.* limit of )/, '');
-  const field = /^Argument "(\w+)"/.exec(text)?.[1] ?? (/^Invalid cursor/.test(text) ? 'after' : undefined);
+  const field = (extensions.field as string | undefined) ?? /^Argument "(\w+)"/.exec(text)?.[1];
   const executed = error.path !== undefined;
   return new GraphQLError(text, {
     ...where(error),
@@ -63,14 +63,34 @@ export function requestError(error: GraphQLError, inner?: GraphQLError): GraphQL
  */
 const SPEC_400 = { status: 400, spec: true };
 
+/** Which of a connection's cursor arguments the field was given, by its literal or its variable's value (both together are refused). */
+function cursorArgument(field: ASTNode | undefined, variables: Record<string, unknown> | null | undefined): string {
+  const given = (name: string) => {
+    const value = field?.kind === Kind.FIELD ? field.arguments?.find((a) => a.name.value === name)?.value : undefined;
+    return value?.kind === Kind.VARIABLE ? variables?.[value.name.value] != null : value !== undefined && value.kind !== Kind.NULL;
+  };
+  return given('before') && !given('after') ? 'before' : 'after';
+}
+
 const where = (error: GraphQLError) => ({ nodes: error.nodes, source: error.source, positions: error.positions, path: error.path });
 
 /**
  * Yoga answers documents that fail to validate without passing them through the mask:
- * this gives them the same code as every other request error.
+ * this gives them the same code as every other request error. A cursor Pothos could not
+ * read is named by the argument it came in, which only the operation's variables tell.
  */
 export function requestErrorCodes(): Plugin {
   return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!('errors' in result) || !result.errors?.some((e) => e.message.startsWith('Invalid cursor'))) return;
+          const named = (e: GraphQLError) =>
+            new GraphQLError(e.message, { ...where(e), originalError: e.originalError, extensions: { ...e.extensions, field: cursorArgument(e.nodes?.[0], args.variableValues) } });
+          setResult({ ...result, errors: result.errors.map((e) => (e.message.startsWith('Invalid cursor') ? named(e) : e)) });
+        },
+      };
+    },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
       if (!result.errors.some((e) => REQUEST_CODES.has(e.extensions?.code as string))) return;

@@ -17,8 +17,12 @@ interface PageQuery {
 export function keyset<Q extends PageQuery, W extends object>(query: Q, order: 'asc' | 'desc', where: W): Omit<Q, 'cursor' | 'skip'> & { where: W } {
   const { cursor, skip: _skip, ...rest } = query;
   if (!cursor) return { ...rest, where };
-  if (!cursor.id || !isUuid(cursor.id)) throw new InputError([{ field: 'after', message: 'is not a cursor from this list: pass a pageInfo.endCursor (or an edge cursor) as it was given' }]);
+  // Pothos pages backward (before/last) with a negative take.
   const backward = (rest.take ?? 0) < 0;
+  if (!cursor.id || !isUuid(cursor.id)) {
+    const [field, end] = backward ? ['before', 'startCursor'] : ['after', 'endCursor'];
+    throw new InputError([{ field, message: `is not a cursor from this list: pass a pageInfo.${end} (or an edge cursor) as it was given` }]);
+  }
   const after = (order === 'desc') !== backward ? { lt: cursor.id } : { gt: cursor.id };
   return { ...rest, where: { AND: [where, { id: after }] } as unknown as W };
 }

@@ -23,7 +23,8 @@ export function createGraphQL(config: Config, log: Logger, feed: ChangeFeed, pub
       return from && config.corsOrigins.includes(from) ? { origin: from, credentials: true, methods: ['GET', 'POST'] } : false;
     },
     healthCheckEndpoint: '/healthz',
-    graphiql: { subscriptionsProtocol: 'WS', title: 'Herald' },
+    // GraphiQL is Herald's own page (server/dashboard.ts), which loads nothing from elsewhere.
+    graphiql: false,
     logging: yogaLogger(log),
     maskedErrors: { maskError: maskError(log) },
     context: async ({ request, auth }: { request: Request; auth?: Authentication }) => ({

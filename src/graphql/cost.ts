@@ -12,7 +12,9 @@ const JSON_COST = 5;
  * What selecting a field costs, for the complexity plugin: 1 (5 for JSON), and for
  * a list or connection the number of items it may return, which multiplies what is
  * selected inside it. `first` counts as given (through variables too), a connection
- * without it as its default page, `publishEvents` as the events it was given.
+ * without it as its default page, `publishEvents` as the events it was given. Lists
+ * that set their own (an instance's attempts and events) count what they typically
+ * hold, and what they hold beyond is counted while they load (lists.ts).
  */
 export function fieldCost(args: Record<string, unknown>, _ctx: unknown, field: GraphQLField<unknown, unknown>): { field: number; multiplier: number } {
   const type = getNullableType(field.type);
@@ -30,7 +32,7 @@ export function fieldCost(args: Record<string, unknown>, _ctx: unknown, field: G
 export function tooCostly(cost: number, max: number): HeraldError {
   return new HeraldError(
     'BAD_USER_INPUT',
-    `this query would cost ${Math.round(cost)}, over the limit of ${max} (HERALD_MAX_QUERY_COST): each list multiplies what is selected inside it by the items it may return (its first or default first, 20 per page of a connection, 10 for other short lists); ask for fewer items or fewer nested lists`,
+    `this query would cost ${Math.round(cost)}, over the limit of ${max} (HERALD_MAX_QUERY_COST): each list multiplies what is selected inside it by the items it may return (its first when given; else 20 per page of a connection, what an instance's attemptLog and events typically hold, 10 for other short lists); ask for fewer items or fewer nested lists`,
     { field: 'query', cost: Math.round(cost), maxCost: max },
   );
 }

@@ -136,3 +136,14 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
   for (let k = 2; k < length; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return 0;
   return length;
 }
+
+/** Items by a key, each group in the items' order (Map.groupBy, which Node 20 lacks), as `value` makes them. */
+export function groupBy<T, K, V = T>(items: readonly T[], key: (item: T) => K, value: (item: T) => V = (item) => item as unknown as V): Map<K, V[]> {
+  const groups = new Map<K, V[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(value(item));
+    else groups.set(key(item), [value(item)]);
+  }
+  return groups;
+}

@@ -4,6 +4,8 @@ import { loadTopics } from './catalog.ts';
 import { renderBatch, RenderError } from '../rules/payload.ts';
 import { eventShapeOf } from '../rules/events.ts';
 import { eventType } from '../rules/event.ts';
+import { groupBy } from '../rules/values.ts';
+import type { Event } from '../generated/prisma/client.ts';
 import { queue, enqueueDeliveries } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';
 import { announceCreated } from './instances.ts';
@@ -91,4 +93,19 @@ export async function closeBatch(batchId: string): Promise<void> {
     await tx.batch.update({ where: { id: batchId }, data: { instanceId: instance.id, closedAt: batch.closedAt ?? new Date() } });
     await announceCreated(tx, [instance.id]);
   });
+}
+
+/** The events each instance carries, by instance: the first `upTo` of its batch in order, or its one event. */
+export async function eventsCarried(instanceIds: string[], upTo: number): Promise<Map<string, Event[]>> {
+  const batched = await db().batchEvent.findMany({
+    where: { batch: { instanceId: { in: instanceIds } }, position: { lt: upTo } },
+    orderBy: [{ batchId: 'asc' }, { position: 'asc' }],
+    include: { event: true, batch: { select: { instanceId: true } } },
+  });
+  const carried = groupBy(batched, (b) => b.batch.instanceId!, (b) => b.event);
+  const single = instanceIds.filter((id) => !carried.has(id));
+  if (single.length > 0) {
+    for (const instance of await db().instance.findMany({ where: { id: { in: single } }, select: { id: true, event: true } })) carried.set(instance.id, [instance.event]);
+  }
+  return carried;
 }

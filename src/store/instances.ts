@@ -1,12 +1,13 @@
 import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
 import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
+import type { Attempt, AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
 import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
 import { gateTouched, type GateLimits, type GateState } from '../rules/admission.ts';
 import type { Outcome } from '../rules/outcome.ts';
 import { decide, type Decision } from '../rules/retry.ts';
 import { seriesDeltas } from '../rules/series.ts';
+import { groupBy } from '../rules/values.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import { raise } from './alerts.ts';
 import { recordAtGates, throughGate } from './gates.ts';
@@ -337,4 +338,10 @@ export async function announceCreated(tx: Tx, instanceIds: string[]): Promise<vo
 export async function heldCount(webhookId: string): Promise<number> {
   const [row] = await query<{ n: number }>(sql.countInStatus(webhookId, 'PAUSED'));
   return row?.n ?? 0;
+}
+
+/** The first `upTo` attempts of each instance, in order (attempts are numbered from 1 in each instance), by instance. */
+export async function firstAttempts(instanceIds: string[], upTo: number): Promise<Map<string, Attempt[]>> {
+  const attempts = await db().attempt.findMany({ where: { instanceId: { in: instanceIds }, number: { lte: upTo } }, orderBy: [{ instanceId: 'asc' }, { number: 'asc' }] });
+  return groupBy(attempts, (a) => a.instanceId);
 }

@@ -7,6 +7,9 @@ import { withSharedBody } from '../../rules/payload.ts';
 import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
+import { loadList, taken, type NestedList } from '../lists.ts';
+import { firstAttempts } from '../../store/instances.ts';
+import { eventsCarried } from '../../store/batches.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
@@ -21,13 +24,18 @@ export const StatusEnum = builder.enumType(InstanceStatus, {
 });
 const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
 
-/** Lists inside a record are capped like pages: `first` items, at most `max`. */
+/**
+ * Lists inside a record are capped like pages. An event's instances are loaded with it and
+ * estimated at their default; an instance's attempts and events are estimated at what they
+ * typically hold and counted while they load (lists.ts).
+ */
 const LISTS = {
-  instances: { default: 100, max: 100 },
-  attempts: { default: 100, max: 1000 },
-  batchEvents: { default: 1000, max: 1000 },
-};
-const capped = (first: number | null | undefined, list: { default: number; max: number }) => Math.min(Math.max(first ?? list.default, 0), list.max);
+  instances: { name: 'Event.instances', typical: 100, default: 100, max: 100 },
+  attempts: { name: 'Instance.attemptLog', typical: 10, default: 100, max: 1000 },
+  batchEvents: { name: 'Instance.events', typical: 1, default: 1000, max: 1000 },
+} satisfies Record<string, NestedList>;
+/** What a list costs in the estimate: what it typically holds, unless `first` asks for more or less. */
+const estimated = (first: number | null | undefined, list: NestedList) => ({ field: 1, multiplier: first == null ? list.typical : taken(first, list) });
 
 export const EventRef = builder.prismaObject('Event', {
   ...READERS,
@@ -49,13 +57,13 @@ export const EventRef = builder.prismaObject('Event', {
     instances: t.relation('instances', {
       description: `Its deliveries, one per webhook it matched, oldest first: the first \`first\` (at most ${LISTS.instances.max}; page with instances(filter: { eventId })).`,
       args: { first: t.arg.int({ defaultValue: LISTS.instances.default }) },
-      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.instances) }),
-      query: ({ first }) => ({ orderBy: { id: 'asc' }, take: capped(first, LISTS.instances) }),
+      complexity: ({ first }) => estimated(first, LISTS.instances),
+      query: ({ first }) => ({ orderBy: { id: 'asc' }, take: taken(first, LISTS.instances) }),
     }),
   }),
 });
 
-builder.prismaObject('Attempt', {
+const AttemptRef = builder.prismaObject('Attempt', {
   ...READERS,
   description: 'One try at sending an instance.',
   fields: (t) => ({
@@ -136,22 +144,19 @@ export const InstanceRef = builder.prismaObject('Instance', {
       select: { payload: true, event: { select: { sharedBody: true } } },
       resolve: (instance) => withSharedBody(instance.payload, instance.event.sharedBody) as never,
     }),
-    attemptLog: t.relation('attemptList', {
-      description: `Its attempts in order: the first \`first\` (at most ${LISTS.attempts.max}).`,
-      args: { first: t.arg.int({ defaultValue: LISTS.attempts.default }) },
-      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.attempts) }),
-      query: ({ first }) => ({ orderBy: { number: 'asc' }, take: capped(first, LISTS.attempts) }),
+    attemptLog: t.field({
+      type: [AttemptRef],
+      description: `Its attempts in order: the first \`first\` (default ${LISTS.attempts.default}, at most ${LISTS.attempts.max}).`,
+      args: { first: t.arg.int() },
+      complexity: ({ first }) => estimated(first, LISTS.attempts),
+      resolve: (instance, { first }, ctx, info) => loadList(ctx, info, LISTS.attempts, taken(first, LISTS.attempts), instance.id, firstAttempts),
     }),
     events: t.field({
       type: [EventRef],
-      description: `The events it carries: one, or those of its batch in order (batching webhooks): the first \`first\` (at most ${LISTS.batchEvents.max}).`,
-      args: { first: t.arg.int({ defaultValue: LISTS.batchEvents.default }) },
-      complexity: ({ first }) => ({ field: 1, multiplier: capped(first, LISTS.batchEvents) }),
-      resolve: async (instance, { first }) => {
-        const take = capped(first, LISTS.batchEvents);
-        const batch = await db().batch.findUnique({ where: { instanceId: instance.id }, include: { events: { orderBy: { position: 'asc' }, take, include: { event: true } } } });
-        return batch ? batch.events.map((e) => e.event) : [await db().event.findUniqueOrThrow({ where: { id: instance.eventId } })];
-      },
+      description: `The events it carries: one, or those of its batch in order (batching webhooks): the first \`first\` (default ${LISTS.batchEvents.default}, at most ${LISTS.batchEvents.max}).`,
+      args: { first: t.arg.int() },
+      complexity: ({ first }) => estimated(first, LISTS.batchEvents),
+      resolve: (instance, { first }, ctx, info) => loadList(ctx, info, LISTS.batchEvents, taken(first, LISTS.batchEvents), instance.id, eventsCarried),
     }),
     createdAt: t.expose('createdAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

@@ -79,9 +79,12 @@ describe("Herald's own happenings, as events of its built-in topic", () => {
     await receiver.waitFor(1);
     await publish(['f2']);
     await receiver.waitFor(2);
+    // f2's failure must be recorded before f3 can succeed: a receiver's answer is recorded after it is sent,
+    // and an outcome recorded later counts later (f3's success first would leave nothing to recover from).
+    const about = async () => (await heraldEvents()).filter((e) => e.entity_id === webhook.id).map((e) => e.action);
+    await eventually(async () => (await about()).includes('webhook_failing'), 10_000, 'webhook_failing');
     healthy = true;
     await publish(['f3']);
-    const about = async () => (await heraldEvents()).filter((e) => e.entity_id === webhook.id).map((e) => e.action);
     await eventually(async () => (await about()).includes('webhook_recovered'), 10_000, 'webhook_recovered');
     await t.ok('mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: webhook.id });
     await t.ok('mutation($id: ID!) { resumeWebhook(id: $id) { state } }', { id: webhook.id });

@@ -1,5 +1,5 @@
 /**
- * The layers of src/, each importing only those below it (README, "Code map"):
+ * The layers of src/, each importing only those below it (docs/architecture.md, "Code map"):
  *   rules      pure: no I/O, nothing of src/ but types (and the schema's generated enums)
  *   platform   db/, queue/, pubsub/, render/, crypto/, outbound/, telemetry/, config.ts, logger.ts, paths.ts
  *   store      every hand-written SQL statement, and instance state

@@ -1,5 +1,5 @@
 // `npm run bench`: how fast Herald delivers, next to what its parts can do alone.
-// One run, one embedded PostgreSQL, receivers on loopback; see README, "Benchmarks and drills".
+// One run, one embedded PostgreSQL, receivers on loopback; see docs/benchmarks.md.
 //   --smoke       a few seconds instead of minutes (the test suite runs this)
 //   --rounds <n>  how many times the limits and Herald with 1 webhook are measured, in turn (default 3; smoke 2)
 //   --out <dir>   where results go (default bench/results)

@@ -174,7 +174,7 @@ try {
     };
     await publishSteadily(); // warm-up, nobody watching
     const watchedRuns = [await watching(1, 'one process'), await watching(size.watchers, 'one process')];
-    // The layout the README advises for many dashboards: they and the publishers on an api process, deliveries on another.
+    // The layout docs/operating.md advises for many dashboards: they and the publishers on an api process, deliveries on another.
     const api = new Herald({ DATABASE_URL: databaseUrl, HERALD_ROLE: 'api' });
     await api.start();
     try {

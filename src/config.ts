@@ -46,9 +46,9 @@ export interface Config {
   webhookConcurrency: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
-  /** Prometheus metrics (README, "Metrics"): served at /metrics unless off. */
+  /** Prometheus metrics (docs/observing.md, "Metrics"): served at /metrics unless off. */
   metrics: MetricsConfig;
-  /** OpenTelemetry traces (README, "Traces"): exported over OTLP/HTTP when an endpoint is set. */
+  /** OpenTelemetry traces (docs/observing.md, "Traces"): exported over OTLP/HTTP when an endpoint is set. */
   tracing: TracingConfig;
 }
 

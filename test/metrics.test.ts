@@ -115,7 +115,7 @@ describe('Prometheus metrics at /metrics, scraped during real deliveries', () =>
     expect(s.value('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect(s.family('nodejs_eventloop_lag_seconds').type).toBe('gauge');
     expect(s.value('herald_info', { role: 'all' })).toBe(1);
-    // Every family has its help text, and every Herald family is one the README lists.
+    // Every family has its help text, and every Herald family is one docs/observing.md lists.
     for (const family of s.families.values()) expect(family.help, family.name).not.toBe('');
   });
 
@@ -188,10 +188,10 @@ describe('/metrics on every process role', () => {
   }, 120_000);
 });
 
-describe('the README lists every metric', () => {
+describe('docs/observing.md lists every metric', () => {
   it('names each herald_ metric', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../docs/observing.md', import.meta.url), 'utf8');
     const source = readFileSync(new URL('../src/telemetry/metrics.ts', import.meta.url), 'utf8');
     const names = [...source.matchAll(/name: '(herald_[a-z_]+)'/g)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(15);

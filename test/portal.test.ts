@@ -115,7 +115,7 @@ describe('the portal in a vendor page, in Chromium', () => {
     await frame.getByText('● live').waitFor();
     const published = await herald.ok('mutation { publishEvent(input: { event: { topic: "course", action: "created", entityId: "c-1", data: { title: "Fire safety" } } }) { instances { id } } }', {}, acme.key);
     await frame.locator(`tr[data-instance="${published.publishEvent.instances[0].id}"][data-status="COMPLETED"]`).waitFor();
-    // The README's picture of the portal (UPDATE_SCREENSHOT=1 writes it).
+    // The picture of the portal in docs/api.md (UPDATE_SCREENSHOT=1 writes it).
     const shot = path.join(os.tmpdir(), `herald-portal-${process.pid}.png`);
     await page.screenshot({ path: shot });
     expect(statSync(shot).size).toBeGreaterThan(10_000);

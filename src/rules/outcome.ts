@@ -1,6 +1,6 @@
 import type { AttemptTrigger } from '../generated/prisma/client.ts';
 
-/** What came of one attempt, in the terms every path that can fail shares (README, "Error kinds"). */
+/** What came of one attempt, in the terms every path that can fail shares (docs/api.md, "Publishing and delivery"). */
 
 /** What went wrong with a delivery: before it (RENDER, BLOCKED), during the attempt, or in the answer. */
 export type ErrorKind =

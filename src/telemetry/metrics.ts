@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { MetricsConfig } from '../config.ts';
 
 /**
- * Every metric Herald keeps, in Prometheus's terms (README, "Metrics" lists them with
+ * Every metric Herald keeps, in Prometheus's terms (docs/observing.md, "Metrics" lists them with
  * their labels). The rest of the code reports what happened through the functions of
  * `metrics`; only this module knows the metrics' names and labels. Off, they do nothing.
  */

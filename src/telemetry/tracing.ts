@@ -6,7 +6,7 @@ import herald from '../../package.json' with { type: 'json' };
 import type { TracingConfig } from '../config.ts';
 
 /**
- * OpenTelemetry traces (README, "Traces"), off unless an OTLP endpoint is set. A trace
+ * OpenTelemetry traces (docs/observing.md, "Traces"), off unless an OTLP endpoint is set. A trace
  * runs from a publish (continuing the caller's `traceparent`, when it sends one) through
  * the delivery job, whose data carries the publish's context to whichever worker takes
  * it, to each delivery's HTTP request and its recording. Off, nothing here starts a span

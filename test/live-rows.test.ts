@@ -1,7 +1,7 @@
 // The dashboard's live list (web/src/liveRows.ts): changes in place, new rows in order,
 // and a cut that never splits the rows of one moment (paging on from it misses none).
 import { describe, expect, it } from 'vitest';
-import { applyChanges } from '../web/src/liveRows.ts';
+import { applyChanges, withOlder } from '../web/src/liveRows.ts';
 
 // Moments as the API writes them (ISO, milliseconds, UTC), which sort as text.
 const row = (id: string, at: string, status = 'PENDING') => ({ id, createdAt: new Date(at).toISOString(), status });
@@ -23,5 +23,12 @@ describe('a live list', () => {
     expect(rows.map((r) => r.id)).toEqual(['r0', 'r1', 'r2', 't2', 't1', 'r3']);
     expect(cut).toBe(true);
     expect(applyChanges(list, [], 5).cut).toBe(false);
+  });
+
+  it('takes an older page in order, once, when a live change brought one of its rows first', () => {
+    // The newest page shows b; a's change came live (sorted to the end); then the page b..a loads.
+    const live = applyChanges([row('c', '2026-01-01T00:00:03Z')], [row('a', '2026-01-01T00:00:01Z', 'COMPLETED')]).rows;
+    const rows = withOlder(live, [row('b', '2026-01-01T00:00:02Z'), row('a', '2026-01-01T00:00:01Z')]);
+    expect(rows.map((r) => `${r.id}:${r.status}`)).toEqual(['c:PENDING', 'b:PENDING', 'a:COMPLETED']);
   });
 });

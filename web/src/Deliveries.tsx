@@ -8,7 +8,7 @@ import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { gql, subscribe } from './api.ts';
 import { DeliveryDetail } from './DeliveryDetail.tsx';
 import { ROW, type Row } from './delivery.ts';
-import { applyChanges, MAX_ROWS, useBatched } from './liveRows.ts';
+import { applyChanges, MAX_ROWS, useBatched, withOlder } from './liveRows.ts';
 import { go } from './routing.ts';
 import { Confirm, ErrorBanner, EventTypeSelect, fromLocalInput, LiveBadge, localInput, StaleNotice, StatusBadge, time, useConnection, useLoad, ZONE } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
@@ -115,7 +115,7 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
     if (!grid?.older) return;
     try {
       const next = await page(grid.older);
-      setGrid((g) => g && { rows: [...g.rows, ...next.rows.filter((r) => !g.rows.some((x) => x.id === r.id))], older: next.older });
+      setGrid((g) => g && { rows: withOlder(g.rows, next.rows), older: next.older });
     } catch (err) {
       setActionError(err);
     }

@@ -40,6 +40,15 @@ export function applyChanges<T extends Timed>(list: readonly T[], changes: Itera
 }
 
 /**
+ * The list with an older page added: rows it already has (a live change may have brought
+ * one before its page came) are kept once, and the whole stays newest first.
+ */
+export function withOlder<T extends Timed>(list: readonly T[], older: readonly T[]): T[] {
+  const have = new Set(list.map((row) => row.id));
+  return [...list, ...older.filter((row) => !have.has(row.id))].sort(newestFirst);
+}
+
+/**
  * Buffers changes and hands them on together: the first after a quiet spell on the next
  * frame, then at most every FLUSH_MS. Answers the function that takes one change.
  */

@@ -6,6 +6,7 @@ import { setUpTopics } from './support/fixtures.ts';
 import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 import { claim } from '../src/store/instances.ts';
+import { laneOf } from '../src/queue/boss.ts';
 
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`;
 const PUBLISH = `mutation($input: PublishEventInput!) { publishEvent(input: $input) { duplicate event { id } instances { id status webhook { id } } } }`;
@@ -449,10 +450,13 @@ describe('delivering events to webhooks over HTTP', () => {
       await db.connect();
       try {
         const jobs = await eventually(async () => {
-          const { rows } = await db.query(`SELECT data, state FROM pgboss.job WHERE name = 'deliver' AND group_id = $1`, [webhook.id]);
+          const { rows } = await db.query(`SELECT data, state, name FROM pgboss.job WHERE group_id = $1`, [webhook.id]);
           return rows.length && rows.every((r) => r.state === 'completed') ? rows : undefined;
         }, 10_000, 'every job completed');
         expect(jobs.map((j) => j.data.instanceIds.length).sort()).toEqual([10, 25, 25]);
+        // In the tenant's lane (queue/boss.ts).
+        const [{ tenant_id: tenantId }] = await sql('SELECT tenant_id FROM webhook WHERE id = $1', [webhook.id]);
+        expect(new Set(jobs.map((j) => j.name))).toEqual(new Set([laneOf(tenantId)]));
         expect(jobs.flatMap((j) => j.data.instanceIds).sort()).toEqual([...ids].sort());
         const { rows } = await db.query(`SELECT status, attempts, count(*)::int AS n FROM instance WHERE webhook_id = $1 GROUP BY 1, 2`, [webhook.id]);
         expect(rows).toEqual([{ status: 'COMPLETED', attempts: 1, n: 60 }]);

@@ -9,7 +9,7 @@ import { setUpTopics } from './support/fixtures.ts';
 import { Receiver } from './support/receiver.ts';
 
 /** The queue keeps finished jobs ten minutes, not pg-boss's seven days: Herald records every attempt itself. */
-describe("the queue's retention", () => {
+describe('the delivery queues: retention, lanes', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ HERALD_OUTBOUND_ALLOW: '127.0.0.0/8,::1/128' });
@@ -24,11 +24,35 @@ describe("the queue's retention", () => {
     await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', { input: { label: 'r', events: ['user.created'], url: receiver.url, active: true } });
     await t.ok('mutation($e: PublishEventInput!) { publishEvent(input: $e) { event { id } } }', { e: { event: { topic: 'user', action: 'created', entityId: 'u1', data: {} } } });
     await receiver.waitFor(1);
-    const jobs = await runSql(t.databaseUrl, `SELECT deletion_seconds FROM pgboss.job WHERE name = $1`, [DELIVER_QUEUE]);
+    // In the tenant's lane, which its first delivery made, with the same retention.
+    const jobs = await runSql(t.databaseUrl, `SELECT j.deletion_seconds, q.deletion_seconds AS lane FROM pgboss.job j JOIN pgboss.queue q ON q.name = j.name WHERE j.name LIKE $1`, [`${DELIVER_QUEUE}.%`]);
     expect(jobs.length).toBeGreaterThan(0);
-    for (const job of jobs) expect(job).toMatchObject({ deletion_seconds: 600 });
+    for (const job of jobs) expect(job).toMatchObject({ deletion_seconds: 600, lane: 600 });
   });
 
+  it("sends the jobs an older Herald left in the one queue before tenants had lanes", async () => {
+    const receiver = await Receiver.start();
+    const { createWebhook } = await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', { input: { label: 'old', events: ['user.updated'], url: receiver.url, active: true } });
+    const webhookId = createWebhook.webhook.id;
+    await t.ok('mutation($id: ID!) { pauseWebhook(id: $id) { state } }', { id: webhookId });
+    const published = await t.ok('mutation($e: PublishEventInput!) { publishEvent(input: $e) { instances { id status } } }', { e: { event: { topic: 'user', action: 'updated', entityId: 'u-old', data: {} } } });
+    const [instance] = published.publishEvent.instances;
+    expect(instance.status).toBe('PAUSED');
+    // As an older Herald left it: PENDING, with a job of the older shape in the queue `deliver`.
+    await runSql(t.databaseUrl, `UPDATE webhook SET paused_at = NULL, active = true WHERE id = $1`, [webhookId]);
+    await runSql(t.databaseUrl, `UPDATE instance SET status = 'PENDING' WHERE id = $1`, [instance.id]);
+    const boss = new PgBoss({ connectionString: t.databaseUrl, schema: 'pgboss', supervise: false, schedule: false });
+    await boss.start();
+    try {
+      await boss.insert(DELIVER_QUEUE, [{ data: { instanceId: instance.id, trigger: 'AUTO' }, group: { id: webhookId } }]);
+    } finally {
+      await boss.stop({ graceful: false, close: true });
+    }
+    await receiver.waitFor(1);
+    expect(receiver.received[0]!.headers['webhook-id']).toBe(instance.id);
+  });
+
+  // Last: it starts a queue of its own in this process.
   it('a queue an older Herald made with the 7-day default is brought to 10 minutes at start', async () => {
     const url = await createTestDatabase({ empty: true });
     await migrate(url, createLogger('silent'));
@@ -44,4 +68,5 @@ describe("the queue's retention", () => {
       await boss.stop({ graceful: false, close: true });
     }
   });
+
 });

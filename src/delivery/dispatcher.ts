@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Sender } from '../outbound/sender.ts';
-import { DELIVER_QUEUE, deliveriesOf, queue, type DeliverJob } from '../queue/boss.ts';
+import { deliveriesOf, failDeliveries, PRIORITY, queue, readyLanes, type DeliverJob } from '../queue/boss.ts';
 import { isReceiverFailure } from '../rules/admission.ts';
 import type { RenderedPayload } from '../rules/payload.ts';
 import { buildRequest, storedRequest } from '../rules/request.ts';
@@ -47,12 +47,18 @@ export class Dispatcher {
       },
       settled: (group) => this.scheduler.recorded(group),
     });
-    const maxWaiting = 5 * config.workerConcurrency;
+    // The instances a worker holds at most: its places, and four times as many waiting for one.
+    const hands = 5 * config.workerConcurrency;
     this.fetcher = new FetchLoop(
       {
-        room: () => Math.min(config.workerConcurrency - this.scheduler.sending, maxWaiting - this.scheduler.waiting),
-        busy: () => this.scheduler.busyWebhooks(),
-        fetch: async (count, skipGroups) => (await queue().fetch<DeliverJob>(DELIVER_QUEUE, { batchSize: count, ignoreGroups: skipGroups })) as Job[],
+        hands: () => hands,
+        held: (lane) => this.scheduler.held(lane),
+        inHand: () => this.scheduler.lanes(),
+        weight: () => 1,
+        busy: (lane) => this.scheduler.busyWebhooks(lane),
+        fetch: async (lane, count, skipGroups, background) =>
+          (await queue().fetch<DeliverJob>(lane, { batchSize: count, ignoreGroups: skipGroups, ...(background ? { maxPriority: PRIORITY.background } : {}) })) as Job[],
+        ready: async () => (await readyLanes()).map((l) => l.lane),
         take: (jobs) => this.take(jobs),
       },
       Math.min(config.workerBatchSize, config.workerConcurrency),
@@ -65,9 +71,9 @@ export class Dispatcher {
     this.ledger.startHeartbeats();
   }
 
-  /** New deliveries may be waiting: fetch now rather than at the next poll. */
-  wake(): void {
-    this.fetcher.wake();
+  /** New deliveries may be waiting (in a tenant's lane, or anywhere): fetch now rather than at the next poll. */
+  wake(lane?: string): void {
+    this.fetcher.wake(lane);
   }
 
   /** Stops fetching, hands back jobs with instances still waiting, and waits for those on their way to be recorded. */
@@ -77,9 +83,7 @@ export class Dispatcher {
     const waiting = this.scheduler.waitingJobs();
     if (waiting.length) {
       this.drop(waiting);
-      await queue()
-        .fail(DELIVER_QUEUE, waiting, { message: 'this worker stopped before sending it' })
-        .catch(() => undefined);
+      await failDeliveries(waiting, 'this worker stopped before sending it').catch(() => undefined);
     }
     await this.ledger.drain();
     this.ledger.stopHeartbeats();
@@ -234,9 +238,7 @@ export class Dispatcher {
     if (jobs.length === 0) return;
     this.log.error({ err: error, instanceIds: jobs.flatMap((job) => deliveriesOf(job.data).instanceIds) }, message);
     this.drop(jobs);
-    await queue()
-      .fail(DELIVER_QUEUE, jobs)
-      .catch(() => undefined);
+    await failDeliveries(jobs).catch(() => undefined);
   }
 
   /** Takes jobs out of this worker's hands: no more heartbeats, their waiting instances dropped. */

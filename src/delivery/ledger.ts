@@ -1,6 +1,6 @@
 import type { Job as QueueJob } from 'pg-boss';
 import type { Logger } from '../logger.ts';
-import { DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS, queue, type DeliverJob } from '../queue/boss.ts';
+import { DELIVER_QUEUE_OPTIONS, touchDeliveries, type DeliverJob } from '../queue/boss.ts';
 
 /** A fetched delivery job (its retryCount fences completion to this attempt of it). */
 export type Job = QueueJob<DeliverJob> & { retryCount: number; groupId?: string | null };
@@ -82,7 +82,7 @@ export class JobLedger {
   private async beat(): Promise<void> {
     if (this.inHand.size === 0) return;
     try {
-      await queue().touch(DELIVER_QUEUE, [...this.inHand.values()]);
+      await touchDeliveries([...this.inHand.values()]);
     } catch (error) {
       this.log.warn({ err: error }, 'could not refresh delivery job heartbeats');
     }

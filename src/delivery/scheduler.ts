@@ -31,18 +31,42 @@ export interface SchedulerLimits {
   breakerFailures: number;
 }
 
+/** A tenant's part of this worker: its webhooks' lines, and its places taken. */
+interface Share {
+  lines: Map<string, Line>;
+  sending: number;
+  waiting: number;
+}
+
 /**
- * The fair per-webhook scheduler: up to `workerConcurrency` requests on their way, at
- * most `webhookConcurrency` of them to one webhook, started round robin over webhooks.
- * An instance whose webhook already has its share on the way waits here, unclaimed, for
- * one of them to finish: a slow receiver holds its own places, never everyone's.
+ * Places kept for tenants that hold few (a tenant with fewer than `light` places on their
+ * way may take one of the last `reserve`): a tenant whose receivers take seconds fills the
+ * rest, and another tenant's delivery still leaves at once instead of waiting for one of
+ * those slow requests to finish. A tenant alone has the other places; with up to 9 places,
+ * none are kept.
+ */
+export function reserveOf(workerConcurrency: number): { reserve: number; light: number } {
+  const reserve = Math.floor(workerConcurrency / 10);
+  return { reserve, light: Math.max(1, Math.floor(reserve / 4)) };
+}
+
+/**
+ * The fair scheduler: up to `workerConcurrency` requests on their way, given in turn to
+ * the tenants with deliveries waiting (as many at a turn as the tenant's weight), and
+ * within a tenant in turn to its webhooks, at most `webhookConcurrency` to one webhook.
+ * So a tenant with 500 webhooks gets no more places than a tenant with one, a tenant alone
+ * gets them all (but the few kept, see reserveOf), and an instance whose webhook already
+ * has its share on the way waits here, unclaimed, for one of them to finish: a slow
+ * receiver holds its own places, never everyone's.
  */
 export class FairScheduler {
-  private readonly lines = new Map<string, Line>();
+  /** By lane (tenant), in turn order: the tenant served last goes to the back. */
+  private readonly shares = new Map<string, Share>();
   sending = 0;
   waiting = 0;
   private startScheduled = false;
   private stopped = false;
+  private readonly reserve: { reserve: number; light: number };
 
   constructor(
     private readonly limits: SchedulerLimits,
@@ -50,53 +74,100 @@ export class FairScheduler {
     private readonly start: (units: Unit[]) => void,
     /** Places were freed. */
     private readonly freed: () => void,
-  ) {}
+    /** A tenant's weight (lane): its places at a turn. */
+    private readonly weightOf: (lane: string) => number = () => 1,
+  ) {
+    this.reserve = reserveOf(limits.workerConcurrency);
+  }
 
   /** Queues a job's instances behind its webhook. */
   enqueue(job: Job, instanceIds: string[], retry: boolean): void {
-    const line = this.lineOf(job);
+    const { share, line } = this.lineOf(job);
     for (const instanceId of instanceIds) line.waiting.push({ job, instanceId, retry });
+    share.waiting += instanceIds.length;
     this.waiting += instanceIds.length;
   }
 
+  /** Instances of a lane (tenant) in this worker's hands: waiting here or on their way. */
+  held(lane: string): number {
+    const share = this.shares.get(lane);
+    return share ? share.waiting + share.sending : 0;
+  }
+
+  /** Lanes (tenants) with instances in this worker's hands. */
+  lanes(): string[] {
+    return [...this.shares.keys()];
+  }
+
   /**
-   * Webhooks with their share on the way and as many again waiting: their jobs stay in
-   * the queue (the fetch skips them) rather than fill this worker's hands, so the jobs of
-   * other webhooks behind them are still fetched.
+   * A lane's webhooks with their share on the way and as many again waiting: their jobs
+   * stay in the queue (the fetch skips them) rather than fill this worker's hands, so the
+   * jobs of the lane's other webhooks behind them are still fetched.
    */
-  busyWebhooks(): string[] {
+  busyWebhooks(lane: string): string[] {
     const busy: string[] = [];
-    for (const [key, line] of this.lines) if (line.waiting.length >= this.limits.webhookConcurrency && !key.startsWith('job:')) busy.push(key);
+    for (const [key, line] of this.shares.get(lane)?.lines ?? []) if (line.waiting.length >= this.limits.webhookConcurrency && !key.startsWith('job:')) busy.push(key);
     return busy;
   }
 
-  /** Starts waiting instances, round robin over webhooks, while places are free. */
+  /** Starts waiting instances, in turn over tenants then over each one's webhooks, while places are free. */
   startWaiting(): void {
     const ready: Unit[] = [];
+    const now = Date.now();
     let progress = true;
     while (progress && this.sending < this.limits.workerConcurrency) {
       progress = false;
-      for (const [key, line] of this.lines) {
+      for (const [lane, share] of [...this.shares]) {
         if (this.sending >= this.limits.workerConcurrency) break;
-        if (line.waiting.length === 0) {
-          if (line.sending === 0 && !line.timer) this.lines.delete(key);
-          continue;
+        let started = 0;
+        const turn = this.weightOf(lane);
+        while (started < turn && share.waiting > 0 && this.mayTake(share)) {
+          const unit = this.nextOf(share, now);
+          if (!unit) break;
+          ready.push(unit);
+          share.sending += 1;
+          share.waiting -= 1;
+          this.sending += 1;
+          this.waiting -= 1;
+          started += 1;
         }
-        if (line.sending >= this.limits.webhookConcurrency || line.awaitingGate || line.blockedUntil > Date.now()) continue;
-        ready.push(line.waiting.shift()!);
-        line.sending += 1;
-        this.sending += 1;
-        this.waiting -= 1;
-        progress = true;
+        if (started > 0) {
+          progress = true;
+          this.shares.delete(lane);
+          this.shares.set(lane, share);
+        } else if (share.waiting === 0 && share.sending === 0 && [...share.lines.values()].every((line) => !line.timer)) this.shares.delete(lane);
       }
     }
     if (ready.length) this.start(ready);
   }
 
+  /** Whether a tenant may take a free place now: the last few go only to tenants that hold few. */
+  private mayTake(share: Share): boolean {
+    const free = this.limits.workerConcurrency - this.sending;
+    return free > this.reserve.reserve || share.sending < this.reserve.light;
+  }
+
+  /** The next instance of a tenant's webhooks, in turn (the webhook served goes to the back), or none startable now. */
+  private nextOf(share: Share, now: number): Unit | undefined {
+    for (const [key, line] of share.lines) {
+      if (line.waiting.length === 0) {
+        if (line.sending === 0 && !line.timer) share.lines.delete(key);
+        continue;
+      }
+      if (line.sending >= this.limits.webhookConcurrency || line.awaitingGate || line.blockedUntil > now) continue;
+      line.sending += 1;
+      share.lines.delete(key);
+      share.lines.set(key, line);
+      return line.waiting.shift()!;
+    }
+    return undefined;
+  }
+
   /** A request finished (or never started): its place goes to the next waiting instance. */
   release(unit: Unit): void {
-    const line = this.lineOf(unit.job);
+    const { share, line } = this.lineOf(unit.job);
     line.sending -= 1;
+    share.sending -= 1;
     this.sending -= 1;
     if (this.startScheduled) return;
     this.startScheduled = true;
@@ -109,8 +180,9 @@ export class FairScheduler {
 
   /** Units the gate did not let through yet: back to the front of their webhook's line, which waits until `retryAt`. */
   holdBack(units: Unit[], retryAt: Date): void {
-    const line = this.lineOf(units[0]!.job);
+    const { share, line } = this.lineOf(units[0]!.job);
     line.waiting.unshift(...units);
+    share.waiting += units.length;
     this.waiting += units.length;
     line.blockedUntil = Math.max(line.blockedUntil, retryAt.getTime());
     const wakeAtTheEnd = () => {
@@ -125,7 +197,7 @@ export class FairScheduler {
 
   /** An attempt came back: counts the receiver's failures in a row here; at the breaker's threshold the webhook waits for `outcome` to be recorded. */
   attempted(unit: Unit, ok: boolean, receiverFailure: boolean, outcome: object): void {
-    const line = this.lineOf(unit.job);
+    const { line } = this.lineOf(unit.job);
     if (ok) line.failingHere = 0;
     else if (receiverFailure && (line.failingHere += 1) >= this.limits.breakerFailures) line.awaitingGate ??= outcome;
   }
@@ -134,7 +206,7 @@ export class FairScheduler {
   recorded(outcomes: Array<{ job: Job }>): void {
     let any = false;
     for (const outcome of outcomes) {
-      const line = this.lines.get(keyOf(outcome.job));
+      const line = this.shares.get(outcome.job.name)?.lines.get(keyOf(outcome.job));
       if (line?.awaitingGate !== outcome) continue;
       line.awaitingGate = undefined;
       line.failingHere = 0;
@@ -146,31 +218,36 @@ export class FairScheduler {
   /** Takes the waiting units of these jobs out of their lines, answering them. */
   remove(jobIds: Set<string>): Unit[] {
     const removed: Unit[] = [];
-    for (const line of this.lines.values()) {
-      const kept = line.waiting.filter((unit) => !jobIds.has(unit.job.id));
-      removed.push(...line.waiting.filter((unit) => jobIds.has(unit.job.id)));
-      this.waiting -= line.waiting.length - kept.length;
-      line.waiting = kept;
+    for (const share of this.shares.values()) {
+      for (const line of share.lines.values()) {
+        const kept = line.waiting.filter((unit) => !jobIds.has(unit.job.id));
+        removed.push(...line.waiting.filter((unit) => jobIds.has(unit.job.id)));
+        share.waiting -= line.waiting.length - kept.length;
+        this.waiting -= line.waiting.length - kept.length;
+        line.waiting = kept;
+      }
     }
     return removed;
   }
 
   /** Jobs with instances still waiting. */
   waitingJobs(): Job[] {
-    return [...new Set([...this.lines.values()].flatMap((line) => line.waiting.map((unit) => unit.job)))];
+    return [...new Set([...this.shares.values()].flatMap((share) => [...share.lines.values()].flatMap((line) => line.waiting.map((unit) => unit.job))))];
   }
 
   stop(): void {
     this.stopped = true;
-    for (const line of this.lines.values()) clearTimeout(line.timer);
+    for (const share of this.shares.values()) for (const line of share.lines.values()) clearTimeout(line.timer);
   }
 
-  /** Jobs are grouped by webhook when enqueued; a job without a group is its own. */
-  private lineOf(job: Job): Line {
+  /** Jobs are grouped by lane (tenant), then by webhook; a job without a group is its own. */
+  private lineOf(job: Job): { share: Share; line: Line } {
+    let share = this.shares.get(job.name);
+    if (!share) this.shares.set(job.name, (share = { lines: new Map(), sending: 0, waiting: 0 }));
     const key = keyOf(job);
-    let line = this.lines.get(key);
-    if (!line) this.lines.set(key, (line = { sending: 0, waiting: [], blockedUntil: 0, failingHere: 0 }));
-    return line;
+    let line = share.lines.get(key);
+    if (!line) share.lines.set(key, (line = { sending: 0, waiting: [], blockedUntil: 0, failingHere: 0 }));
+    return { share, line };
   }
 }
 

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { sharedSender, type Sender } from '../outbound/sender.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
-import { queue } from '../queue/boss.ts';
+import { laneOf, queue } from '../queue/boss.ts';
 import { AddressGuard } from '../rules/addresses.ts';
 import type { Alert } from '../rules/heraldTopic.ts';
 import { ALERT_QUEUE, alertEvent } from '../store/alerts.ts';
@@ -23,7 +23,7 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
   const boss = queue();
   const dispatcher = new Dispatcher(config, log, sender);
   // New deliveries (published, re-triggered, released, batched) are announced as PENDING changes, whichever process made them.
-  const onChange = (change: { k: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake();
+  const onChange = (change: { k: string; t?: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake(change.t && laneOf(change.t));
   const onReconnect = () => dispatcher.wake();
   feed.on('change', onChange);
   feed.on('reconnected', onReconnect);

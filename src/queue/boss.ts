@@ -5,12 +5,27 @@ import type { Logger } from '../logger.ts';
 export type { PgBoss };
 
 /**
- * The queue of deliveries. A job carries up to DELIVERIES_PER_JOB instances of one
- * webhook to send (those a publish, a re-trigger or a retry made together): the
- * queue's own work (insert, fetch, complete) is then paid per job, not per delivery.
+ * The queues of deliveries. Each tenant's deliveries wait in a queue of its own, its
+ * lane (`deliver.<tenant id>`), so that workers take turns between tenants instead of
+ * sending whatever is oldest (delivery/lanes.ts). A job carries up to DELIVERIES_PER_JOB
+ * instances of one webhook (its group) to send (those a publish, a re-trigger or a retry
+ * made together): the queue's own work (insert, fetch, complete) is then paid per job,
+ * not per delivery. Jobs enqueued before lanes existed wait in `deliver` itself, a lane
+ * of no tenant, until sent.
  */
 export const DELIVER_QUEUE = 'deliver';
 export const DELIVERIES_PER_JOB = 25;
+/** A tenant's lane. */
+export const laneOf = (tenantId: string) => `${DELIVER_QUEUE}.${tenantId}`;
+/** Whose lane this is (null: the lane of jobs enqueued before lanes). */
+export const tenantOfLane = (lane: string) => (lane.startsWith(`${DELIVER_QUEUE}.`) ? lane.slice(DELIVER_QUEUE.length + 1) : null);
+/**
+ * Within a lane, first attempts of what was just published (and single re-triggers, a
+ * batch that closed, the next event of an entity) go before background work: retries,
+ * deliveries released by a resumed webhook or a closed circuit, bulk re-triggers and
+ * replays. Workers still give background work a share (delivery/lanes.ts).
+ */
+export const PRIORITY = { fresh: 0, background: -1 } as const;
 export interface DeliverJob {
   instanceIds: string[];
   trigger: 'AUTO' | 'MANUAL';
@@ -39,10 +54,13 @@ export function deliveriesOf(data: DeliverJob | SingleDeliverJob): { instanceIds
  */
 export const QUEUE_RETENTION = { deleteAfterSeconds: 600, maintenanceIntervalSeconds: 120 };
 
-/** A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again. */
+/**
+ * A job whose process dies (no heartbeat for 10 s) or whose handler fails runs again.
+ * No NOTIFY on insert: workers learn of new deliveries from Herald's change feed.
+ */
 export const DELIVER_QUEUE_OPTIONS = {
   deleteAfterSeconds: QUEUE_RETENTION.deleteAfterSeconds,
-  notify: true,
+  notify: false,
   heartbeatSeconds: 10,
   expireInSeconds: 120,
   retryLimit: 20,
@@ -90,65 +108,167 @@ export function queue(): PgBoss {
 
 export function forgetQueue(): void {
   current = undefined;
+  lanes.clear();
+}
+
+/** Lanes known to exist, by this process. */
+const lanes = new Map<string, Promise<void>>();
+
+/** Makes a tenant's lane if it does not exist yet (once per process and tenant). */
+export function ensureLane(lane: string): Promise<void> {
+  let made = lanes.get(lane);
+  if (!made) {
+    made = (async () => {
+      if (!(await queue().getQueue(lane))) await queue().createQueue(lane, DELIVER_QUEUE_OPTIONS);
+    })();
+    made.catch(() => lanes.delete(lane));
+    lanes.set(lane, made);
+  }
+  return made;
 }
 
 /**
- * The delivery queue's depth (pg-boss's counts, refreshed by its monitor every few
- * seconds) and how long its oldest job that may run has waited (two index probes of
- * pg-boss's live-jobs index (name, state, blocked, start_after), one per waiting state).
+ * The delivery queues' depth, all lanes together (pg-boss's counts, refreshed by its
+ * monitor every few seconds), and how long the oldest job that may run has waited.
  */
 export async function deliveryQueueFigures(): Promise<{ ready: number; deferred: number; active: number; oldestReadySeconds: number }> {
-  const [counts, [oldest]] = await Promise.all([queue().getQueue(DELIVER_QUEUE), query<{ seconds: number }>({ text: OLDEST_READY, values: [DELIVER_QUEUE] })]);
-  return { ready: counts?.readyCount ?? 0, deferred: counts?.deferredCount ?? 0, active: counts?.activeCount ?? 0, oldestReadySeconds: oldest?.seconds ?? 0 };
+  const [queues, ready] = await Promise.all([laneQueues(), readyLanes()]);
+  const sum = (k: 'readyCount' | 'deferredCount' | 'activeCount') => queues.reduce((n, q) => n + (q[k] ?? 0), 0);
+  return { ready: sum('readyCount'), deferred: sum('deferredCount'), active: sum('activeCount'), oldestReadySeconds: Math.max(0, ...ready.map((l) => l.oldestReadySeconds)) };
 }
 
-const OLDEST_READY = `
-  SELECT COALESCE(extract(epoch FROM now() - LEAST(
-    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'created' AND NOT blocked AND start_after <= now()),
-    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'retry' AND NOT blocked AND start_after <= now()))), 0)::float8 AS seconds`;
+/** The delivery lanes pg-boss knows, with its counts. */
+async function laneQueues() {
+  return (await queue().getQueues()).filter((q) => isLane(q.name));
+}
 
-export type NewDelivery = { instanceId: string; trigger: DeliverJob['trigger']; retry?: boolean; webhookId: string; startAfter?: Date; trace?: string };
+const isLane = (name: string) => name === DELIVER_QUEUE || name.startsWith(`${DELIVER_QUEUE}.`);
+
+export interface LaneFigures {
+  lane: string;
+  /** Jobs that may run now, deferred (a retry's time has not come) and in a worker's hands: pg-boss's counts, a few seconds old. */
+  ready: number;
+  deferred: number;
+  active: number;
+  oldestReadySeconds: number;
+}
+
+/** Per lane with jobs: pg-boss's counts and how long its oldest ready job has waited. */
+export async function laneFigures(): Promise<LaneFigures[]> {
+  const [queues, ready] = await Promise.all([laneQueues(), readyLanes()]);
+  const oldest = new Map(ready.map((l) => [l.lane, l.oldestReadySeconds]));
+  return queues
+    .filter((q) => (q.readyCount ?? 0) + (q.deferredCount ?? 0) + (q.activeCount ?? 0) > 0 || oldest.has(q.name))
+    .map((q) => ({ lane: q.name, ready: q.readyCount ?? 0, deferred: q.deferredCount ?? 0, active: q.activeCount ?? 0, oldestReadySeconds: oldest.get(q.name) ?? 0 }));
+}
+
+/**
+ * The lanes with a job that may run now, and how long the oldest has waited: a loose
+ * scan of pg-boss's fetch index (one probe per queue with jobs waiting, however many it
+ * holds), then two probes per lane of its live-jobs index (name, state, blocked,
+ * start_after). What a worker polls for when no change told it of new deliveries.
+ */
+export async function readyLanes(): Promise<Array<{ lane: string; oldestReadySeconds: number }>> {
+  const rows = await query<{ name: string; seconds: number }>(readyLanesStatement());
+  return rows.map((r) => ({ lane: r.name, oldestReadySeconds: r.seconds }));
+}
+
+export const readyLanesStatement = (): Statement => ({ text: READY_LANES, values: [DELIVER_QUEUE, `${DELIVER_QUEUE}.`] });
+
+const READY_LANES = `
+  WITH RECURSIVE queues(name) AS (
+    (SELECT name FROM pgboss.job WHERE state < 'active' AND NOT blocked ORDER BY name LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.name FROM pgboss.job j WHERE j.name > queues.name AND j.state < 'active' AND NOT j.blocked ORDER BY j.name LIMIT 1)
+    FROM queues WHERE queues.name IS NOT NULL)
+  SELECT queues.name, extract(epoch FROM now() - oldest.at)::float8 AS seconds
+  FROM queues, LATERAL (SELECT LEAST(
+    (SELECT min(start_after) FROM pgboss.job r WHERE r.name = queues.name AND r.state = 'created' AND NOT r.blocked AND r.start_after <= now()),
+    (SELECT min(start_after) FROM pgboss.job r WHERE r.name = queues.name AND r.state = 'retry' AND NOT r.blocked AND r.start_after <= now())) AS at) oldest
+  WHERE (queues.name = $1 OR left(queues.name, length($2)) = $2) AND oldest.at IS NOT NULL`;
+
+export type NewDelivery = {
+  instanceId: string;
+  tenantId: string;
+  webhookId: string;
+  trigger: DeliverJob['trigger'];
+  retry?: boolean;
+  /** Background work (see PRIORITY): retries always are. */
+  background?: boolean;
+  startAfter?: Date;
+  trace?: string;
+};
 
 /**
  * Enqueues deliveries inside the caller's transaction: they exist if and only if it
- * commits. Each job is in its webhook's group, so workers can cap how many of one
- * webhook's deliveries are in flight at once (a slow receiver cannot take every place).
+ * commits. Each job goes in its tenant's lane and its webhook's group, so workers can
+ * take turns between tenants and cap how many of one webhook's deliveries are in
+ * flight at once (a slow receiver cannot take every place).
  */
 export async function enqueueDeliveries(tx: Tx, jobs: NewDelivery[]): Promise<void> {
-  if (jobs.length === 0) return;
-  await queue().insert(DELIVER_QUEUE, jobsOf(jobs), { db: fromPrisma(tx) });
+  for (const [lane, theirs] of await byLane(jobs)) await queue().insert(lane, jobsOf(theirs), { db: fromPrisma(tx) });
 }
 
-/** The statement that enqueues deliveries, for a transaction sent in one round trip (`inOneTrip`). */
-export function enqueueStatement(jobs: NewDelivery[]): Promise<Statement> {
-  return statementOf((db) => queue().insert(DELIVER_QUEUE, jobsOf(jobs), { db }));
+/** The statements that enqueue deliveries (one per lane), for a transaction sent in one round trip (`inOneTrip`). */
+export async function enqueueStatements(jobs: NewDelivery[]): Promise<Statement[]> {
+  const statements: Statement[] = [];
+  for (const [lane, theirs] of await byLane(jobs)) statements.push(await statementOf((db) => queue().insert(lane, jobsOf(theirs), { db })));
+  return statements;
 }
 
 /** Completes fetched delivery jobs (fenced to the attempt fetched) inside the caller's transaction. */
-export async function completeDeliveries(tx: Tx, jobs: Array<Pick<Job, 'id'> & { retryCount: number }>): Promise<void> {
-  if (jobs.length) await queue().complete(DELIVER_QUEUE, jobs, null, { db: fromPrisma(tx) });
+export async function completeDeliveries(tx: Tx, jobs: FetchedJob[]): Promise<void> {
+  for (const [lane, theirs] of groupBy(jobs, (j) => j.name)) await queue().complete(lane, theirs, null, { db: fromPrisma(tx) });
 }
 
-/** The statement that completes fetched delivery jobs (fenced to the attempt fetched), for a transaction sent in one round trip. */
-export function completeStatement(jobs: Array<Pick<Job, 'id'> & { retryCount: number }>): Promise<Statement> {
-  return statementOf((db) => queue().complete(DELIVER_QUEUE, jobs, null, { db }));
+/** The statements that complete fetched delivery jobs (fenced to the attempt fetched), for a transaction sent in one round trip. */
+export async function completeStatements(jobs: FetchedJob[]): Promise<Statement[]> {
+  const statements: Statement[] = [];
+  for (const [lane, theirs] of groupBy(jobs, (j) => j.name)) statements.push(await statementOf((db) => queue().complete(lane, theirs, null, { db })));
+  return statements;
 }
 
-/** Deliveries to the same webhook, alike (trigger, retry, when), packed into jobs of up to DELIVERIES_PER_JOB, in order. */
-function jobsOf(deliveries: NewDelivery[]) {
-  const alike = new Map<string, NewDelivery[]>();
-  for (const d of deliveries) {
-    const key = `${d.webhookId} ${d.trigger} ${!!d.retry} ${d.startAfter?.getTime() ?? ''} ${d.trace ?? ''}`;
-    const list = alike.get(key);
-    if (list) list.push(d);
-    else alike.set(key, [d]);
+/** Fails fetched jobs back to their lanes: they run again after pg-boss's retry delay. */
+export async function failDeliveries(jobs: FetchedJob[], message?: string): Promise<void> {
+  for (const [lane, theirs] of groupBy(jobs, (j) => j.name)) await queue().fail(lane, theirs, message === undefined ? undefined : { message });
+}
+
+/** Refreshes the heartbeats of fetched jobs. */
+export async function touchDeliveries(jobs: FetchedJob[]): Promise<void> {
+  for (const [lane, theirs] of groupBy(jobs, (j) => j.name)) await queue().touch(lane, theirs);
+}
+
+/** What completing, failing or touching a fetched job needs: its id, lane, and the attempt fetched. */
+export type FetchedJob = Pick<Job, 'id' | 'name'> & { retryCount: number };
+
+/** Deliveries by their tenant's lane, each lane made if it did not exist. */
+async function byLane(jobs: NewDelivery[]): Promise<Map<string, NewDelivery[]>> {
+  const lanes = groupBy(jobs, (j) => laneOf(j.tenantId));
+  await Promise.all([...lanes.keys()].map(ensureLane));
+  return lanes;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
   }
+  return groups;
+}
+
+/** Deliveries to the same webhook, alike (trigger, retry, class, when), packed into jobs of up to DELIVERIES_PER_JOB, in order. */
+function jobsOf(deliveries: NewDelivery[]) {
+  const alike = groupBy(deliveries, (d) => `${d.webhookId} ${d.trigger} ${!!d.retry} ${!!(d.retry || d.background)} ${d.startAfter?.getTime() ?? ''} ${d.trace ?? ''}`);
   return [...alike.values()].flatMap((list) => {
-    const { webhookId, trigger, retry, startAfter, trace } = list[0]!;
+    const { webhookId, trigger, retry, background, startAfter, trace } = list[0]!;
+    const priority = retry || background ? PRIORITY.background : PRIORITY.fresh;
     const jobs = [];
     for (let i = 0; i < list.length; i += DELIVERIES_PER_JOB) {
       const data: DeliverJob = { instanceIds: list.slice(i, i + DELIVERIES_PER_JOB).map((d) => d.instanceId), trigger, ...(retry ? { retry } : {}), ...(trace ? { trace } : {}) };
-      jobs.push({ data, group: { id: webhookId }, ...(startAfter ? { startAfter } : {}) });
+      jobs.push({ data, group: { id: webhookId }, priority, ...(startAfter ? { startAfter } : {}) });
     }
     return jobs;
   });

@@ -84,7 +84,7 @@ export async function closeBatch(batchId: string): Promise<void> {
         const payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, topics);
         // A paused webhook holds the batch (PAUSED) until it resumes.
         instance = await tx.instance.create({ data: { ...base, status: paused ? 'PAUSED' : 'PENDING', payload: payload as never } });
-        if (!paused) await enqueueDeliveries(tx, [{ instanceId: instance.id, webhookId: webhook.id, trigger: 'AUTO' }]);
+        if (!paused) await enqueueDeliveries(tx, [{ instanceId: instance.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' }]);
       } catch (error) {
         if (!(error instanceof RenderError)) throw error;
         instance = await tx.instance.create({ data: { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' } });

@@ -1,6 +1,6 @@
 import { db, inOneTrip, type Tx } from '../db/client.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
-import { enqueueStatement, type NewDelivery } from '../queue/boss.ts';
+import { enqueueStatements, type NewDelivery } from '../queue/boss.ts';
 import * as sql from './sql/events.ts';
 
 /**
@@ -8,7 +8,7 @@ import * as sql from './sql/events.ts';
  * whole transaction (with the delivery jobs) goes in one round trip.
  */
 export async function storeEvents(events: Event[], instances: Instance[], jobs: NewDelivery[]): Promise<void> {
-  const statements = [...(events.length ? [sql.store(events, instances)] : []), ...(jobs.length ? [await enqueueStatement(jobs)] : [])];
+  const statements = [...(events.length ? [sql.store(events, instances)] : []), ...(jobs.length ? await enqueueStatements(jobs) : [])];
   await inOneTrip(statements.map(({ text, values }) => ({ text, values })));
 }
 

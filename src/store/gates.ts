@@ -143,8 +143,8 @@ export async function wakeProbe(webhookId: string): Promise<void> {
       await queue().insert(WEBHOOK_STATE_QUEUE, [{ data: { webhookId, probe: true }, startAfter: gate.open_until }], { db: fromPrisma(tx) });
       return;
     }
-    const woken = await tx.$queryRaw<Array<{ id: string; status: string }>>(instanceSql.unparkOldest(webhookId));
-    await enqueueDeliveries(tx, woken.map((w) => ({ instanceId: w.id, webhookId, trigger: 'AUTO' as const, retry: w.status === 'RETRYING' })));
+    const woken = await tx.$queryRaw<Array<{ id: string; tenant_id: string; status: string }>>(instanceSql.unparkOldest(webhookId));
+    await enqueueDeliveries(tx, woken.map((w) => ({ instanceId: w.id, tenantId: w.tenant_id, webhookId, trigger: 'AUTO' as const, retry: w.status === 'RETRYING' })));
   });
 }
 

@@ -2,7 +2,7 @@ import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
 import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Attempt, AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
-import { completeDeliveries, completeStatement, enqueueDeliveries } from '../queue/boss.ts';
+import { completeDeliveries, completeStatements, enqueueDeliveries, type FetchedJob } from '../queue/boss.ts';
 import { gateTouched, type GateLimits, type GateState } from '../rules/admission.ts';
 import type { Outcome } from '../rules/outcome.ts';
 import { decide, type Decision } from '../rules/retry.ts';
@@ -187,7 +187,7 @@ export interface SettleLimits extends GateLimits {
  * a plain success, the whole transaction goes in one round trip. Answers the status each
  * settlement moved its instance to.
  */
-export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: Array<{ id: string; retryCount: number }>): Promise<Array<Decision['status']>> {
+export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: FetchedJob[]): Promise<Array<Decision['status']>> {
   const now = new Date();
   const decided = settlements.map((s) => ({
     ...s,
@@ -201,13 +201,13 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
   const plain = (d: (typeof decided)[number], i: number) =>
     d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);
   if (decided.every(plain)) {
-    await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? [await completeStatement(jobs)] : [])]);
+    await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? await completeStatements(jobs) : [])]);
     return decided.map((d) => d.status);
   }
   await db().$transaction(async (tx) => {
     if (statement) await tx.$queryRaw(statement);
     const retries = decided.filter((d) => d.status === 'RETRYING');
-    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt!, trace: d.trace })));
+    await enqueueDeliveries(tx, retries.map((d) => ({ instanceId: d.instance.id, tenantId: d.instance.tenantId, webhookId: d.instance.webhookId, trigger: 'AUTO' as const, retry: true, startAfter: d.nextAttemptAt!, trace: d.trace })));
     for (const d of decided) {
       if (d.status !== 'RETRYING' && d.instance.webhook.orderedDelivery) await releaseNext(tx, d.instance.webhookId, d.instance.entityId);
     }
@@ -316,8 +316,10 @@ export async function cancel(instanceId: string): Promise<Instance | null> {
 export async function requeue(instanceIds: string[]): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return db().$transaction(async (tx) => {
-    const ready = await tx.$queryRaw<Array<{ id: string; webhook_id: string }>>(sql.requeue(instanceIds));
-    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, webhookId: r.webhook_id, trigger: 'MANUAL' as const })));
+    const ready = await tx.$queryRaw<Array<{ id: string; tenant_id: string; webhook_id: string }>>(sql.requeue(instanceIds));
+    // One delivery re-triggered by a person goes as fast as a fresh one; many are background work.
+    const background = ready.length > 1;
+    await enqueueDeliveries(tx, ready.map((r) => ({ instanceId: r.id, tenantId: r.tenant_id, webhookId: r.webhook_id, trigger: 'MANUAL' as const, background })));
     return ready.length;
   });
 }

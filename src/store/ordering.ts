@@ -35,7 +35,7 @@ export async function releaseNextOf(tx: Tx, webhookId: string, entityIds: string
     const entities = sorted.slice(i, i + LOCKS_PER_STEP);
     await tx.$queryRaw(sql.lockEntities(webhookId, entities));
     // A statement of its own, so that it sees what the lock holders before it committed.
-    const released = await tx.$queryRaw<Array<{ id: string }>>(sql.releaseHeads(webhookId, entities));
-    await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
+    const released = await tx.$queryRaw<Array<{ id: string; tenant_id: string }>>(sql.releaseHeads(webhookId, entities));
+    await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, tenantId: r.tenant_id, webhookId, trigger: 'AUTO' as const })));
   }
 }

@@ -69,12 +69,13 @@ export async function converge(tx: Tx, webhookId: string, limit: number): Promis
   // Paused: waiting deliveries are held; a RETRYING one keeps its attempts (its job finds it PAUSED and leaves it).
   if (webhook.paused) return (await tx.$queryRaw<unknown[]>(sql.holdWaiting(webhook.tenant_id, webhookId, limit))).length;
   // Active: what was held goes, oldest first.
+  const tenantId = webhook.tenant_id;
   const released = await tx.$queryRaw<Array<{ id: string; entity_id: string }>>(sql.releaseHeld(webhookId, limit, webhook.ordered));
   if (webhook.ordered) await releaseNextOf(tx, webhookId, [...new Set(released.map((r) => r.entity_id))]);
-  else await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const })));
+  else await enqueueDeliveries(tx, released.map((r) => ({ instanceId: r.id, tenantId, webhookId, trigger: 'AUTO' as const, background: true })));
   // And what waited for its circuit to close, once it has.
   const unparked = await tx.$queryRaw<Array<{ id: string; status: string }>>(sql.unpark(webhookId, limit));
-  await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING' })));
+  await enqueueDeliveries(tx, unparked.map((r) => ({ instanceId: r.id, tenantId, webhookId, trigger: 'AUTO' as const, retry: r.status === 'RETRYING', background: true })));
   return Math.max(released.length, unparked.length);
 }
 

@@ -116,7 +116,7 @@ async function publish(
     const shared = keepBodiesOnce(instances);
     for (const row of rows) row.sharedBody = shared.get(row.id) ?? null;
     const trace = currentTraceparent();
-    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, webhookId: i.webhookId, trigger: 'AUTO' as const, trace }));
+    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, tenantId, webhookId: i.webhookId, trigger: 'AUTO' as const, trace }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
       return events.map(({ shape, key }) => {

@@ -110,7 +110,7 @@ async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: E
     await holdOrdered(tx, instances, [webhook]);
     await tx.instance.createMany({ data: instances as never });
     await announceCreated(tx, instances.map((i) => i.id));
-    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, webhookId: webhook.id, trigger: 'AUTO' as const })));
+    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' as const, background: true })));
   }, { timeout: 60_000 });
   return events.length;
 }

@@ -10,13 +10,17 @@ export interface Received {
   at: number;
 }
 
-type Reply = (req: Received, index: number) => { status?: number; body?: string; headers?: Record<string, string>; delayMs?: number };
+/** What to answer; `hold`: not until `release()` is called (a receiver that takes as long as the test wants). */
+type Reply = (req: Received, index: number) => { status?: number; body?: string; headers?: Record<string, string>; delayMs?: number; hold?: boolean };
 
 /** A real HTTP receiver on loopback that records every request and answers as told. */
 export class Receiver {
   readonly received: Received[] = [];
   private waiters: Array<{ count: number; resolve: () => void }> = [];
   private server!: Server;
+  /** Answers held back until release(). */
+  private held: Array<() => void> = [];
+  private releasing = false;
   url = '';
   reply: Reply = () => ({ status: 200, body: 'ok' });
 
@@ -48,10 +52,22 @@ export class Receiver {
         res.writeHead(answer.status ?? 200, answer.headers ?? {});
         res.end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      if (answer.hold && !this.releasing) this.held.push(send);
+      else if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
       this.waiters = this.waiters.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true));
     });
+  }
+
+  /** Requests held, not answered yet. */
+  get holding(): number {
+    return this.held.length;
+  }
+
+  /** Answers every request held, and from now on holds none. */
+  release(): void {
+    this.releasing = true;
+    this.held.splice(0).forEach((send) => send());
   }
 
   /** Resolves once `count` requests have arrived (fails after `timeoutMs`). */

@@ -24,7 +24,7 @@ export const announce = (r: string, { next = false } = {}) => {
  * Announces each row of a `changed` CTE (RETURNING id, tenant_id, webhook_id, status) and
  * answers its ids, webhooks and new statuses.
  */
-export const ANNOUNCE_CHANGED = Prisma.sql`SELECT changed.id::text AS id, changed.webhook_id::text AS webhook_id, changed.status::text AS status FROM changed, ${announce('changed')}`;
+export const ANNOUNCE_CHANGED = Prisma.sql`SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.webhook_id::text AS webhook_id, changed.status::text AS status FROM changed, ${announce('changed')}`;
 
 export interface Wanted {
   instanceId: string;
@@ -250,7 +250,7 @@ export function releaseHeld(webhookId: string, limit: number, ordered: boolean):
       UPDATE instance SET status = 'PENDING', held = ${ordered}, updated_at = now()
       WHERE id IN (SELECT id FROM instance WHERE webhook_id = ${webhookId}::uuid AND status = 'PAUSED' ORDER BY id LIMIT ${limit})
       RETURNING id, tenant_id, webhook_id, status, entity_id)
-    SELECT changed.id::text AS id, changed.entity_id FROM changed, ${announce('changed')}
+    SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id FROM changed, ${announce('changed')}
     ORDER BY changed.id`;
 }
 

@@ -1,0 +1,147 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/db/migrate.ts';
+import { createLogger } from '../src/logger.ts';
+import { DELIVER_QUEUE_OPTIONS, laneOf, PRIORITY, readyLanesStatement } from '../src/queue/boss.ts';
+import { PgBoss } from 'pg-boss';
+import { createTestDatabase } from './support/database.ts';
+import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
+
+/**
+ * The lanes' statements (queue/boss.ts, delivery/fetchLoop.ts) cost what a lane holds
+ * ready at its head, not what the queue holds: on the embedded PostgreSQL 18 and on
+ * Debian's PostgreSQL 15, beside a flooding tenant's 100,000 ready jobs, another's
+ * 50,000 retries not due yet, 100,000 finished jobs and 48 lanes with a few jobs each.
+ */
+const FLOOD = '00000000-0000-7000-8000-00000000f100';
+const RETRYING = '00000000-0000-7000-8000-00000000f200';
+const SMALL = Array.from({ length: 48 }, (_, i) => `00000000-0000-7000-8000-0000000${String(i).padStart(5, '0')}`);
+
+async function seed(url: string): Promise<void> {
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', supervise: false, schedule: false });
+  await boss.start();
+  try {
+    for (const tenant of [FLOOD, RETRYING, ...SMALL]) await boss.createQueue(laneOf(tenant), DELIVER_QUEUE_OPTIONS);
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+  const db = new pg.Client(url);
+  await db.connect();
+  const q = (text: string, values: unknown[] = []) => db.query(text, values);
+  try {
+    const data = `'{"instanceIds": ["00000000-0000-7000-8000-000000000001"], "trigger": "AUTO"}'::jsonb`;
+    await q(`INSERT INTO pgboss.job (name, data, group_id, created_on) SELECT $1, ${data}, 'w' || (n % 8), now() - n * interval '1 ms' FROM generate_series(1, 100000) n`, [laneOf(FLOOD)]);
+    await q(`INSERT INTO pgboss.job (name, data, group_id, priority, state, start_after) SELECT $1, ${data}, 'w', $2, 'retry', now() + interval '1 hour' FROM generate_series(1, 50000) n`, [laneOf(RETRYING), PRIORITY.background]);
+    await q(`INSERT INTO pgboss.job (name, data, group_id, state, completed_on) SELECT $1, ${data}, 'w', 'completed', now() FROM generate_series(1, 100000) n`, [laneOf(SMALL[0]!)]);
+    for (const tenant of SMALL) await q(`INSERT INTO pgboss.job (name, data, group_id) SELECT $1, ${data}, 'w' FROM generate_series(1, 3)`, [laneOf(tenant)]);
+    // The retrying tenant's one fresh job, behind its retries.
+    await q(`INSERT INTO pgboss.job (name, data, group_id) VALUES ($1, ${data}, 'fresh')`, [laneOf(RETRYING)]);
+    await q('ANALYZE pgboss.job');
+  } finally {
+    await db.end();
+  }
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Shared Hit Blocks': number;
+  'Shared Read Blocks': number;
+  Plans?: PlanNode[];
+}
+
+async function planOf(db: pg.Client, text: string, values: unknown[]) {
+  await db.query('BEGIN');
+  try {
+    const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values)).rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+    const nodes: PlanNode[] = [];
+    const walk = (n: PlanNode) => {
+      nodes.push(n);
+      n.Plans?.forEach(walk);
+    };
+    walk(plan);
+    return { seqScans: nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']), buffers: plan['Shared Hit Blocks'] + plan['Shared Read Blocks'] };
+  } finally {
+    await db.query('ROLLBACK');
+  }
+}
+
+/** The statement pg-boss sends to fetch from a lane, captured rather than run. */
+async function fetchStatement(url: string, lane: string, options: object): Promise<{ text: string; values: unknown[] }> {
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', supervise: false, schedule: false });
+  await boss.start();
+  try {
+    let captured: { text: string; values: unknown[] } | undefined;
+    await boss.fetch(lane, {
+      ...options,
+      db: {
+        executeSql: async (text: string, values: unknown[] = []) => {
+          captured = { text, values };
+          return { rows: [] };
+        },
+      },
+    });
+    return captured!;
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+}
+
+for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
+  describe(`the delivery lanes stay cheap however much waits, on ${version}`, () => {
+    let url: string;
+    let db: pg.Client;
+    let pg15: Postgres15 | undefined;
+
+    beforeAll(async () => {
+      if (version.includes('15')) {
+        pg15 = await startPostgres15();
+        const admin = new pg.Client(pg15.url);
+        await admin.connect();
+        await admin.query('CREATE DATABASE herald');
+        await admin.end();
+        url = pg15.url.replace(/\/postgres$/, '/herald');
+        await migrate(url, createLogger('silent'));
+      } else {
+        url = await createTestDatabase();
+      }
+      await seed(url);
+      db = new pg.Client(url);
+      await db.connect();
+    }, 180_000);
+    afterAll(async () => {
+      await db?.end();
+      await pg15?.stop();
+    });
+
+    it('the poll for lanes with work reads a few pages per lane, and finds those with a job ready', async () => {
+      const { text, values } = readyLanesStatement();
+      const plan = await planOf(db, text, values);
+      expect(plan.seqScans).toEqual([]);
+      // 50 lanes: a loose scan (a probe each) and two probes each for the oldest ready job.
+      expect(plan.buffers).toBeLessThan(1000);
+      const lanes = (await db.query(text, values)).rows.map((r) => r.name);
+      expect(lanes).toHaveLength(50);
+      expect(lanes).toEqual(expect.arrayContaining([laneOf(FLOOD), laneOf(RETRYING), laneOf(SMALL[0]!)]));
+    });
+
+    // A fetch pays for the jobs it takes (about twenty pages each: the row and its indexes), not for what waits.
+    it.each([
+      ['a small lane, beside the flood', () => laneOf(SMALL[7]!), {}, 3],
+      ["the flooding lane's head", () => laneOf(FLOOD), {}, 40],
+      ["the flooding lane, its busy webhooks skipped (as far as the next other webhook's job)", () => laneOf(FLOOD), { ignoreGroups: ['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6'] }, 40],
+      ['a fresh job behind 50,000 retries not due yet', () => laneOf(RETRYING), {}, 1],
+    ] as const)('a fetch from %s reads pages for the jobs it takes', async (_what, lane, options, takes) => {
+      const { text, values } = await fetchStatement(url, lane(), { batchSize: 40, ...options });
+      const plan = await planOf(db, text, values);
+      expect(plan.seqScans).toEqual([]);
+      expect(plan.buffers).toBeLessThan(30 * takes + 100);
+      await db.query('BEGIN');
+      try {
+        expect((await db.query(text, values)).rows).toHaveLength(takes);
+      } finally {
+        await db.query('ROLLBACK');
+      }
+    });
+  });
+}

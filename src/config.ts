@@ -1,7 +1,7 @@
 import { parseKeys } from './crypto/secrets.ts';
 import path from 'node:path';
 import { isValidCidr } from './rules/addresses.ts';
-import { RETENTION_DAYS } from './rules/tenants.ts';
+import { PUBLISH_BURST, PUBLISH_RATE, RETENTION_DAYS } from './rules/tenants.ts';
 
 /** Every setting Herald reads from the environment, validated in one place. */
 export interface Config {
@@ -44,6 +44,11 @@ export interface Config {
   workerBatchSize: number;
   /** Deliveries of one webhook a process sends at once (a slow receiver holds no more places than this). */
   webhookConcurrency: number;
+  /** Events a second a tenant may publish, and at once (a token bucket shared by every api process), unless the operator set its own. */
+  publishRate: number;
+  publishBurst: number;
+  /** Deliveries one publish call may create (its events × the webhooks each matches). */
+  maxDeliveriesPerCall: number;
   /** Where people and receivers reach this server (inbox URLs); unset: the address it listens on. */
   publicUrl: string | undefined;
   /** Prometheus metrics (docs/observing.md, "Metrics"): served at /metrics unless off. */
@@ -115,6 +120,9 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: read.int('HERALD_WORKER_CONCURRENCY', 200, { min: 1, max: 1000 }),
     workerBatchSize: read.int('HERALD_WORKER_BATCH_SIZE', 50, { min: 1, max: 1000 }),
     webhookConcurrency: read.int('HERALD_WEBHOOK_CONCURRENCY', 100, { min: 1, max: 1000 }),
+    publishRate: read.int('HERALD_PUBLISH_RATE', 10_000, PUBLISH_RATE),
+    publishBurst: read.int('HERALD_PUBLISH_BURST', 100_000, PUBLISH_BURST),
+    maxDeliveriesPerCall: read.int('HERALD_MAX_DELIVERIES_PER_CALL', 100_000, { min: 1, max: 10_000_000 }),
     publicUrl: read.url('HERALD_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     corsOrigins: read.origins('HERALD_CORS_ORIGINS'),
     secretKeys: read.keys('HERALD_SECRET_KEY'),

@@ -7,6 +7,8 @@ import { rollUpCounts, statusGroups, statusTotals } from '../src/store/sql/insta
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
+import { takeStatement } from '../src/store/publishBuckets.ts';
+import { deliveryWeights } from '../src/store/sql/tenants.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
 
 /**
@@ -199,6 +201,26 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
         } finally {
           await db.query('ROLLBACK');
         }
+      }
+    });
+
+    // Every publish call takes from its tenant's bucket (twice: the bucket made, then taken from); a worker reads its tenants' weights.
+    it("a publish's admission and the workers' weights read a tenant's rows by key", async () => {
+      const take = takeStatement(seeded.small, 10, { rate: 100, burst: 1000 });
+      const weights = deliveryWeights([seeded.small, seeded.big]);
+      await db.query('BEGIN');
+      try {
+        // Ten thousand tenants, each with its bucket.
+        await db.query(`INSERT INTO tenant (id, name, environment) SELECT gen_random_uuid(), 'x' || n, 'PRODUCTION' FROM generate_series(1, 10000) n`);
+        await db.query(`INSERT INTO publish_bucket (tenant_id, tokens, at) SELECT id, 1, now() FROM tenant WHERE id <> $1`, [seeded.small]);
+        await db.query('ANALYZE tenant, publish_bucket');
+        for (const { text, values } of [take, take, weights]) {
+          const plan = await planOf(db, text, values);
+          expect(plan.seqScans).toEqual([]);
+          expect(plan.buffers).toBeLessThan(30);
+        }
+      } finally {
+        await db.query('ROLLBACK');
       }
     });
 

@@ -14,6 +14,7 @@ import { FetchLoop } from './fetchLoop.ts';
 import { JobLedger, type Job } from './ledger.ts';
 import { OutcomeWriter, type Finished } from './outcomeWriter.ts';
 import { FairScheduler, type Unit } from './scheduler.ts';
+import { LaneWeights } from './weights.ts';
 
 /**
  * Sends what the queue holds: the fetch loop takes jobs when there is room, the fair
@@ -38,7 +39,8 @@ export class Dispatcher {
     private readonly sender: Sender,
   ) {
     this.ledger = new JobLedger(log);
-    this.scheduler = new FairScheduler(config, (units) => void this.claimAndSend(units), () => this.fetcher.freed());
+    const weights = new LaneWeights(log);
+    this.scheduler = new FairScheduler(config, (units) => void this.claimAndSend(units), () => this.fetcher.freed(), (lane) => weights.of(lane));
     this.writer = new OutcomeWriter((group) => this.write(group), {
       done: (group) => this.ledger.done(group),
       failed: (one, error) => {
@@ -54,7 +56,7 @@ export class Dispatcher {
         hands: () => hands,
         held: (lane) => this.scheduler.held(lane),
         inHand: () => this.scheduler.lanes(),
-        weight: () => 1,
+        weight: (lane) => weights.of(lane),
         busy: (lane) => this.scheduler.busyWebhooks(lane),
         fetch: async (lane, count, skipGroups, background) =>
           (await queue().fetch<DeliverJob>(lane, { batchSize: count, ignoreGroups: skipGroups, ...(background ? { maxPriority: PRIORITY.background } : {}) })) as Job[],

@@ -51,9 +51,9 @@ export function reserveOf(workerConcurrency: number): { reserve: number; light: 
 }
 
 /**
- * The fair scheduler: up to `workerConcurrency` requests on their way, given in turn to
- * the tenants with deliveries waiting (as many at a turn as the tenant's weight), and
- * within a tenant in turn to its webhooks, at most `webhookConcurrency` to one webhook.
+ * The fair scheduler: up to `workerConcurrency` requests on their way, shared between
+ * the tenants with deliveries waiting by weight, and within a tenant between its
+ * webhooks, at most `webhookConcurrency` to one webhook.
  * So a tenant with 500 webhooks gets no more places than a tenant with one, a tenant alone
  * gets them all (but the few kept, see reserveOf), and an instance whose webhook already
  * has its share on the way waits here, unclaimed, for one of them to finish: a slow
@@ -110,33 +110,39 @@ export class FairScheduler {
     return busy;
   }
 
-  /** Starts waiting instances, in turn over tenants then over each one's webhooks, while places are free. */
+  /**
+   * Starts waiting instances while places are free: each place to the tenant holding the
+   * fewest for its weight (the one served longest ago among equals), and within it to the
+   * webhook holding the fewest. So places held converge to the tenants' shares however
+   * long each one's requests take, and a tenant that comes takes the next place freed.
+   */
   startWaiting(): void {
     const ready: Unit[] = [];
     const now = Date.now();
-    let progress = true;
-    while (progress && this.sending < this.limits.workerConcurrency) {
-      progress = false;
-      for (const [lane, share] of [...this.shares]) {
-        if (this.sending >= this.limits.workerConcurrency) break;
-        let started = 0;
-        const turn = this.weightOf(lane);
-        while (started < turn && share.waiting > 0 && this.mayTake(share)) {
-          const unit = this.nextOf(share, now);
-          if (!unit) break;
-          ready.push(unit);
-          share.sending += 1;
-          share.waiting -= 1;
-          this.sending += 1;
-          this.waiting -= 1;
-          started += 1;
-        }
-        if (started > 0) {
-          progress = true;
-          this.shares.delete(lane);
-          this.shares.set(lane, share);
-        } else if (share.waiting === 0 && share.sending === 0 && [...share.lines.values()].every((line) => !line.timer)) this.shares.delete(lane);
+    const stuck = new Set<Share>();
+    while (this.sending < this.limits.workerConcurrency) {
+      let next: { lane: string; share: Share; load: number } | undefined;
+      for (const [lane, share] of this.shares) {
+        if (share.waiting === 0 || stuck.has(share) || !this.mayTake(share)) continue;
+        const load = share.sending / this.weightOf(lane);
+        if (!next || load < next.load) next = { lane, share, load };
       }
+      if (!next) break;
+      const unit = this.nextOf(next.share, now);
+      if (!unit) {
+        stuck.add(next.share);
+        continue;
+      }
+      ready.push(unit);
+      next.share.sending += 1;
+      next.share.waiting -= 1;
+      this.sending += 1;
+      this.waiting -= 1;
+      this.shares.delete(next.lane);
+      this.shares.set(next.lane, next.share);
+    }
+    for (const [lane, share] of this.shares) {
+      if (share.waiting === 0 && share.sending === 0 && [...share.lines.values()].every((line) => !line.timer)) this.shares.delete(lane);
     }
     if (ready.length) this.start(ready);
   }
@@ -147,20 +153,25 @@ export class FairScheduler {
     return free > this.reserve.reserve || share.sending < this.reserve.light;
   }
 
-  /** The next instance of a tenant's webhooks, in turn (the webhook served goes to the back), or none startable now. */
+  /** The next instance of a tenant's webhooks: of the startable one holding the fewest places (the one served longest ago among equals), which goes to the back. */
   private nextOf(share: Share, now: number): Unit | undefined {
-    for (const [key, line] of share.lines) {
+    let best: [string, Line] | undefined;
+    for (const entry of share.lines) {
+      const [key, line] = entry;
       if (line.waiting.length === 0) {
-        if (line.sending === 0 && !line.timer) share.lines.delete(key);
+        if (line.sending === 0 && !line.timer && !line.awaitingGate) share.lines.delete(key);
         continue;
       }
       if (line.sending >= this.limits.webhookConcurrency || line.awaitingGate || line.blockedUntil > now) continue;
-      line.sending += 1;
-      share.lines.delete(key);
-      share.lines.set(key, line);
-      return line.waiting.shift()!;
+      if (!best || line.sending < best[1].sending) best = entry;
+      if (line.sending === 0) break;
     }
-    return undefined;
+    if (!best) return undefined;
+    const [key, line] = best;
+    line.sending += 1;
+    share.lines.delete(key);
+    share.lines.set(key, line);
+    return line.waiting.shift()!;
   }
 
   /** A request finished (or never started): its place goes to the next waiting instance. */

@@ -44,3 +44,7 @@ export const notFound = (what: string, ref: string) =>
   new HeraldError('NOT_FOUND', `${what} ${JSON.stringify(ref)} was not found`);
 export const conflict = (message: string, field?: string) =>
   new HeraldError('CONFLICT', message, field ? { field } : {});
+
+/** Over a limit: try again after `retryAfterMs` (also a Retry-After header, in whole seconds, over HTTP). */
+export const rateLimited = (message: string, retryAfterMs: number) =>
+  new HeraldError('RATE_LIMITED', message, { retryAfterMs, http: { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } } });

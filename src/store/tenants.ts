@@ -17,3 +17,9 @@ export async function lockTenant(tx: Tx, tenantId: string): Promise<void> {
 export async function holdSetupLock(tx: Tx, lock: number): Promise<void> {
   await tx.$executeRaw(sql.setupLock(lock));
 }
+
+/** Tenants' delivery weights (a look-up by primary key). */
+export async function deliveryWeights(tenantIds: string[]): Promise<Map<string, number>> {
+  const rows = await query<{ id: string; weight: number }>(sql.deliveryWeights(tenantIds));
+  return new Map(rows.map((r) => [r.id, r.weight]));
+}

@@ -33,7 +33,7 @@ class Metrics {
   private sources: MetricSources | undefined;
   private snapshot: { at: number; figures: Promise<DatabaseFigures> } | undefined;
 
-  private readonly publishCalls = new Counter({ name: 'herald_publish_calls_total', help: 'publishEvent and publishEvents calls, by result (ok, refused: bad input, error)', labelNames: ['result'], registers: [this.registry] });
+  private readonly publishCalls = new Counter({ name: 'herald_publish_calls_total', help: 'publishEvent and publishEvents calls, by result (ok, refused: bad input, limited: over the tenant\'s publish limit, error)', labelNames: ['result'], registers: [this.registry] });
   private readonly eventsPublished = new Counter({ name: 'herald_events_published_total', help: 'Events stored by publishing (an idempotent repeat is not counted again)', registers: [this.registry] });
   private readonly deliveriesCreated = new Counter({ name: 'herald_deliveries_created_total', help: 'Deliveries (instances) made by publishing, by the status they start in (FAILED: the payload did not render)', labelNames: ['status'], registers: [this.registry] });
   private readonly renderSeconds = new Histogram({ name: 'herald_render_duration_seconds', help: "Rendering one webhook's payload for an event, by payload mode", labelNames: ['mode'], buckets: SECONDS_FAST, registers: [this.registry] });
@@ -141,7 +141,7 @@ class Metrics {
     };
   }
 
-  published(result: 'ok' | 'refused' | 'error', stored?: { events: number; deliveries: Array<{ status: string }> }): void {
+  published(result: 'ok' | 'refused' | 'limited' | 'error', stored?: { events: number; deliveries: Array<{ status: string }> }): void {
     if (!this.enabled) return;
     this.publishCalls.inc({ result });
     if (!stored) return;

@@ -13,7 +13,9 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from './topics.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
-import { InputError } from '../rules/errors.ts';
+import { HeraldError, InputError, rateLimited } from '../rules/errors.ts';
+import { takeTokens } from '../store/publishBuckets.ts';
+import type { Config } from '../config.ts';
 import { metrics } from '../telemetry/metrics.ts';
 import { currentTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
 
@@ -30,6 +32,9 @@ export interface Published {
 
 export const MAX_BATCH = 1000;
 
+/** What bounds a publish call: an event's size, the tenant's publish limit (the server's, unless it has its own), the deliveries one call may create. */
+export type PublishLimits = Pick<Config, 'maxEventBytes' | 'publishRate' | 'publishBurst' | 'maxDeliveriesPerCall'>;
+
 /**
  * Publishes events: matches them against the tenant's active webhooks, renders each
  * payload, and stores the events, one instance per matching webhook and the delivery
@@ -45,7 +50,7 @@ export async function publishEvents(...args: Parameters<typeof publish>): Promis
       return stored;
     });
   } catch (error) {
-    metrics.published(error instanceof InputError ? 'refused' : 'error');
+    metrics.published(error instanceof InputError ? 'refused' : error instanceof HeraldError && error.code === 'RATE_LIMITED' ? 'limited' : 'error');
     throw error;
   }
   const fresh = published.filter((p) => !p.duplicate);
@@ -56,7 +61,7 @@ export async function publishEvents(...args: Parameters<typeof publish>): Promis
 async function publish(
   tenantId: string,
   inputs: PublishInput[],
-  limits: { maxEventBytes: number },
+  limits: PublishLimits,
   at = 'inputs',
   { internal = false }: { internal?: boolean } = {},
 ): Promise<Published[]> {
@@ -84,6 +89,7 @@ async function publish(
   // opens (templates on render threads, under one deadline for the whole call).
   const matched = new Map(events.map(({ shape }) => [shape.id, matchers.get(shape.topic)?.match(shape, now) ?? []]));
   const webhooks = [...new Map([...matched.values()].flat().map((w) => [w.id, w])).values()];
+  if (!internal) await admit(tenantId, events.length, [...matched.values()].reduce((n, m) => n + m.length, 0), limits, at);
   const deadline = deadlineForRequest();
   const rendered = new Map<string, RenderedPayload | RenderError>();
   await Promise.all(
@@ -237,4 +243,20 @@ export function instanceRow(
   };
   if (payload instanceof RenderError) return { ...base, status: 'FAILED', lastMessage: payload.message, lastErrorKind: 'RENDER' };
   return { ...base, payload: payload as unknown as Instance['payload'] };
+}
+
+/**
+ * Admission: a call that would create more deliveries than one call may, or that the
+ * tenant's publish bucket has no room for now, is refused before anything is stored
+ * (RATE_LIMITED says when to try again).
+ */
+async function admit(tenantId: string, events: number, deliveries: number, limits: PublishLimits, at: string): Promise<void> {
+  if (deliveries > limits.maxDeliveriesPerCall) {
+    throw new InputError([{ field: at, message: `this call would create ${deliveries} deliveries (its events × the webhooks each matches); at most ${limits.maxDeliveriesPerCall} are allowed in one call (HERALD_MAX_DELIVERIES_PER_CALL): publish fewer events per call` }]);
+  }
+  const bucket = await takeTokens(tenantId, events, { rate: limits.publishRate, burst: limits.publishBurst });
+  if (bucket.taken) return;
+  if (events > bucket.burst) throw new InputError([{ field: at, message: `this tenant may publish at most ${bucket.burst} events at once (its publish burst; got ${events}): publish fewer events per call` }]);
+  const waitMs = Math.ceil(((events - (bucket.available ?? bucket.burst)) / bucket.rate) * 1000);
+  throw rateLimited(`this tenant publishes more than its limit of ${bucket.rate} event${bucket.rate === 1 ? '' : 's'} a second (a burst of ${bucket.burst}): try again in ${waitMs} ms; nothing of this call was stored`, Math.max(1, waitMs));
 }

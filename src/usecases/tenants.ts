@@ -26,8 +26,8 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
   const secret = chosenKey ?? generateApiKey();
   const tenant = await db().tenant.create({
     data: {
+      ...settings,
       name: settings.name!,
-      retentionDays: settings.retentionDays ?? null,
       environment: input.environment,
       apiKeys: { create: { name: keyName, role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
       topics: builtInTopics(),
@@ -37,7 +37,7 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
   return { tenant: tenant as Tenant, apiKey: tenant.apiKeys[0]!, key: secret.key };
 }
 
-/** Changes a tenant's name or retention (the operator's `updateTenant`); fields left out stay. */
+/** Changes a tenant's name, retention, weight or publish limit (the operator's `updateTenant`); fields left out stay. */
 export async function updateTenant(id: string, input: TenantSettingsInput): Promise<Tenant> {
   const data = checkTenantSettings(input, false);
   const [tenant] = isUuid(id) ? await db().tenant.updateManyAndReturn({ where: { id }, data }) : [];

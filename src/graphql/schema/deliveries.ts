@@ -1,7 +1,7 @@
 import { db } from '../../db/client.ts';
 import { notFound } from '../../rules/errors.ts';
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
-import { publishEvents, type PublishInput } from '../../usecases/publish.ts';
+import { publishEvents, type PublishInput, type PublishLimits } from '../../usecases/publish.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
 import { withSharedBody } from '../../rules/payload.ts';
 import { shownRequest } from '../../rules/request.ts';
@@ -178,8 +178,8 @@ const Published = builder.simpleObject('PublishResult', {
   }),
 });
 
-async function publish(tenantId: string, inputs: Array<{ event: PublishInput; idempotencyKey?: string | null }>, maxEventBytes: number, at: string) {
-  return publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), { maxEventBytes }, at);
+async function publish(tenantId: string, inputs: Array<{ event: PublishInput; idempotencyKey?: string | null }>, limits: PublishLimits, at: string) {
+  return publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), limits, at);
 }
 
 builder.mutationField('publishEvent', (t) =>
@@ -188,7 +188,7 @@ builder.mutationField('publishEvent', (t) =>
     description: 'Publishes one event. Once this answers, every matching delivery is stored and will be sent.',
     authScopes: { publish: true },
     args: { input: t.arg({ type: PublishInputRef, required: true }) },
-    resolve: async (_root, { input }, ctx) => (await publish(tenantOf(ctx), [input as never], ctx.config.maxEventBytes, 'input'))[0]!,
+    resolve: async (_root, { input }, ctx) => (await publish(tenantOf(ctx), [input as never], ctx.config, 'input'))[0]!,
   }),
 );
 
@@ -198,7 +198,7 @@ builder.mutationField('publishEvents', (t) =>
     description: 'Publishes up to 1,000 events in one transaction.',
     authScopes: { publish: true },
     args: { inputs: t.arg({ type: [PublishInputRef], required: true }) },
-    resolve: (_root, { inputs }, ctx) => publish(tenantOf(ctx), inputs as never, ctx.config.maxEventBytes, 'inputs'),
+    resolve: (_root, { inputs }, ctx) => publish(tenantOf(ctx), inputs as never, ctx.config, 'inputs'),
   }),
 );
 

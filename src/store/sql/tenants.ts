@@ -18,3 +18,8 @@ export function lockTenant(tenantId: string): Prisma.Sql {
 export function setupLock(lock: number): Prisma.Sql {
   return Prisma.sql`SELECT pg_advisory_xact_lock(${lock})`;
 }
+
+/** Tenants' delivery weights, by id. */
+export function deliveryWeights(tenantIds: string[]): Prisma.Sql {
+  return Prisma.sql`SELECT id::text, delivery_weight AS weight FROM tenant WHERE id = ANY(${tenantIds}::uuid[])`;
+}

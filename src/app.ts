@@ -12,6 +12,7 @@ import { createGraphQL, type Yoga } from './graphql/yoga.ts';
 import type { Logger } from './logger.ts';
 import { allowOwnInboxes, closeSharedSender } from './outbound/sender.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
+import { longestWaitingTenants } from './usecases/queueFigures.ts';
 import { deliveryQueueFigures, forgetQueue, startQueue } from './queue/boss.ts';
 import { closeRenderPool } from './render/pool.ts';
 import { delay, DrainingServer } from './server/draining.ts';
@@ -70,6 +71,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   const unwatch = metrics.watch({
     deliveriesByStatus: deliveryTotals,
     queue: deliveryQueueFigures,
+    tenants: () => longestWaitingTenants(config.metrics.perTenant),
     pools: poolFigures,
     subscribers: () => ({ connections: webSockets?.server.clients.size ?? 0, subscriptions: webSockets?.subscriptions() ?? 0 }),
   });

@@ -73,6 +73,8 @@ export interface MetricsConfig {
   token: string | undefined;
   /** Webhooks that get series of their own (the first this many a process delivers for; the rest add up as "other"). */
   perWebhook: number;
+  /** Tenants with series of what waits (those whose oldest ready delivery has waited longest). */
+  perTenant: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: read.optionalInt('HERALD_METRICS_PORT', { min: 0, max: 65535 }),
       token: read.secret('HERALD_METRICS_TOKEN'),
       perWebhook: read.int('HERALD_METRICS_WEBHOOKS', 0, { min: 0, max: 1000 }),
+      perTenant: read.int('HERALD_METRICS_TENANTS', 10, { min: 0, max: 1000 }),
     },
     tracing: {
       endpoint: read.url('HERALD_TRACES_ENDPOINT', ['http:', 'https:']),

@@ -18,7 +18,8 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', databaseUrl: undefined, logLevel: 'info', role: 'all' });
     expect(config.dataDir).toMatch(/\.data$/);
-    expect(config.metrics).toEqual({ enabled: true, port: undefined, token: undefined, perWebhook: 0 });
+    expect(config.metrics).toEqual({ enabled: true, port: undefined, token: undefined, perWebhook: 0, perTenant: 10 });
+    expect({ rate: config.publishRate, burst: config.publishBurst, perCall: config.maxDeliveriesPerCall }).toEqual({ rate: 10_000, burst: 100_000, perCall: 100_000 });
     expect(config.tracing).toEqual({ endpoint: undefined, sampleRatio: 1, serviceName: 'herald' });
   });
 

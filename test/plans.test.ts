@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
-import { rollUpCounts, statusGroups, statusTotals } from '../src/store/sql/instances.ts';
+import { rollUpCounts, statusGroups, statusTotals, waitingByTenant } from '../src/store/sql/instances.ts';
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
 import { createTestDatabase } from './support/database.ts';
@@ -111,6 +111,10 @@ const LOOKUPS: Array<{ what: string; index: string | null; pages?: number; sql: 
   // Instance.attemptLog and Instance.events for a page of fifty deliveries, in one statement each (lists.ts).
   { what: 'Instance.attemptLog of fifty deliveries', index: 'attempt_instance_id_idx', sql: (s) => ['SELECT id FROM attempt WHERE instance_id = ANY($1::uuid[]) AND number <= $2 ORDER BY instance_id, number', [s.carriers, 101]] },
   { what: 'Instance.events of fifty batch deliveries (500 rows)', index: 'batch_event_pkey', pages: 600, sql: (s) => ['SELECT event_id FROM batch_event WHERE batch_id IN (SELECT id FROM batch WHERE instance_id = ANY($1::uuid[])) AND position < $2 ORDER BY batch_id, position', [s.carriers, 1001]] },
+  // Tenant.deliveryQueue and the metrics' per-tenant series: the counters of its webhooks, not its deliveries
+  // (of a tenant with every webhook but two, the small tables whole).
+  { what: 'Tenant.deliveryQueue.waiting of a tenant with 200 webhooks', index: null, pages: 1500, sql: (s) => { const st = waitingByTenant([s.big]); return [st.text, st.values]; } },
+  { what: 'Tenant.deliveryQueue.waiting of a tenant with 2 webhooks', index: 'webhook_tenant_id_active_idx', sql: (s) => { const st = waitingByTenant([s.small]); return [st.text, st.values]; } },
   { what: 'Webhook.heldDeliveries', index: 'instance_paused_idx', sql: (s) => [`SELECT count(*) FROM instance WHERE webhook_id = $1 AND status = 'PAUSED'`, [s.webhook]] },
 ];
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
-import { DELIVER_QUEUE_OPTIONS, laneOf, PRIORITY, readyLanesStatement } from '../src/queue/boss.ts';
+import { DELIVER_QUEUE_OPTIONS, laneOf, laneOldestStatement, PRIORITY, readyLanesStatement } from '../src/queue/boss.ts';
 import { PgBoss } from 'pg-boss';
 import { createTestDatabase } from './support/database.ts';
 import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
@@ -123,6 +123,15 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
       const lanes = (await db.query(text, values)).rows.map((r) => r.name);
       expect(lanes).toHaveLength(50);
       expect(lanes).toEqual(expect.arrayContaining([laneOf(FLOOD), laneOf(RETRYING), laneOf(SMALL[0]!)]));
+    });
+
+    it("a lane's oldest ready job is two index probes, beside its 100,000 others or its 50,000 retries not due", async () => {
+      for (const tenant of [FLOOD, RETRYING]) {
+        const { text, values } = laneOldestStatement(laneOf(tenant));
+        const plan = await planOf(db, text, values);
+        expect(plan.seqScans).toEqual([]);
+        expect(plan.buffers).toBeLessThan(50);
+      }
     });
 
     // A fetch pays for the jobs it takes (about twenty pages each: the row and its indexes), not for what waits.

@@ -173,6 +173,19 @@ export async function readyLanes(): Promise<Array<{ lane: string; oldestReadySec
   return rows.map((r) => ({ lane: r.name, oldestReadySeconds: r.seconds }));
 }
 
+/** How long the oldest job of a lane that may run now has waited (0: none waits): two probes of pg-boss's live-jobs index. */
+export async function laneOldestReadySeconds(lane: string): Promise<number> {
+  const [row] = await query<{ seconds: number | null }>(laneOldestStatement(lane));
+  return row?.seconds ?? 0;
+}
+
+export const laneOldestStatement = (lane: string): Statement => ({ text: LANE_OLDEST, values: [lane] });
+
+const LANE_OLDEST = `
+  SELECT extract(epoch FROM now() - LEAST(
+    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'created' AND NOT blocked AND start_after <= now()),
+    (SELECT min(start_after) FROM pgboss.job WHERE name = $1 AND state = 'retry' AND NOT blocked AND start_after <= now())))::float8 AS seconds`;
+
 export const readyLanesStatement = (): Statement => ({ text: READY_LANES, values: [DELIVER_QUEUE, `${DELIVER_QUEUE}.`] });
 
 const READY_LANES = `

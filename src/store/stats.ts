@@ -14,6 +14,13 @@ export async function deliveryTotals(): Promise<Array<{ status: string; count: n
   return query<{ status: string; count: number }>(sql.statusTotals());
 }
 
+/** Deliveries waiting to be sent (PENDING or RETRYING) of each tenant, from the counters. */
+export async function waitingByTenant(tenantIds: readonly string[]): Promise<Map<string, number>> {
+  if (tenantIds.length === 0) return new Map();
+  const rows = await query<{ tenant_id: string; waiting: number }>(sql.waitingByTenant(tenantIds));
+  return new Map(rows.map((r) => [r.tenant_id, r.waiting]));
+}
+
 /** Deltas folded per statement. */
 const ROLL_UP_STEP = 10_000;
 

@@ -15,6 +15,8 @@ export interface MetricSources {
   deliveriesByStatus(): Promise<Array<{ status: string; count: number }>>;
   /** The delivery queue, the database's. */
   queue(): Promise<{ ready: number; deferred: number; active: number; oldestReadySeconds: number }>;
+  /** The tenants whose oldest ready delivery has waited longest (a bounded few), the database's. */
+  tenants(): Promise<Array<{ tenantId: string; waiting: number; oldestWaitingSeconds: number }>>;
   pools(): Array<{ pool: string; total: number; idle: number; waiting: number }>;
   subscribers(): { connections: number; subscriptions: number };
 }
@@ -76,6 +78,26 @@ class Metrics {
         this.reset();
         const queue = (await figures())?.queue;
         if (queue) this.set(queue.oldestReadySeconds);
+      },
+    });
+    new Gauge({
+      name: 'herald_tenant_deliveries_waiting',
+      help: 'Deliveries waiting to be sent (PENDING or RETRYING) of the tenants whose oldest ready delivery has waited longest (HERALD_METRICS_TENANTS of them); the database’s',
+      labelNames: ['tenant_id'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of (await figures())?.tenants ?? []) this.set({ tenant_id: t.tenantId }, t.waiting);
+      },
+    });
+    new Gauge({
+      name: 'herald_tenant_oldest_waiting_seconds',
+      help: 'How long the oldest delivery that may go now has waited for a worker, of the same tenants; the database’s',
+      labelNames: ['tenant_id'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of (await figures())?.tenants ?? []) this.set({ tenant_id: t.tenantId }, t.oldestWaitingSeconds);
       },
     });
     new Gauge({
@@ -187,7 +209,10 @@ class Metrics {
     const sources = this.sources;
     if (!sources) return Promise.resolve(undefined);
     if (!this.snapshot || Date.now() - this.snapshot.at > SNAPSHOT_MS) {
-      this.snapshot = { at: Date.now(), figures: Promise.all([sources.deliveriesByStatus(), sources.queue()]).then(([byStatus, queue]) => ({ byStatus, queue })) };
+      this.snapshot = {
+        at: Date.now(),
+        figures: Promise.all([sources.deliveriesByStatus(), sources.queue(), sources.tenants()]).then(([byStatus, queue, tenants]) => ({ byStatus, queue, tenants })),
+      };
     }
     return this.snapshot.figures.catch(() => undefined);
   }
@@ -196,6 +221,7 @@ class Metrics {
 interface DatabaseFigures {
   byStatus: Array<{ status: string; count: number }>;
   queue: Awaited<ReturnType<MetricSources['queue']>>;
+  tenants: Awaited<ReturnType<MetricSources['tenants']>>;
 }
 
 /** The process's metrics (one registry: Prometheus scrapes a process). */

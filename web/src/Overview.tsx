@@ -20,6 +20,11 @@ const WEBHOOKS = `{ webhooks(first: 200) { edges { node {
   stats { successRate lastDeliveryAt byStatus { status count } }
 } } } }`;
 
+const QUEUE = `{ viewer { tenant { deliveryQueue { waiting oldestWaitingSeconds } } } }`;
+
+/** Past this, a delivery that may go has waited long enough to say why. */
+const SHARE_NOTE_SECONDS = 2;
+
 const count = (h: Hook, ...statuses: string[]) => h.stats.byStatus.filter((s) => statuses.includes(s.status)).reduce((n, s) => n + s.count, 0);
 
 /** Why a webhook needs a look, or null when it does not. */
@@ -33,6 +38,10 @@ export function trouble(h: Hook): string | null {
 
 export function Overview() {
   const hooks = useLoad<Hook[]>(() => gql<{ webhooks: { edges: { node: Hook }[] } }>(WEBHOOKS).then((d) => d.webhooks.edges.map((e) => e.node)), []);
+  const queue = useLoad<{ waiting: number; oldestWaitingSeconds: number } | null>(
+    () => gql<{ viewer: { tenant: { deliveryQueue: { waiting: number; oldestWaitingSeconds: number } } | null } }>(QUEUE).then((d) => d.viewer.tenant?.deliveryQueue ?? null),
+    [],
+  );
   const list = hooks.data ?? [];
   const waiting = list.reduce((n, h) => n + count(h, 'PENDING', 'SENDING', 'RETRYING'), 0);
   const retrying = list.reduce((n, h) => n + count(h, 'RETRYING'), 0);
@@ -44,6 +53,12 @@ export function Overview() {
         <h1 id="overview-title">Overview</h1>
       </div>
       <ErrorBanner error={hooks.error} />
+      {queue.data && queue.data.oldestWaitingSeconds >= SHARE_NOTE_SECONDS && (
+        <div className="banner warn" role="status" data-testid="waiting-for-share">
+          {queue.data.waiting} deliveries are waiting to be sent; the oldest has waited {Math.round(queue.data.oldestWaitingSeconds)} s for a worker. Herald shares its
+          delivery workers between tenants: while others send too, yours take their turn.
+        </div>
+      )}
       <dl className="tiles">
         <div>
           <dt>Waiting to be sent</dt>

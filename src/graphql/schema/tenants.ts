@@ -1,5 +1,6 @@
 import { db } from '../../db/client.ts';
 import { createTenant, updateTenant } from '../../usecases/tenants.ts';
+import { tenantQueue } from '../../usecases/queueFigures.ts';
 import { DELIVERY_WEIGHT, PUBLISH_BURST, PUBLISH_RATE, RETENTION_DAYS } from '../../rules/tenants.ts';
 import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
@@ -29,7 +30,20 @@ export const TenantRef = builder.prismaObject('Tenant', {
       description: 'What it may publish: events a second, and at once. Over it, a publish call stores nothing and answers RATE_LIMITED with retryAfterMs (and a Retry-After header).',
       resolve: (tenant, _args, ctx) => ({ eventsPerSecond: tenant.publishRate ?? ctx.config.publishRate, burst: tenant.publishBurst ?? ctx.config.publishBurst }),
     }),
+    deliveryQueue: t.field({
+      type: TenantQueueRef,
+      description: "What of its deliveries waits to be sent, and how long the oldest that may go has waited for a worker: Herald shares its workers between the tenants with deliveries waiting, and this tenant's take their turn.",
+      resolve: (tenant) => tenantQueue(tenant.id),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const TenantQueueRef = builder.simpleObject('TenantDeliveryQueue', {
+  description: "A tenant's deliveries waiting to be sent.",
+  fields: (t) => ({
+    waiting: t.int({ description: 'Deliveries waiting to be sent (PENDING or RETRYING).' }),
+    oldestWaitingSeconds: t.float({ description: 'How long the oldest delivery that may go now has waited for a worker (0: none waits). Seconds here while other tenants send too: it waits for its share.' }),
   }),
 });
 

@@ -343,3 +343,16 @@ export function statusTotals(): Prisma.Sql {
     FROM (SELECT status, count FROM delivery_status_total UNION ALL SELECT status, delta FROM instance_count_delta) counted
     GROUP BY status`;
 }
+
+/** Deliveries waiting to be sent (PENDING or RETRYING) per tenant, from the counters: what its webhooks count, however long its history. */
+export function waitingByTenant(tenantIds: readonly string[]): Prisma.Sql {
+  return Prisma.sql`
+    SELECT w.tenant_id::text AS tenant_id, COALESCE(sum(c.count), 0)::int AS waiting
+    FROM webhook w
+    CROSS JOIN LATERAL (
+      SELECT count FROM webhook_status_count WHERE webhook_id = w.id AND status IN ('PENDING', 'RETRYING')
+      UNION ALL
+      SELECT delta FROM instance_count_delta WHERE webhook_id = w.id AND status IN ('PENDING', 'RETRYING')) c
+    WHERE w.tenant_id = ANY(${[...tenantIds]}::uuid[])
+    GROUP BY w.tenant_id`;
+}

@@ -14,6 +14,7 @@ import { DELIVERIES_PER_JOB } from '../src/queue/boss.ts';
 import { chart } from './lib/chart.ts';
 import { commit } from './lib/commit.ts';
 import { between, perItem, postgresPids, read, type CpuUse } from './lib/cpu.ts';
+import { buildCommit } from './lib/before.ts';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate, watchCompleted } from './lib/cluster.ts';
 import { measureLimit, type Rate } from './lib/limits.ts';
 import { Receivers } from './lib/receiver.ts';
@@ -29,6 +30,8 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) {
   process.exit(2);
 }
 const PRODUCERS = 4;
+/** The last commit before deliveries were shared between tenants (lanes, fair places, admission): what sharing costs is measured against it. */
+const BEFORE_FAIR_SHARE = 'c389b8b';
 const config = loadConfig(process.env);
 const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, perWebhook: config.webhookConcurrency, producers: PRODUCERS, publishBatch: 100 };
 
@@ -38,6 +41,7 @@ const receivers = await Receivers.start();
 let herald: Herald | undefined;
 let quiet: Herald | undefined;
 let traced: Herald | undefined;
+let before: Herald | undefined;
 let otlp: Server | undefined;
 try {
   // Where the CPU goes, besides the process under test: PostgreSQL, and this process (publishers, receivers).
@@ -69,6 +73,11 @@ try {
   traced = new Herald({ DATABASE_URL: tracedUrl, HERALD_TRACES_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}/v1/traces` });
   await traced.start();
   const tracedDb = await openDatabase(tracedUrl);
+  // And the server as it was before tenants shared the workers fairly, built from that commit, on a database of its own.
+  const beforeUrl = await postgres.database('herald_before');
+  before = new Herald({ DATABASE_URL: beforeUrl }, [], buildCommit(BEFORE_FAIR_SHARE));
+  await before.start();
+  const beforeDb = await openDatabase(beforeUrl);
   await createTopic(herald, 'ten');
   const ten = await Promise.all(Array.from({ length: 10 }, (_, i) => createWebhook(herald!, { label: `ten-${i}`, events: ['ten.created'], url: receivers.route(`ten-${i}`) })));
 
@@ -76,7 +85,7 @@ try {
   // previous run's 30,000 rows are not left for autovacuum to clean up during the next (it made a
   // later run's PostgreSQL three times as busy per delivery).
   const quietDown = async () => {
-    for (const pool of [heraldDb, quietDb, tracedDb]) await pool.query('VACUUM (ANALYZE)');
+    for (const pool of [heraldDb, quietDb, tracedDb, beforeDb]) await pool.query('VACUUM (ANALYZE)');
     await heraldDb.query('CHECKPOINT');
   };
   const throughput = async (topic: string, webhookIds: string[], routes: string[], events: number, server = herald!, db = heraldDb) => {
@@ -141,6 +150,8 @@ try {
     const one = await createWebhook(herald, { label: `one ${round}`, events: [`one${round}.created`], url: receivers.route(`one${round}`) });
     await createTopic(quiet, `quiet${round}`);
     const quietHook = await createWebhook(quiet, { label: `quiet ${round}`, events: [`quiet${round}.created`], url: receivers.route(`quiet${round}`) });
+    await createTopic(before, `before${round}`);
+    const beforeHook = await createWebhook(before, { label: `before ${round}`, events: [`before${round}.created`], url: receivers.route(`before${round}`) });
     await createTopic(traced, `traced${round}`);
     const tracedHook = await createWebhook(traced, { label: `traced ${round}`, events: [`traced${round}.created`], url: receivers.route(`traced${round}`) });
     // Metrics on and off in turn, the first one alternating round by round (the machine drifts within a round too).
@@ -150,16 +161,20 @@ try {
     };
     const off = () => throughput(`quiet${round}`, [quietHook], [`quiet${round}`], size.events1, quiet!, quietDb);
     const withTraces = () => throughput(`traced${round}`, [tracedHook], [`traced${round}`], size.events1, traced!, tracedDb);
+    const unshared = () => throughput(`before${round}`, [beforeHook], [`before${round}`], size.events1, before!, beforeDb);
     let fanout1: Awaited<ReturnType<typeof on>>;
     let metricsOff: Awaited<ReturnType<typeof on>>;
     let tracing: Awaited<ReturnType<typeof on>>;
+    let beforeShare: Awaited<ReturnType<typeof on>>;
     if (round % 2 === 1) {
       fanout1 = await on();
+      beforeShare = await unshared();
       metricsOff = await off();
       tracing = await withTraces();
     } else {
       tracing = await withTraces();
       metricsOff = await off();
+      beforeShare = await unshared();
       fanout1 = await on();
     }
     // The same with a rate limit set, too high to be reached: what passing the gate costs (a transaction per claim).
@@ -167,9 +182,9 @@ try {
     const limitedHook = await createWebhook(herald, { label: `limited ${round}`, events: [`limited${round}.created`], url: receivers.route(`limited${round}`), rateLimit: { perSecond: 10_000 } });
     phase = 'limited';
     const limited = await throughput(`limited${round}`, [limitedHook], [`limited${round}`], size.events1);
-    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited });
+    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, beforeShare });
   }
-  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, beforeShare, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
   phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
@@ -206,6 +221,7 @@ try {
   await db.end();
   await quietDb.end();
   await tracedDb.end();
+  await beforeDb.end();
 
   // 4. Results.
   const results = {
@@ -215,7 +231,8 @@ try {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version },
     settings,
     limits: { pgBoss, http: httpLimit, pgBossGot, graphileGot },
-    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff), tracing: summary(tracing) },
+    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff), tracing: summary(tracing), beforeShare: summary(beforeShare) },
+    beforeFairShare: BEFORE_FAIR_SHARE,
     reportedRound: reported,
     rounds: rounds.map((r) => ({
       round: r.round,
@@ -227,6 +244,7 @@ try {
       limited: r.limited.perSecond,
       metricsOff: r.metricsOff.perSecond,
       tracing: r.tracing.perSecond,
+      beforeShare: r.beforeShare.perSecond,
       ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond,
     })),
     latency: { moderate, nearSaturation },
@@ -244,6 +262,7 @@ try {
   console.log(report(results));
   console.log(`\nresults: ${jsonFile}\npicture: ${svgFile}`);
 } finally {
+  await before?.stop();
   await traced?.stop();
   otlp?.close();
   await quiet?.stop();
@@ -318,9 +337,10 @@ type Results = {
   machine: { cpus: number; node: string };
   settings: typeof settings;
   limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse }; pgBossGot: Rate & { cpu: CpuUse }; graphileGot: Rate & { cpu: CpuUse } };
-  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun; tracing: HeraldRun };
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun; tracing: HeraldRun; beforeShare: HeraldRun };
+  beforeFairShare: string;
   reportedRound: number;
-  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; tracing: number; ofPgBoss: number }>;
+  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; tracing: number; beforeShare: number; ofPgBoss: number }>;
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -346,15 +366,16 @@ function report(r: Results): string {
         ['Herald, 10 webhooks', r.herald.fanout10.perSecond, pct(r.herald.fanout10.perSecond, pgBoss.perSecond), pct(r.herald.fanout10.perSecond, http.perSecond), `${r.herald.fanout10.received}/${r.herald.fanout10.deliveries}`],
         ['Herald, 1 webhook, rate limit set (not reached)', r.herald.limited.perSecond, pct(r.herald.limited.perSecond, pgBoss.perSecond), pct(r.herald.limited.perSecond, http.perSecond), `${r.herald.limited.received}/${r.herald.limited.deliveries}`],
         ['Herald, 1 webhook, metrics off', r.herald.metricsOff.perSecond, pct(r.herald.metricsOff.perSecond, pgBoss.perSecond), pct(r.herald.metricsOff.perSecond, http.perSecond), `${r.herald.metricsOff.received}/${r.herald.metricsOff.deliveries}`],
+        [`Herald, 1 webhook, before tenants shared the workers (${r.beforeFairShare})`, r.herald.beforeShare.perSecond, pct(r.herald.beforeShare.perSecond, pgBoss.perSecond), pct(r.herald.beforeShare.perSecond, http.perSecond), `${r.herald.beforeShare.received}/${r.herald.beforeShare.deliveries}`],
         ['Herald, 1 webhook, tracing on (every span exported)', r.herald.tracing.perSecond, pct(r.herald.tracing.perSecond, pgBoss.perSecond), pct(r.herald.tracing.perSecond, http.perSecond), `${r.herald.tracing.received}/${r.herald.tracing.deliveries}`],
       ],
     ),
     `(round ${r.reportedRound} of ${r.rounds.length}, the median share of the HTTP limit; 10 webhooks measured once, after the rounds;`,
-    ` Herald's metrics are on and scraped every 5 s except in "metrics off"; "metrics off" and "tracing on" are servers of their own, run in turn)`,
+    ` Herald's metrics are on and scraped every 5 s except in "metrics off"; "metrics off", "tracing on" and "before" are servers of their own, run in turn)`,
     '',
     table(
-      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off', 'tracing on', 'of tracing off'],
-      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff), x.tracing, pct(x.tracing, x.fanout1)]),
+      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off', 'tracing on', 'of tracing off', 'before sharing', 'shared ÷ before'],
+      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff), x.tracing, pct(x.tracing, x.fanout1), x.beforeShare, times(x.fanout1, x.beforeShare)]),
     ),
     '',
     table(

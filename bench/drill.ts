@@ -4,13 +4,15 @@
 // counts: published (acknowledged by publishEvents), delivered, lost, duplicated.
 //   --smoke      a few seconds instead of minutes (the test suite runs this)
 //   --out <dir>  where results go (default bench/results)
-//   --only <name,...>  run some drills only (sigkill, receiver-down, postgres-restart, slow-receiver, dead-receiver, outage-pause)
+//   --only <name,...>  run some drills only (sigkill, receiver-down, postgres-restart, slow-receiver, dead-receiver, outage-pause,
+//                      fast-flood, slow-flood, fast-flood-2, slow-flood-2)
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import net from 'node:net';
 import type pg from 'pg';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres, publish, publishAtRate } from './lib/cluster.ts';
+import { clientFor } from '../test/support/process.ts';
 import { Receivers } from './lib/receiver.ts';
 import { percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
 
@@ -20,6 +22,11 @@ const { values: args } = parseArgs({
 const size = args.smoke
   ? { burst: 400, rate: 50, seconds: 4, downSeconds: 2, postgresDownMs: 500, slowRate: 40, slowSeconds: 2, deadBacklog: 500, deadSeconds: 3, outageSeconds: 4, deadlineMs: 60_000 }
   : { burst: 5000, rate: 100, seconds: 20, downSeconds: 10, postgresDownMs: 3000, slowRate: 100, slowSeconds: 10, deadBacklog: 5000, deadSeconds: 15, outageSeconds: 60, deadlineMs: 150_000 };
+/** Tenant A's flood (events, each to 8 webhooks) and the windows its throughput is measured over, alone then beside B. */
+const flood = args.smoke
+  ? { fast: { events: 400, windowSeconds: 1 }, slow: { events: 200, windowSeconds: 2 }, quietSeconds: 2 }
+  : { fast: { events: 8000, windowSeconds: 4 }, slow: { events: 3000, windowSeconds: 16 }, quietSeconds: 10 };
+const OPERATOR_KEY = 'hk_drill_operator_key_000000000000000';
 /** Short retry delays so drills end in seconds (retries are what they exercise). */
 const RETRIES = { backoffBaseMs: 100, backoffCapMs: 1000, maxAttempts: 50 };
 
@@ -34,6 +41,8 @@ export interface DrillResult {
   /** Acknowledged, not delivered yet, and still kept by Herald (waiting behind an open circuit): not lost. */
   held?: number;
   latency?: { before: Percentiles; during: Percentiles };
+  /** Fair-share drills: tenant A's deliveries a second alone and beside B, and what it still had waiting after. */
+  share?: { aAlonePerSecond: number; aDuringPerSecond: number; aBacklogLeft: number };
 }
 
 buildForStart(); // the server as `npm start` runs it, rebuilt if src/ changed
@@ -46,6 +55,10 @@ const drills: Record<string, () => Promise<DrillResult[]>> = {
   'slow-receiver': () => slowReceiver(),
   'dead-receiver': () => deadReceiver(),
   'outage-pause': () => outagePause(),
+  'fast-flood': () => fairShare('fast', 1),
+  'slow-flood': () => fairShare('slow', 1),
+  'fast-flood-2': () => fairShare('fast', 2),
+  'slow-flood-2': () => fairShare('slow', 2),
 };
 const chosen = args.only ? args.only.split(',') : Object.keys(drills);
 try {
@@ -306,3 +319,87 @@ async function instancesOf(db: pg.Pool, label: string, ids: Iterable<string>): P
   const { rows } = await db.query(`SELECT i.id::text AS id FROM instance i JOIN webhook w ON w.id = i.webhook_id WHERE w.label = $1 AND i.id = ANY($2::uuid[])`, [label, [...ids]]);
   return rows.map((r: { id: string }) => [r.id, label]);
 }
+
+/**
+ * Every tenant gets its share. Tenant B publishes 5 events a second, one a call, to one
+ * webhook whose receiver answers at once; tenant A floods the same Herald: 8 webhooks
+ * whose receiver answers at once (`fast`) or after 2 s (`slow`). B's publish→receiver
+ * latency quiet, then during the flood; A's deliveries a second over a window alone,
+ * then over the next window beside B (A's backlog outlasting both). With `workers` 2:
+ * an api process and two worker processes.
+ */
+async function fairShare(kind: 'fast' | 'slow', workers: 1 | 2): Promise<DrillResult[]> {
+  const started = performance.now();
+  const deadline = Date.now() + size.deadlineMs;
+  const name = `share-${kind}-${workers}`;
+  const databaseUrl = await postgres.database(name.replace(/-/g, '_'));
+  const receivers = await Receivers.start();
+  const env = { DATABASE_URL: databaseUrl, HERALD_OPERATOR_KEY: OPERATOR_KEY };
+  const api = new Herald({ ...env, ...(workers === 2 ? { HERALD_ROLE: 'api' } : {}) });
+  const workerProcesses = workers === 2 ? [new Herald({ ...env, HERALD_ROLE: 'worker' }), new Herald({ ...env, HERALD_ROLE: 'worker' })] : [];
+  const db = await openDatabase(databaseUrl);
+  try {
+    await Promise.all([api, ...workerProcesses].map((h) => h.start()));
+    const operator = clientFor(() => api.url, OPERATOR_KEY);
+    const { createTenant } = await operator('mutation { createTenant(input: { name: "A, flooding", environment: PRODUCTION }) { key } }');
+    const a = clientFor(() => api.url, createTenant.key);
+    await a('mutation { createTopic(input: { key: "order", name: "Order" }) { key } }');
+    for (let i = 0; i < 8; i += 1) {
+      await a('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', { input: { label: `a${i}`, events: ['order.created'], url: receivers.route(`${name}-a`, { delayMs: kind === 'slow' ? 2000 : 0 }), active: true } });
+    }
+    await createTopic(api, 'order');
+    await createWebhook(api, { label: 'b', events: ['order.created'], url: receivers.route(`${name}-b`) });
+    const latencies = (acknowledged: Map<string, number>) => {
+      const arrivals = receivers.get(`${name}-b`).firstAt;
+      return percentiles([...acknowledged].filter(([id]) => arrivals.has(id)).map(([id, at]) => Math.max(0, arrivals.get(id)! - at)));
+    };
+    const quiet = await publishAtRate(api, 'order', 5, flood.quietSeconds, { retryUntil: deadline, run: 'quiet' });
+    await settled(receivers, `${name}-b`, quiet.keys(), db, deadline);
+    // A's flood, 1,000 events a call (8,000 deliveries).
+    const events = flood[kind].events;
+    for (let i = 0; i < events; i += 1000) {
+      await a('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { event { id } } }', {
+        inputs: Array.from({ length: Math.min(1000, events - i) }, (_, j) => ({ event: { topic: 'order', action: 'created', entityId: `a-${i + j}`, data: { n: i + j } } })),
+      });
+    }
+    // A's rate alone over a window before B publishes and one after, beside B over the window between
+    // (the mean of the two alone cancels a drift of A's own rate over time).
+    const toA = receivers.get(`${name}-a`);
+    const window = flood[kind].windowSeconds;
+    const rateOver = async (during: () => Promise<unknown>) => {
+      const from = toA.ids.size;
+      const t0 = performance.now();
+      await during();
+      return (toA.ids.size - from) / ((performance.now() - t0) / 1000);
+    };
+    const aloneBefore = await rateOver(() => sleep(window * 1000));
+    let during = new Map<string, number>();
+    const duringRate = await rateOver(async () => (during = await publishAtRate(api, 'order', 5, window, { retryUntil: deadline, run: 'during' })));
+    const aloneAfter = await rateOver(() => sleep(window * 1000));
+    const aloneRate = (aloneBefore + aloneAfter) / 2;
+    const backlogLeft = events * 8 - toA.ids.size;
+    await settled(receivers, `${name}-b`, during.keys(), db, Math.min(deadline, Date.now() + 30_000));
+    const q = latencies(quiet);
+    const d = latencies(during);
+    // Where B's time went during the flood: from its publish (the instance made) to the attempt's start (its turn, the fetch, the claim).
+    const { rows: [turn] } = await db.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.started_at - i.created_at) * 1000) AS p50 FROM instance i JOIN attempt a ON a.instance_id = i.id AND a.number = 1 WHERE i.id = ANY($1::uuid[])`,
+      [[...during.keys()]],
+    );
+    const row = count(
+      `fair share: ${kind} flood, ${workers === 2 ? 'api + two workers' : 'one process'}`,
+      receivers,
+      `${name}-b`,
+      [...quiet.keys(), ...during.keys()],
+      started,
+      `B p50/p99 ${q.p50}/${q.p99} ms quiet, ${d.p50}/${d.p99} ms during A's flood of ${events * 8} deliveries${kind === 'slow' ? ' (2 s each)' : ''} (${(d.p50 / Math.max(1, q.p50)).toFixed(1)}× p50; ${Math.round(turn?.p50 ?? 0)} ms from its publish to its attempt starting); ` +
+        `A ${Math.round(aloneRate)}/s alone, ${Math.round(duringRate)}/s beside B (${Math.round((100 * duringRate) / Math.max(1, aloneRate))}%)${backlogLeft > 0 ? `, ${backlogLeft} of A's still waiting after` : '; A DRAINED within the windows: its rates are not comparable'}`,
+    );
+    return [{ ...row, latency: { before: q, during: d }, share: { aAlonePerSecond: aloneRate, aDuringPerSecond: duringRate, aBacklogLeft: backlogLeft } }];
+  } finally {
+    await Promise.all([api, ...workerProcesses].map((h) => h.stop()));
+    await receivers.down();
+    await db.end();
+  }
+}
+

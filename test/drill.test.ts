@@ -24,6 +24,10 @@ describe('npm run drill, scaled down', () => {
       'slow receiver: the slow one',
       'dead receiver: the healthy one beside it',
       'receiver down for 4 s, the webhook paused after 10 failures, then resumed',
+      'fair share: fast flood, one process',
+      'fair share: slow flood, one process',
+      'fair share: fast flood, api + two workers',
+      'fair share: slow flood, api + two workers',
     ]);
     for (const result of results) {
       expect(result.published, result.drill).toBeGreaterThan(0);
@@ -32,7 +36,13 @@ describe('npm run drill, scaled down', () => {
       expect(result.delivered + (result.held ?? 0), result.drill).toBe(result.published);
     }
     expect(output).toContain('server kept running');
+    // The fair-share rows measured B's latency quiet and during A's flood, and A's rate alone and beside B.
+    for (const result of results.filter((r: { drill: string }) => r.drill.startsWith('fair share'))) {
+      expect(result.latency.before.count, result.drill).toBeGreaterThan(0);
+      expect(result.latency.during.count, result.drill).toBeGreaterThan(0);
+      expect(result.share.aAlonePerSecond, result.drill).toBeGreaterThan(0);
+    }
     // The outage drill's webhook was paused by Herald, holding what came meanwhile, and resumed.
-    expect(results.at(-1).note).toMatch(/the webhook was PAUSED \("10 deliveries in a row failed/);
+    expect(results.find((r: { drill: string }) => r.drill.startsWith('receiver down for 4 s')).note).toMatch(/the webhook was PAUSED \("10 deliveries in a row failed/);
   }, 300_000);
 });

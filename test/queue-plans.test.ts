@@ -15,13 +15,14 @@ import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
  */
 const FLOOD = '00000000-0000-7000-8000-00000000f100';
 const RETRYING = '00000000-0000-7000-8000-00000000f200';
+const BULK = '00000000-0000-7000-8000-00000000f300';
 const SMALL = Array.from({ length: 48 }, (_, i) => `00000000-0000-7000-8000-0000000${String(i).padStart(5, '0')}`);
 
 async function seed(url: string): Promise<void> {
   const boss = new PgBoss({ connectionString: url, schema: 'pgboss', supervise: false, schedule: false });
   await boss.start();
   try {
-    for (const tenant of [FLOOD, RETRYING, ...SMALL]) await boss.createQueue(laneOf(tenant), DELIVER_QUEUE_OPTIONS);
+    for (const tenant of [FLOOD, RETRYING, BULK, ...SMALL]) await boss.createQueue(laneOf(tenant), DELIVER_QUEUE_OPTIONS);
   } finally {
     await boss.stop({ graceful: false, close: true });
   }
@@ -34,6 +35,9 @@ async function seed(url: string): Promise<void> {
     await q(`INSERT INTO pgboss.job (name, data, group_id, priority, state, start_after) SELECT $1, ${data}, 'w', $2, 'retry', now() + interval '1 hour' FROM generate_series(1, 50000) n`, [laneOf(RETRYING), PRIORITY.background]);
     await q(`INSERT INTO pgboss.job (name, data, group_id, state, completed_on) SELECT $1, ${data}, 'w', 'completed', now() FROM generate_series(1, 100000) n`, [laneOf(SMALL[0]!)]);
     for (const tenant of SMALL) await q(`INSERT INTO pgboss.job (name, data, group_id) SELECT $1, ${data}, 'w' FROM generate_series(1, 3)`, [laneOf(tenant)]);
+    // A bulk re-trigger's 20,000 jobs, ready, then one fresh job published after them.
+    await q(`INSERT INTO pgboss.job (name, data, group_id, priority, created_on) SELECT $1, ${data}, 'bulk', $2, now() - interval '1 minute' FROM generate_series(1, 20000) n`, [laneOf(BULK), PRIORITY.background]);
+    await q(`INSERT INTO pgboss.job (name, data, group_id) VALUES ($1, ${data}, 'fresh')`, [laneOf(BULK)]);
     // The retrying tenant's one fresh job, behind its retries.
     await q(`INSERT INTO pgboss.job (name, data, group_id) VALUES ($1, ${data}, 'fresh')`, [laneOf(RETRYING)]);
     await q('ANALYZE pgboss.job');
@@ -121,7 +125,7 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
       // 50 lanes: a loose scan (a probe each) and two probes each for the oldest ready job.
       expect(plan.buffers).toBeLessThan(1000);
       const lanes = (await db.query(text, values)).rows.map((r) => r.name);
-      expect(lanes).toHaveLength(50);
+      expect(lanes).toHaveLength(51);
       expect(lanes).toEqual(expect.arrayContaining([laneOf(FLOOD), laneOf(RETRYING), laneOf(SMALL[0]!)]));
     });
 
@@ -132,6 +136,22 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
         expect(plan.seqScans).toEqual([]);
         expect(plan.buffers).toBeLessThan(50);
       }
+    });
+
+    it('a fresh job goes before 20,000 ready background jobs enqueued before it; a background fetch takes those', async () => {
+      const take = async (options: object) => {
+        const { text, values } = await fetchStatement(url, laneOf(BULK), { batchSize: 1, ...options });
+        await db.query('BEGIN');
+        try {
+          return (await db.query(text, values)).rows.map((r) => r.groupId);
+        } finally {
+          await db.query('ROLLBACK');
+        }
+      };
+      expect(await take({})).toEqual(['fresh']);
+      expect(await take({ maxPriority: PRIORITY.background })).toEqual(['bulk']);
+      const { text, values } = await fetchStatement(url, laneOf(BULK), { batchSize: 40 });
+      expect((await planOf(db, text, values)).buffers).toBeLessThan(30 * 40 + 100);
     });
 
     // A fetch pays for the jobs it takes (about twenty pages each: the row and its indexes), not for what waits.

@@ -71,6 +71,8 @@ export class Herald {
     private readonly env: Record<string, string>,
     /** Extra `node` flags (`--cpu-prof`, say). */
     private readonly nodeArgs: string[] = [],
+    /** Another commit's build to run (bench/lib/before.ts); unset: this checkout's. */
+    private readonly cwd?: string,
   ) {}
 
   async start(): Promise<void> {
@@ -79,7 +81,7 @@ export class Herald {
       HERALD_OUTBOUND_ALLOW: '127.0.0.0/8',
       HERALD_DEACTIVATE_AFTER_FAILURES: '100000',
       ...this.env,
-    }, 60_000, this.nodeArgs);
+    }, 60_000, this.nodeArgs, this.cwd);
     this.url = await this.process.listening;
   }
 

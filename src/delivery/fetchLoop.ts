@@ -44,6 +44,8 @@ export class FetchLoop {
   /** Lanes that may have jobs ready, in turn order (a lane fetched from goes to the back). */
   private readonly withWork = new Set<string>();
   private lastPoll = 0;
+  /** Lanes being fetched from now. */
+  private readonly fetching = new Set<string>();
   /** Fetches per lane, to give background work its turn. */
   private readonly fetches = new Map<string, number>();
   /** The loop waits for places to free (lanes full, or busy webhooks skipped): finishing deliveries wake it. */
@@ -65,8 +67,17 @@ export class FetchLoop {
     this.loop = this.run();
   }
 
-  /** New deliveries may be waiting (in `lane`, or anywhere): fetch now rather than at the next poll. */
+  /**
+   * New deliveries may be waiting (in `lane`, or anywhere): fetch now rather than at the
+   * next poll. A lane this worker holds nothing of is fetched from at once, beside
+   * whatever the loop is doing (another tenant's big fetch, say): a tenant that publishes
+   * now and then does not wait for a flooding one's turn of the loop.
+   */
   wake(lane?: string): void {
+    if (lane && !this.stopping && this.source.held(lane) === 0 && !this.fetching.has(lane)) {
+      void this.fetchFrom(lane, this.roomOf(lane, [...new Set([...this.source.inHand(), ...this.withWork, lane])]));
+      return;
+    }
     if (lane) this.withWork.add(lane);
     else this.lastPoll = 0;
     this.woken = true;
@@ -125,6 +136,16 @@ export class FetchLoop {
 
   /** Fetches up to `room` instances' worth of a lane's jobs; a lane that had fewer ready leaves the lanes with work. */
   private async fetchFrom(lane: string, room: number): Promise<'all' | 'short' | 'busy'> {
+    if (this.fetching.has(lane)) return 'busy';
+    this.fetching.add(lane);
+    try {
+      return await this.fetchOnce(lane, room);
+    } finally {
+      this.fetching.delete(lane);
+    }
+  }
+
+  private async fetchOnce(lane: string, room: number): Promise<'all' | 'short' | 'busy'> {
     const asked = Math.max(1, Math.min(this.batchSize, Math.floor(room / this.perJob)));
     const skip = this.source.busy(lane);
     const n = (this.fetches.get(lane) ?? 0) + 1;

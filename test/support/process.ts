@@ -27,10 +27,11 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the server as `npm start` runs it (the build of src/, made by the test run's global setup), as a real process. */
-export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): ServerProcess {
+/** Runs the server as `npm start` runs it (the build of src/, made by the test run's global setup), as a real process; `cwd`: another checkout's build (bench/lib/before.ts). */
+export function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = [], cwd?: string): ServerProcess {
   const child = spawn(process.execPath, [...nodeArgs, ...START_ARGS], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    ...(cwd ? { cwd } : {}),
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrate.ts';
-import { createLogger } from '../src/logger.ts';
 import { rollUpCounts, statusGroups, statusTotals, waitingByTenant } from '../src/store/sql/instances.ts';
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
-import { createTestDatabase } from './support/database.ts';
 import { takeStatement } from '../src/store/publishBuckets.ts';
 import { deliveryWeights } from '../src/store/sql/tenants.ts';
-import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
+import { databaseOn, planOf, VERSIONS } from './support/plans.ts';
 
 /**
  * What the API filters and pages on is answered through an index, on the embedded
@@ -121,52 +118,22 @@ const LOOKUPS: Array<{ what: string; index: string | null; pages?: number; sql: 
 /** Tables that grow with history: never read whole by a look-up. */
 const HISTORY = ['event', 'instance', 'attempt', 'batch_event', 'delivery_hour', 'portal_session'];
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  'Shared Hit Blocks': number;
-  'Shared Read Blocks': number;
-  Plans?: PlanNode[];
-}
-
-async function planOf(db: pg.Client, text: string, values: unknown[]) {
-  const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values)).rows[0]['QUERY PLAN'][0].Plan as PlanNode;
-  const nodes: PlanNode[] = [];
-  const walk = (n: PlanNode) => {
-    nodes.push(n);
-    n.Plans?.forEach(walk);
-  };
-  walk(plan);
-  return { indexes: nodes.map((n) => n['Index Name']).filter(Boolean), seqScans: nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']), buffers: plan['Shared Hit Blocks'] + plan['Shared Read Blocks'] };
-}
-
-for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
+for (const version of VERSIONS) {
   describe(`look-ups stay flat as history grows, on ${version}`, () => {
     let db: pg.Client;
     let seeded: Seeded;
-    let pg15: Postgres15 | undefined;
+    let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      let url: string;
-      if (version.includes('15')) {
-        pg15 = await startPostgres15();
-        const admin = new pg.Client(pg15.url);
-        await admin.connect();
-        await admin.query('CREATE DATABASE herald');
-        await admin.end();
-        url = pg15.url.replace(/\/postgres$/, '/herald');
-        await migrate(url, createLogger('silent'));
-      } else {
-        url = await createTestDatabase();
-      }
+      const { url, stop: stopIt } = await databaseOn(version);
+      stop = stopIt;
       db = new pg.Client(url);
       await db.connect();
       seeded = await seed(db);
     }, 180_000);
     afterAll(async () => {
       await db?.end();
-      await pg15?.stop();
+      await stop?.();
     });
 
     it.each(LOOKUPS.map((l) => [l.what, l] as const))('%s reads a few pages, through its index', async (_what, lookup) => {

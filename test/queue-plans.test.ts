@@ -1,11 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrate.ts';
-import { createLogger } from '../src/logger.ts';
 import { DELIVER_QUEUE_OPTIONS, laneOf, laneOldestStatement, PRIORITY, readyLanesStatement } from '../src/queue/boss.ts';
 import { PgBoss } from 'pg-boss';
-import { createTestDatabase } from './support/database.ts';
-import { startPostgres15, type Postgres15 } from './support/postgres15.ts';
+import { databaseOn, planOf, VERSIONS } from './support/plans.ts';
 
 /**
  * The lanes' statements (queue/boss.ts, delivery/fetchLoop.ts) cost what a lane holds
@@ -46,25 +43,11 @@ async function seed(url: string): Promise<void> {
   }
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Shared Hit Blocks': number;
-  'Shared Read Blocks': number;
-  Plans?: PlanNode[];
-}
-
-async function planOf(db: pg.Client, text: string, values: unknown[]) {
+/** The plan of a statement that changes rows: run, and rolled back. */
+async function planOfRolledBack(db: pg.Client, text: string, values: unknown[]) {
   await db.query('BEGIN');
   try {
-    const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values)).rows[0]['QUERY PLAN'][0].Plan as PlanNode;
-    const nodes: PlanNode[] = [];
-    const walk = (n: PlanNode) => {
-      nodes.push(n);
-      n.Plans?.forEach(walk);
-    };
-    walk(plan);
-    return { seqScans: nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']), buffers: plan['Shared Hit Blocks'] + plan['Shared Read Blocks'] };
+    return await planOf(db, text, values);
   } finally {
     await db.query('ROLLBACK');
   }
@@ -91,36 +74,26 @@ async function fetchStatement(url: string, lane: string, options: object): Promi
   }
 }
 
-for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
+for (const version of VERSIONS) {
   describe(`the delivery lanes stay cheap however much waits, on ${version}`, () => {
     let url: string;
     let db: pg.Client;
-    let pg15: Postgres15 | undefined;
+    let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      if (version.includes('15')) {
-        pg15 = await startPostgres15();
-        const admin = new pg.Client(pg15.url);
-        await admin.connect();
-        await admin.query('CREATE DATABASE herald');
-        await admin.end();
-        url = pg15.url.replace(/\/postgres$/, '/herald');
-        await migrate(url, createLogger('silent'));
-      } else {
-        url = await createTestDatabase();
-      }
+      ({ url, stop } = await databaseOn(version));
       await seed(url);
       db = new pg.Client(url);
       await db.connect();
     }, 180_000);
     afterAll(async () => {
       await db?.end();
-      await pg15?.stop();
+      await stop?.();
     });
 
     it('the poll for lanes with work reads a few pages per lane, and finds those with a job ready', async () => {
       const { text, values } = readyLanesStatement();
-      const plan = await planOf(db, text, values);
+      const plan = await planOfRolledBack(db, text, values);
       expect(plan.seqScans).toEqual([]);
       // 50 lanes: a loose scan (a probe each) and two probes each for the oldest ready job.
       expect(plan.buffers).toBeLessThan(1000);
@@ -132,7 +105,7 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
     it("a lane's oldest ready job is two index probes, beside its 100,000 others or its 50,000 retries not due", async () => {
       for (const tenant of [FLOOD, RETRYING]) {
         const { text, values } = laneOldestStatement(laneOf(tenant));
-        const plan = await planOf(db, text, values);
+        const plan = await planOfRolledBack(db, text, values);
         expect(plan.seqScans).toEqual([]);
         expect(plan.buffers).toBeLessThan(50);
       }
@@ -151,7 +124,7 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
       expect(await take({})).toEqual(['fresh']);
       expect(await take({ maxPriority: PRIORITY.background })).toEqual(['bulk']);
       const { text, values } = await fetchStatement(url, laneOf(BULK), { batchSize: 40 });
-      expect((await planOf(db, text, values)).buffers).toBeLessThan(30 * 40 + 100);
+      expect((await planOfRolledBack(db, text, values)).buffers).toBeLessThan(30 * 40 + 100);
     });
 
     // A fetch pays for the jobs it takes (about twenty pages each: the row and its indexes), not for what waits.
@@ -162,7 +135,7 @@ for (const version of ['PostgreSQL 18 (embedded)', 'PostgreSQL 15 (Debian)']) {
       ['a fresh job behind 50,000 retries not due yet', () => laneOf(RETRYING), {}, 1],
     ] as const)('a fetch from %s reads pages for the jobs it takes', async (_what, lane, options, takes) => {
       const { text, values } = await fetchStatement(url, lane(), { batchSize: 40, ...options });
-      const plan = await planOf(db, text, values);
+      const plan = await planOfRolledBack(db, text, values);
       expect(plan.seqScans).toEqual([]);
       expect(plan.buffers).toBeLessThan(30 * takes + 100);
       await db.query('BEGIN');

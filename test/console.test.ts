@@ -288,7 +288,8 @@ describe('the operations console', () => {
     await view.getByRole('button', { name: 'Change' }).click();
     await view.getByText('Now answers 503.').waitFor();
     expect((await herald.ok(`query($id: ID!) { inbox(id: $id) { respondWith } }`, { id: inbox.id })).inbox.respondWith).toBe(503);
-    expect(await page.getByRole('listitem').filter({ hasText: 'answers 503' }).count()).toBe(1);
+    // The list of inboxes is read again after the change (it said so already): it shows it once that read is back.
+    await expect.poll(() => page.getByRole('listitem').filter({ hasText: 'answers 503' }).count()).toBe(1);
     await view.getByText('The requests below are checked again when you choose.').waitFor();
 
     // No clipboard (a page served over plain http to another machine): the URL is selected instead, and it says so.

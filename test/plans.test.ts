@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollUpCounts, statusGroups, statusTotals, waitingByTenant } from '../src/store/sql/instances.ts';
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
-import { takeStatement } from '../src/store/publishBuckets.ts';
-import { deliveryWeights } from '../src/store/sql/tenants.ts';
+import { deliveryWeights, takePublishTokens } from '../src/store/sql/tenants.ts';
 import { databaseOn, planOf, VERSIONS } from './support/plans.ts';
 
 /**
@@ -177,7 +176,7 @@ for (const version of VERSIONS) {
 
     // Every publish call takes from its tenant's bucket (twice: the bucket made, then taken from); a worker reads its tenants' weights.
     it("a publish's admission and the workers' weights read a tenant's rows by key", async () => {
-      const take = takeStatement(seeded.small, 10, { rate: 100, burst: 1000 });
+      const take = takePublishTokens(seeded.small, 10, { rate: 100, burst: 1000 });
       const weights = deliveryWeights([seeded.small, seeded.big]);
       await db.query('BEGIN');
       try {

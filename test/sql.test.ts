@@ -91,8 +91,9 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     statusGroups: [() => instances.statusGroups([id, other])],
     rollUpCounts: [() => instances.rollUpCounts(10_000)],
     statusTotals: [() => instances.statusTotals()],
+    waitingByTenant: [() => instances.waitingByTenant([id, other])],
   },
-  tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)] },
+  tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)], deliveryWeights: [() => tenants.deliveryWeights([id, other])], takePublishTokens: [() => tenants.takePublishTokens(id, 10, { rate: 5, burst: 20 })] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },
   retention: {
     purgeInstances: [() => retention.purgeInstances(other, id, other, now, 2000)],

@@ -23,3 +23,21 @@ export function setupLock(lock: number): Prisma.Sql {
 export function deliveryWeights(tenantIds: string[]): Prisma.Sql {
   return Prisma.sql`SELECT id::text, delivery_weight AS weight FROM tenant WHERE id = ANY(${tenantIds}::uuid[])`;
 }
+
+/**
+ * Takes `events` tokens from a tenant's publish bucket if it has them (see
+ * store/publishBuckets.ts): answers whether they were taken, what there was, and the
+ * tenant's rate and burst in effect.
+ */
+export function takePublishTokens(tenantId: string, events: number, defaults: { rate: number; burst: number }): Prisma.Sql {
+  return Prisma.sql`
+    WITH lim AS (SELECT COALESCE(publish_rate, ${defaults.rate})::float8 AS rate, COALESCE(publish_burst, ${defaults.burst})::float8 AS burst FROM tenant WHERE id = ${tenantId}::uuid),
+    cur AS (SELECT LEAST(lim.burst, b.tokens + lim.rate * extract(epoch FROM now() - b.at)) AS available FROM publish_bucket b, lim WHERE b.tenant_id = ${tenantId}::uuid),
+    taken AS (
+      INSERT INTO publish_bucket AS b (tenant_id, tokens, at) SELECT ${tenantId}::uuid, lim.burst - ${events}, now() FROM lim WHERE lim.burst >= ${events}
+      ON CONFLICT (tenant_id) DO UPDATE SET
+        tokens = LEAST((SELECT burst FROM lim), b.tokens + (SELECT rate FROM lim) * extract(epoch FROM now() - b.at)) - ${events}, at = now()
+      WHERE LEAST((SELECT burst FROM lim), b.tokens + (SELECT rate FROM lim) * extract(epoch FROM now() - b.at)) >= ${events}
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM taken)::int AS taken, (SELECT available FROM cur)::float8 AS available, lim.rate, lim.burst FROM lim`;
+}

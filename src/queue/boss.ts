@@ -115,7 +115,7 @@ export function forgetQueue(): void {
 const lanes = new Map<string, Promise<void>>();
 
 /** Makes a tenant's lane if it does not exist yet (once per process and tenant). */
-export function ensureLane(lane: string): Promise<void> {
+function ensureLane(lane: string): Promise<void> {
   let made = lanes.get(lane);
   if (!made) {
     made = (async () => {
@@ -143,24 +143,6 @@ async function laneQueues() {
 }
 
 const isLane = (name: string) => name === DELIVER_QUEUE || name.startsWith(`${DELIVER_QUEUE}.`);
-
-export interface LaneFigures {
-  lane: string;
-  /** Jobs that may run now, deferred (a retry's time has not come) and in a worker's hands: pg-boss's counts, a few seconds old. */
-  ready: number;
-  deferred: number;
-  active: number;
-  oldestReadySeconds: number;
-}
-
-/** Per lane with jobs: pg-boss's counts and how long its oldest ready job has waited. */
-export async function laneFigures(): Promise<LaneFigures[]> {
-  const [queues, ready] = await Promise.all([laneQueues(), readyLanes()]);
-  const oldest = new Map(ready.map((l) => [l.lane, l.oldestReadySeconds]));
-  return queues
-    .filter((q) => (q.readyCount ?? 0) + (q.deferredCount ?? 0) + (q.activeCount ?? 0) > 0 || oldest.has(q.name))
-    .map((q) => ({ lane: q.name, ready: q.readyCount ?? 0, deferred: q.deferredCount ?? 0, active: q.activeCount ?? 0, oldestReadySeconds: oldest.get(q.name) ?? 0 }));
-}
 
 /**
  * The lanes with a job that may run now, and how long the oldest has waited: a loose

@@ -44,6 +44,8 @@ export class FetchLoop {
   /** Lanes that may have jobs ready, in turn order (a lane fetched from goes to the back). */
   private readonly withWork = new Set<string>();
   private lastPoll = 0;
+  /** Fetches made beside the loop (wake), still running. */
+  private readonly asides = new Set<Promise<unknown>>();
   /** Lanes being fetched from now. */
   private readonly fetching = new Set<string>();
   /** Fetches per lane, to give background work its turn. */
@@ -75,7 +77,11 @@ export class FetchLoop {
    */
   wake(lane?: string): void {
     if (lane && !this.stopping && this.source.held(lane) === 0 && !this.fetching.has(lane)) {
-      void this.fetchFrom(lane, this.roomOf(lane, [...new Set([...this.source.inHand(), ...this.withWork, lane])]));
+      const fetching = this.fetchFrom(lane, this.roomOf(lane, [...new Set([...this.source.inHand(), ...this.withWork, lane])])).catch((error: unknown) => {
+        this.log.error({ err: error, lane }, 'could not take fetched delivery jobs');
+      });
+      this.asides.add(fetching);
+      void fetching.finally(() => this.asides.delete(fetching));
       return;
     }
     if (lane) this.withWork.add(lane);
@@ -92,10 +98,11 @@ export class FetchLoop {
     }
   }
 
+  /** Stops fetching: resolves once the loop and every fetch made beside it are over (what they took is in hand). */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
-    await this.loop;
+    await Promise.all([this.loop, ...this.asides]);
   }
 
   /** How many instances a lane may still bring in: its weighted part of the hands, less what it holds. */

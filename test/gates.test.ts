@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, startTestApp, type TestApp } from './support/app.ts';
+import { runSql } from './support/database.ts';
 import { eventually, Receiver } from './support/receiver.ts';
 
 const CIRCUIT = 'query($id: ID!) { webhook(id: $id) { circuit { open failingAttempts reason nextProbeAt inFlightLimit parkedDeliveries } } }';
@@ -145,5 +146,33 @@ describe("a failing receiver's circuit and the receiver's own limits", () => {
     await completed(ids);
     expect(receiver.received).toHaveLength(30);
     expect(most).toBeLessThanOrEqual(2);
+  });
+  it('events replayed to a webhook whose circuit is open wait parked, without a job; they go once it closes', async () => {
+    let up = false;
+    const receiver = await Receiver.start(() => ({ status: up ? 200 : 500, body: up ? 'ok' : 'down' }));
+    const key = `g${(topics += 1)}`;
+    await t.ok('mutation($input: CreateTopicInput!) { createTopic(input: $input) { key } }', { input: { key, name: key } });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    // Stored before the webhook existed: replayed below.
+    await t.ok('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { event { id } } }', {
+      inputs: ['old1', 'old2', 'old3'].map((entityId) => ({ event: { topic: key, action: 'updated', entityId, data: {} } })),
+    });
+    const { webhook: w } = (await t.ok('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }', {
+      input: { label: key, events: [`${key}.*`], url: receiver.url, active: true, maxAttempts: 50, backoffBaseMs: 20, backoffCapMs: 50 },
+    })).createWebhook;
+    const live = await publish(key, 5);
+    await eventually(async () => (await circuit(w.id)).open || undefined, 20_000, 'the circuit to open');
+    const replayed = await t.ok('mutation($id: ID!, $since: DateTime!) { replayEvents(webhookId: $id, filter: { since: $since }) { matched created } }', { id: w.id, since });
+    expect(replayed.replayEvents).toEqual({ matched: 3, created: 3 });
+    const rows = await runSql(t.databaseUrl, `SELECT id::text, status::text, parked FROM instance WHERE webhook_id = $1::uuid AND entity_id LIKE 'old%'`, [w.id]);
+    expect(rows.map((r) => ({ status: r.status, parked: r.parked }))).toEqual(Array(3).fill({ status: 'PENDING', parked: true }));
+    const [jobs] = await runSql(t.databaseUrl, `SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'deliver%' AND data->'instanceIds' ?| $1::text[]`, [rows.map((r) => r.id)]);
+    expect(jobs.n).toBe(0);
+    const sentReplayed = () => receiver.received.filter((r) => r.body && JSON.parse(r.body).entityId.startsWith('old')).length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sentReplayed()).toBe(0);
+    up = true;
+    await completed([...live, ...rows.map((r) => r.id)]);
+    expect(sentReplayed()).toBe(3);
   });
 });

@@ -2,6 +2,7 @@ import { db } from '../db/client.ts';
 import { conflict } from '../rules/errors.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
 import { addToBatches } from '../store/batches.ts';
+import { circuitOf } from '../store/gates.ts';
 import { eventsNotReceived } from '../store/events.ts';
 import { announceCreated } from '../store/instances.ts';
 import { enqueueDeliveries } from '../queue/boss.ts';
@@ -42,7 +43,8 @@ const STEP = 500;
  * backfilled, one that was off. Events are matched as if published now (event type,
  * conditions); each is delivered once, since an event the webhook already has a
  * delivery of (or a batch holding it) is skipped, this call or a later one. A dry run
- * answers the count and changes nothing. A paused webhook holds what is replayed.
+ * answers the count and changes nothing. A paused webhook holds what is replayed; one
+ * whose circuit is open parks it (no job) until a probe gets through, as a publish does.
  */
 export async function replayEvents(tenantId: string, webhookId: string, filter: ReplayFilter, { dryRun }: { dryRun: boolean }): Promise<ReplayResult> {
   const webhook = await findWebhook(tenantId, webhookId, { includeDeleted: false });
@@ -62,6 +64,7 @@ export async function replayEvents(tenantId: string, webhookId: string, filter: 
   const topics = await loadTopics(tenantId);
   const tree = await conditionTree(webhook.id, webhook.conditionMatch);
   const paused = stateOf(webhook) === 'PAUSED';
+  const circuitOpen = !dryRun && (await circuitOf(webhook.id)).open;
   const now = new Date();
   const takes = (event: Event) =>
     wants(webhook.eventTypes, event.topic, event.action) &&
@@ -78,14 +81,19 @@ export async function replayEvents(tenantId: string, webhookId: string, filter: 
     const taken = page.filter(takes).slice(0, MAX_REPLAY + 1 - matched);
     matched += taken.length;
     const replaying = taken.slice(0, Math.max(0, MAX_REPLAY - created));
-    if (!dryRun && replaying.length) created += await store(webhook, replaying, topics, paused);
+    if (!dryRun && replaying.length) created += await store(webhook, replaying, topics, { paused, circuitOpen });
     if (matched > MAX_REPLAY) break;
   }
   return { matched: Math.min(matched, MAX_REPLAY), created, more: matched > MAX_REPLAY, dryRun };
 }
 
 /** Renders and stores deliveries of `events` to the webhook (or adds them to its batches), in one transaction. */
-async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: Event[], topics: Awaited<ReturnType<typeof loadTopics>>, paused: boolean): Promise<number> {
+async function store(
+  webhook: Awaited<ReturnType<typeof findWebhook>>,
+  events: Event[],
+  topics: Awaited<ReturnType<typeof loadTopics>>,
+  state: { paused: boolean; circuitOpen: boolean },
+): Promise<number> {
   const spec = { ...webhook, mode: webhook.payloadMode };
   const batching = webhook.batchWindowMs !== null;
   const deadline = deadlineForRequest();
@@ -99,7 +107,7 @@ async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: E
             if (error instanceof RenderError) return error;
             throw error;
           });
-          return instanceRow(webhook.tenantId, { id: webhook.id, paused }, shape, payload, stored);
+          return instanceRow(webhook.tenantId, { id: webhook.id, ...state }, shape, payload, stored);
         }),
       );
   await db().$transaction(async (tx) => {
@@ -110,7 +118,7 @@ async function store(webhook: Awaited<ReturnType<typeof findWebhook>>, events: E
     await holdOrdered(tx, instances, [webhook]);
     await tx.instance.createMany({ data: instances as never });
     await announceCreated(tx, instances.map((i) => i.id));
-    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held).map((i) => ({ instanceId: i.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' as const, background: true })));
+    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' as const, background: true })));
   }, { timeout: 60_000 });
   return events.length;
 }

@@ -175,4 +175,24 @@ describe("a failing receiver's circuit and the receiver's own limits", () => {
     await completed([...live, ...rows.map((r) => r.id)]);
     expect(sentReplayed()).toBe(3);
   });
+  it('a batch that closes while its circuit is open waits parked, without a job; it goes once the circuit closes', async () => {
+    let up = false;
+    const receiver = await Receiver.start(() => ({ status: up ? 200 : 500, body: up ? 'ok' : 'down' }));
+    // Batches of one event: each closes at once, and five failing ones open the circuit.
+    const w = await hook(receiver.url, { batchWindowMs: 60_000, batchMaxSize: 1 });
+    const publishBatched = (entityIds: string[]) =>
+      t.ok('mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { event { id } } }', { inputs: entityIds.map((entityId) => ({ event: { topic: w.topic, action: 'updated', entityId, data: {} } })) });
+    await publishBatched(['e1', 'e2', 'e3', 'e4', 'e5']);
+    await eventually(async () => (await circuit(w.id)).open || undefined, 20_000, 'the circuit to open');
+    await publishBatched(['e100']);
+    const [batch] = await eventually(async () => {
+      const rows = await runSql(t.databaseUrl, `SELECT i.id::text, i.status::text, i.parked FROM batch b JOIN batch_event be ON be.batch_id = b.id JOIN event e ON e.id = be.event_id JOIN instance i ON i.id = b.instance_id WHERE b.webhook_id = $1::uuid AND e.entity_id = 'e100'`, [w.id]);
+      return rows.length ? rows : undefined;
+    }, 10_000, 'the last batch to close');
+    expect(batch).toMatchObject({ status: 'PENDING', parked: true });
+    const [jobs] = await runSql(t.databaseUrl, `SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'deliver%' AND data->'instanceIds' ? $1`, [batch.id]);
+    expect(jobs.n).toBe(0);
+    up = true;
+    await completed([batch.id]);
+  });
 });

@@ -75,7 +75,6 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     cancel: [() => instances.cancel(id, 'cancelled by a person')],
     requeue: [() => instances.requeue([id])],
     requeueable: [() => instances.requeueable([id])],
-    announceInserted: [() => instances.announceInserted([id])],
     lockEntity: [() => instances.lockEntity(id, 'u1')],
     lockEntities: [() => instances.lockEntities(id, ['u1', 'u2'])],
     onItsWay: [() => instances.onItsWay(id, 'u1')],

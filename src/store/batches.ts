@@ -1,14 +1,13 @@
 import { db, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from './catalog.ts';
-import { renderBatch, RenderError } from '../rules/payload.ts';
+import { renderBatch, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { eventShapeOf } from '../rules/events.ts';
-import { eventType } from '../rules/event.ts';
 import { groupBy } from '../rules/values.ts';
 import type { Event } from '../generated/prisma/client.ts';
-import { queue, enqueueDeliveries } from '../queue/boss.ts';
+import { queue } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';
-import { announceCreated } from './instances.ts';
+import { createDeliveries, newDelivery } from './deliveries.ts';
 import * as sql from './sql/batches.ts';
 
 /**
@@ -57,14 +56,14 @@ async function closeLater(tx: Tx, batchId: string, at: Date): Promise<void> {
   await queue().insert(BATCH_QUEUE, [{ data: { batchId }, startAfter: at }], { db: fromPrisma(tx) });
 }
 
-/** Turns a batch into one instance (its events collapsed) and queues its delivery. Runs once per batch. */
+/** Turns a batch into one delivery (its events collapsed), made as any other (createDeliveries). Runs once per batch. */
 export async function closeBatch(batchId: string): Promise<void> {
   await db().$transaction(async (tx) => {
     const [locked] = await tx.$queryRaw<Array<{ id: string }>>(sql.lockOpenBatch(batchId));
     if (!locked) return;
     const batch = await tx.batch.findUniqueOrThrow({
       where: { id: batchId },
-      include: { webhook: true, events: { orderBy: { position: 'asc' }, include: { event: true } } },
+      include: { webhook: { include: { gate: true } }, events: { orderBy: { position: 'asc' }, include: { event: true } } },
     });
     const webhook = batch.webhook;
     if (batch.events.length === 0) {
@@ -72,26 +71,21 @@ export async function closeBatch(batchId: string): Promise<void> {
       return;
     }
     const events = batch.events.map((e) => eventShapeOf(e.event));
-    const topics = await loadTopics(webhook.tenantId);
     const last = batch.events.at(-1)!.event;
-    const base = { id: uuidv7(), tenantId: webhook.tenantId, webhookId: webhook.id, eventId: last.id, eventType: eventType(last), entityId: `batch of ${events.length}` };
-    let instance;
     const paused = !webhook.active && webhook.pausedAt !== null && !webhook.deletedAt;
-    if (!webhook.active && !paused) {
-      instance = await tx.instance.create({ data: { ...base, status: 'CANCELLED', payload: {}, lastMessage: 'cancelled: the webhook was turned off or deleted' } });
-    } else {
-      try {
-        const payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, topics);
-        // A paused webhook holds the batch (PAUSED) until it resumes.
-        instance = await tx.instance.create({ data: { ...base, status: paused ? 'PAUSED' : 'PENDING', payload: payload as never } });
-        if (!paused) await enqueueDeliveries(tx, [{ instanceId: instance.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' }]);
-      } catch (error) {
-        if (!(error instanceof RenderError)) throw error;
-        instance = await tx.instance.create({ data: { ...base, status: 'FAILED', payload: {}, lastMessage: error.message, lastErrorKind: 'RENDER' } });
-      }
+    const off = !webhook.active && !paused;
+    // Nothing to render for a webhook that is off: the delivery is cancelled.
+    let payload: RenderedPayload | RenderError = {} as RenderedPayload;
+    try {
+      if (!off) payload = renderBatch({ ...webhook, mode: webhook.payloadMode }, events, await loadTopics(webhook.tenantId));
+    } catch (error) {
+      if (!(error instanceof RenderError)) throw error;
+      payload = error;
     }
+    const target = { id: webhook.id, paused, off, circuitOpen: !!webhook.gate?.openUntil };
+    const instance = newDelivery(webhook.tenantId, target, { ...last, entityId: `batch of ${events.length}` }, payload, new Date());
+    await createDeliveries(tx, { instances: [instance], webhooks: [target], job: { trigger: 'AUTO' } });
     await tx.batch.update({ where: { id: batchId }, data: { instanceId: instance.id, closedAt: batch.closedAt ?? new Date() } });
-    await announceCreated(tx, [instance.id]);
   });
 }
 

@@ -331,11 +331,6 @@ export async function countRequeueable(instanceIds: string[]): Promise<number> {
   return row!.count;
 }
 
-/** Announces instances just created (by a batch closing, a replay, the Test button). */
-export async function announceCreated(tx: Tx, instanceIds: string[]): Promise<void> {
-  if (instanceIds.length) await tx.$queryRaw(sql.announceInserted(instanceIds));
-}
-
 /** How many deliveries a webhook holds (PAUSED; an index of those only). */
 export async function heldCount(webhookId: string): Promise<number> {
   const [row] = await query<{ n: number }>(sql.countInStatus(webhookId, 'PAUSED'));

@@ -1,12 +1,9 @@
-import { db, type Tx } from '../db/client.ts';
+import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
-import { lockEntity, onItsWay } from '../store/ordering.ts';
 import { addToBatches } from '../store/batches.ts';
 import { catalogFor } from '../store/catalog.ts';
-import { storeEvents, storeEventsIn } from '../store/events.ts';
-import { eventType, type EventShape } from '../rules/event.ts';
+import { createDeliveries, createDeliveriesInOneTrip, newDelivery, newEvent } from '../store/deliveries.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { keepBodiesOnce, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
@@ -106,7 +103,7 @@ async function publish(
   );
   const plan = (fresh: typeof events) => {
     const stored = new Date();
-    const rows = fresh.map(({ shape, key }) => eventRow(tenantId, shape, key, stored));
+    const rows = fresh.map(({ shape, key }) => newEvent(tenantId, shape, key, stored));
     const instances: Instance[] = [];
     const created = new Map<string, Instance[]>();
     const batched: Parameters<typeof addToBatches>[1] = [];
@@ -114,15 +111,13 @@ async function publish(
       const mine: Instance[] = [];
       for (const webhook of matched.get(shape.id)!) {
         if (webhook.batchWindowMs) batched.push({ webhook, eventId: shape.id });
-        else mine.push(instanceRow(tenantId, webhook, shape, rendered.get(`${shape.id} ${webhook.id}`)!, stored));
+        else mine.push(newDelivery(tenantId, webhook, shape, rendered.get(`${shape.id} ${webhook.id}`)!, stored));
       }
       instances.push(...mine);
       created.set(shape.id, mine);
     }
     const shared = keepBodiesOnce(instances);
     for (const row of rows) row.sharedBody = shared.get(row.id) ?? null;
-    const trace = currentTraceparent();
-    const jobs = () => instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, tenantId, webhookId: i.webhookId, trigger: 'AUTO' as const, trace }));
     const results = (byKey = new Map<string, Event & { instances: Instance[] }>()) => {
       const storedEvents = new Map(rows.map((e) => [e.id, e]));
       return events.map(({ shape, key }) => {
@@ -131,8 +126,9 @@ async function publish(
         return { event: storedEvents.get(shape.id)!, instances: created.get(shape.id)!, duplicate: false };
       });
     };
-    return { rows, instances, batched, jobs, results };
+    return { rows, instances, batched, results };
   };
+  const job = { trigger: 'AUTO' as const, trace: currentTraceparent() };
 
   // Most publishes: no idempotency keys to look up, no batching, no ordering. Their
   // whole transaction (events, instances, notifications, jobs) goes in one round trip.
@@ -140,7 +136,7 @@ async function publish(
     const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
     const simple = plan(events);
     if (simple.batched.length === 0 && !simple.instances.some((i) => ordered.has(i.webhookId))) {
-      await storeEvents(simple.rows, simple.instances, simple.jobs());
+      await createDeliveriesInOneTrip(simple.rows, simple.instances, job);
       return simple.results();
     }
   }
@@ -152,11 +148,9 @@ async function publish(
           ? await tx.event.findMany({ where: { tenantId, idempotencyKey: { in: keys } }, include: { instances: true } })
           : [];
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
-        const { rows, instances, batched, jobs, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
-        await holdOrdered(tx, instances, webhooks);
-        await storeEventsIn(tx, rows, instances);
+        const { rows, instances, batched, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
+        await createDeliveries(tx, { events: rows, instances, webhooks, job });
         await addToBatches(tx, batched);
-        await enqueueDeliveries(tx, jobs());
         return results(byKey);
       });
     } catch (error) {
@@ -165,84 +159,6 @@ async function publish(
       throw error;
     }
   }
-}
-
-/**
- * Ordered webhooks: an instance waits (held, no job) while an earlier one of the same
- * entity is on its way, including earlier ones in this same publish.
- */
-export async function holdOrdered(tx: Tx, instances: Instance[], webhooks: Array<{ id: string; orderedDelivery: boolean }>) {
-  const ordered = new Set(webhooks.filter((w) => w.orderedDelivery).map((w) => w.id));
-  const busy = new Map<string, boolean>();
-  const pairs = [...new Set(instances.filter((i) => ordered.has(i.webhookId) && i.status === 'PENDING').map((i) => `${i.webhookId}\u0000${i.entityId}`))].sort();
-  for (const pair of pairs) {
-    const [webhookId, entityId] = pair.split('\u0000') as [string, string];
-    await lockEntity(tx, webhookId, entityId);
-    busy.set(pair, await onItsWay(tx, webhookId, entityId));
-  }
-  for (const instance of instances) {
-    const pair = `${instance.webhookId}\u0000${instance.entityId}`;
-    if (!busy.has(pair) || instance.status !== 'PENDING') continue;
-    instance.held = busy.get(pair)!;
-    busy.set(pair, true);
-  }
-}
-
-function eventRow(tenantId: string, e: EventShape, idempotencyKey: string | null, createdAt: Date): Event {
-  return {
-    id: e.id,
-    tenantId,
-    topic: e.topic,
-    action: e.action,
-    entityId: e.entityId,
-    data: (e.data ?? null) as Event['data'],
-    previous: (e.previous ?? null) as Event['previous'],
-    changedFields: e.changedFields ?? [],
-    actor: (e.actor ?? null) as Event['actor'],
-    clientId: e.clientId,
-    correlationId: e.correlationId,
-    idempotencyKey,
-    occurredAt: e.occurredAt,
-    createdAt,
-    sharedBody: null,
-  };
-}
-
-/**
- * An instance with its rendered payload, PENDING (PAUSED for a paused webhook: sent when
- * it resumes; parked, without a job, while its circuit is open); a payload that could
- * not render fails the instance at once, visibly.
- */
-export function instanceRow(
-  tenantId: string,
-  webhook: { id: string; paused?: boolean; circuitOpen?: boolean },
-  event: EventShape,
-  payload: RenderedPayload | RenderError,
-  createdAt: Date,
-): Instance {
-  const base: Instance = {
-    id: uuidv7(),
-    tenantId,
-    webhookId: webhook.id,
-    eventId: event.id,
-    eventType: eventType(event),
-    entityId: event.entityId,
-    status: webhook.paused ? 'PAUSED' : 'PENDING',
-    held: false,
-    parked: !webhook.paused && !!webhook.circuitOpen,
-    attempts: 0,
-    nextAttemptAt: null,
-    payload: {},
-    request: null,
-    lastStatusCode: null,
-    lastMessage: null,
-    lastDurationMs: null,
-    lastErrorKind: null,
-    createdAt,
-    updatedAt: createdAt,
-  };
-  if (payload instanceof RenderError) return { ...base, status: 'FAILED', lastMessage: payload.message, lastErrorKind: 'RENDER' };
-  return { ...base, payload: payload as unknown as Instance['payload'] };
 }
 
 /**

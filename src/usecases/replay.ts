@@ -4,15 +4,13 @@ import type { Event, Instance } from '../generated/prisma/client.ts';
 import { addToBatches } from '../store/batches.ts';
 import { circuitOf } from '../store/gates.ts';
 import { eventsNotReceived } from '../store/events.ts';
-import { announceCreated } from '../store/instances.ts';
-import { enqueueDeliveries } from '../queue/boss.ts';
+import { createDeliveries, newDelivery } from '../store/deliveries.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { evaluate } from '../rules/conditions.ts';
 import { eventShapeOf, wants } from '../rules/events.ts';
 import { RenderError } from '../rules/payload.ts';
 import { Problems, text } from '../rules/problems.ts';
-import { holdOrdered, instanceRow } from './publish.ts';
 import { conditionTree, findWebhook } from './webhooks.ts';
 import { stateOf } from '../rules/webhookSettings.ts';
 
@@ -107,7 +105,7 @@ async function store(
             if (error instanceof RenderError) return error;
             throw error;
           });
-          return instanceRow(webhook.tenantId, { id: webhook.id, ...state }, shape, payload, stored);
+          return newDelivery(webhook.tenantId, { id: webhook.id, ...state }, shape, payload, stored);
         }),
       );
   await db().$transaction(async (tx) => {
@@ -115,10 +113,7 @@ async function store(
       await addToBatches(tx, events.map((e) => ({ webhook, eventId: e.id })));
       return;
     }
-    await holdOrdered(tx, instances, [webhook]);
-    await tx.instance.createMany({ data: instances as never });
-    await announceCreated(tx, instances.map((i) => i.id));
-    await enqueueDeliveries(tx, instances.filter((i) => i.status === 'PENDING' && !i.held && !i.parked).map((i) => ({ instanceId: i.id, tenantId: webhook.tenantId, webhookId: webhook.id, trigger: 'AUTO' as const, background: true })));
+    await createDeliveries(tx, { instances, webhooks: [webhook], job: { trigger: 'AUTO', background: true } });
   }, { timeout: 60_000 });
   return events.length;
 }

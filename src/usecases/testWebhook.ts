@@ -2,9 +2,9 @@ import type { Config } from '../config.ts';
 import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../store/catalog.ts';
-import { eventType, type EventShape } from '../rules/event.ts';
+import type { EventShape } from '../rules/event.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
-import { RenderError } from '../rules/payload.ts';
+import { RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { InputError } from '../rules/errors.ts';
@@ -12,7 +12,8 @@ import { checkNewWebhook, findWebhook } from './webhooks.ts';
 import { AddressGuard } from '../rules/addresses.ts';
 import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
 import { sharedSender } from '../outbound/sender.ts';
-import { announceCreated } from '../store/instances.ts';
+import { createDeliveries, newDelivery, newEvent } from '../store/deliveries.ts';
+import type { Instance } from '../generated/prisma/client.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
 import { sampleEvent } from '../rules/sample.ts';
 import { eventShapeOf } from '../rules/events.ts';
@@ -126,6 +127,7 @@ async function unsaved(tenantId: string, input: WebhookInput, config: Config) {
   return unsavedSettings((await checkNewWebhook(tenantId, input, config, 'webhook')).resolved);
 }
 
+/** A saved webhook's test, in its log: the event (action `test`) and a delivery finished by this one TEST attempt. */
 async function record(
   tenantId: string,
   webhookId: string,
@@ -136,35 +138,11 @@ async function record(
   startedAt: Date,
   outcome: Outcome,
 ) {
+  const stored = newEvent(tenantId, { ...event, action: 'test', previous: null, changedFields: [], clientId: null, correlationId: null }, null, startedAt);
+  const made = newDelivery(tenantId, { id: webhookId }, stored, payload as RenderedPayload, startedAt);
+  const finished = { ...made, id: instanceId, status: outcome.ok ? ('COMPLETED' as const) : ('FAILED' as const), attempts: 1, request: request as Instance['request'], ...lastOf(outcome) };
   await db().$transaction(async (tx) => {
-    await tx.event.create({
-      data: {
-        id: event.id,
-        tenantId,
-        topic: event.topic,
-        action: 'test',
-        entityId: event.entityId,
-        data: (event.data ?? undefined) as never,
-        actor: (event.actor ?? undefined) as never,
-        occurredAt: event.occurredAt,
-      },
-    });
-    await tx.instance.create({
-      data: {
-        id: instanceId,
-        tenantId,
-        webhookId,
-        eventId: event.id,
-        eventType: eventType({ topic: event.topic, action: 'test' }),
-        entityId: event.entityId,
-        status: outcome.ok ? 'COMPLETED' : 'FAILED',
-        attempts: 1,
-        payload: payload as never,
-        request: (request ?? undefined) as never,
-        ...lastOf(outcome),
-        attemptList: { create: attemptOf(outcome, 1, 'TEST', startedAt) },
-      },
-    });
-    await announceCreated(tx, [instanceId]);
+    await createDeliveries(tx, { events: [stored], instances: [finished], webhooks: [], job: { trigger: 'MANUAL' } });
+    await tx.attempt.create({ data: { ...attemptOf(outcome, 1, 'TEST', startedAt), instanceId } });
   });
 }

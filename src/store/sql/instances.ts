@@ -171,13 +171,6 @@ export function requeueable(instanceIds: string[]): Prisma.Sql {
     WHERE id = ANY(${instanceIds}::uuid[]) AND status <> 'SENDING' AND payload->>'url' IS NOT NULL`;
 }
 
-/** Announces instances just inserted (by the ORM). */
-export function announceInserted(instanceIds: string[]): Prisma.Sql {
-  return Prisma.sql`
-    WITH changed AS (SELECT id, tenant_id, webhook_id, status FROM instance WHERE id = ANY(${instanceIds}::uuid[]))
-    ${ANNOUNCE_CHANGED}`;
-}
-
 // ---- ordered delivery ------------------------------------------------------------
 
 /** The transaction lock of one (webhook, entity). */

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { PURGE_QUEUE } from '../src/store/retention.ts';
+import { PURGE_QUEUE } from '../src/queue/boss.ts';
 import { buildForStart, createTopic, createWebhook, Herald, openDatabase, Postgres } from './lib/cluster.ts';
 import { Receivers } from './lib/receiver.ts';
 import { between, postgresPids, read } from './lib/cpu.ts';

@@ -1,27 +1,24 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { sharedSender, type Sender } from '../outbound/sender.ts';
+import { sender } from '../outbound/sender.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
-import { laneOf, queue } from '../queue/boss.ts';
-import { AddressGuard } from '../rules/addresses.ts';
+import { ALERT_QUEUE, BATCH_QUEUE, laneOf, queue, WEBHOOK_STATE_QUEUE } from '../queue/boss.ts';
 import type { Alert } from '../rules/heraldTopic.ts';
-import { ALERT_QUEUE, alertEvent } from '../store/alerts.ts';
-import { BATCH_QUEUE, closeBatch } from '../store/batches.ts';
-import { wakeProbe, WEBHOOK_STATE_QUEUE } from '../store/gates.ts';
+import { alertEvent } from '../store/alerts.ts';
+import { closeBatch } from '../store/batches.ts';
+import { wakeProbe } from '../store/gates.ts';
 import { convergeAll } from '../store/webhookState.ts';
 import { publishEvents } from '../usecases/publish.ts';
 import { Dispatcher } from './dispatcher.ts';
 
 export interface DeliveryWorker {
-  sender: Sender;
   stop(): Promise<void>;
 }
 
 /** Takes delivery jobs from the queue and sends them; closes batches when their window ends. */
 export async function startDeliveryWorker(config: Config, log: Logger, feed: ChangeFeed): Promise<DeliveryWorker> {
-  const sender = sharedSender(new AddressGuard(config.outboundAllow));
   const boss = queue();
-  const dispatcher = new Dispatcher(config, log, sender);
+  const dispatcher = new Dispatcher(config, log, sender());
   // New deliveries (published, re-triggered, released, batched) are announced as PENDING changes, whichever process made them.
   const onChange = (change: { k: string; t?: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake(change.t && laneOf(change.t));
   const onReconnect = () => dispatcher.wake();
@@ -52,7 +49,6 @@ export async function startDeliveryWorker(config: Config, log: Logger, feed: Cha
     }
   });
   return {
-    sender,
     async stop() {
       await boss.offWork(ALERT_QUEUE, { id: alertWorker, wait: true });
       feed.off('change', onChange);

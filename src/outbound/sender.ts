@@ -160,13 +160,19 @@ export function isOwnInbox(url: string): boolean {
 
 let shared: Sender | undefined;
 
-/** The process's sender (one pool of kept-alive connections), made on first use. */
-export function sharedSender(guard: AddressGuard): Sender {
-  shared ??= new Sender(guard);
+/** Opens the process's sender (one pool of kept-alive connections) with the guard of the outbound allow-list; the app does, once. */
+export function openSender(guard: AddressGuard): void {
+  shared?.close();
+  shared = new Sender(guard);
+}
+
+/** The process's sender. */
+export function sender(): Sender {
+  if (!shared) throw new Error('the sender is not open yet');
   return shared;
 }
 
-export function closeSharedSender(): void {
+export function closeSender(): void {
   shared?.close();
   shared = undefined;
 }

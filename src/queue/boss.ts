@@ -14,6 +14,11 @@ export type { PgBoss };
  * of no tenant, until sent.
  */
 export const DELIVER_QUEUE = 'deliver';
+/** The other queues, each named once here: batches whose window ended, webhooks' deliveries following their state (and circuits' probes), Herald's own events, the nightly purge. */
+export const BATCH_QUEUE = 'close-batch';
+export const WEBHOOK_STATE_QUEUE = 'webhook-state';
+export const ALERT_QUEUE = 'herald-event';
+export const PURGE_QUEUE = 'purge';
 export const DELIVERIES_PER_JOB = 25;
 /** A tenant's lane. */
 export const laneOf = (tenantId: string) => `${DELIVER_QUEUE}.${tenantId}`;
@@ -88,7 +93,7 @@ export async function startQueue(databaseUrl: string, log: Logger, options: { ma
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   await boss.start();
   await ensureQueue(boss, DELIVER_QUEUE, DELIVER_QUEUE_OPTIONS);
-  for (const name of ['close-batch', 'webhook-state', 'herald-event']) {
+  for (const name of [BATCH_QUEUE, WEBHOOK_STATE_QUEUE, ALERT_QUEUE]) {
     await ensureQueue(boss, name, { notify: true, heartbeatSeconds: 10, retryLimit: 20, retryDelay: 1, retryBackoff: true, deleteAfterSeconds: QUEUE_RETENTION.deleteAfterSeconds });
   }
   current = boss;

@@ -13,10 +13,11 @@ import { expandEventTypes, type TopicInfo } from './topics.ts';
  * stored webhook and the tenant's topics.
  */
 
-/** ACTIVE sends; PAUSED records deliveries without sending them; DISABLED takes no events. */
+/** ACTIVE sends; PAUSED records deliveries without sending them; DISABLED (off, or deleted) takes no events. */
 export type WebhookState = 'ACTIVE' | 'PAUSED' | 'DISABLED';
 
-export function stateOf(webhook: { active: boolean; pausedAt: Date | null }): WebhookState {
+export function stateOf(webhook: { active: boolean; pausedAt: Date | null; deletedAt?: Date | null }): WebhookState {
+  if (webhook.deletedAt) return 'DISABLED';
   return webhook.active ? 'ACTIVE' : webhook.pausedAt ? 'PAUSED' : 'DISABLED';
 }
 

@@ -1,12 +1,10 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { builtInTopics, HERALD_TOPIC, type Alert } from '../rules/heraldTopic.ts';
-import { queue } from '../queue/boss.ts';
+import { ALERT_QUEUE, queue } from '../queue/boss.ts';
 import { alertFacts } from './sql/webhooks.ts';
 
 /** Raising Herald's own events (rules/heraldTopic.ts) in a transaction, and reading what they tell. */
-
-export const ALERT_QUEUE = 'herald-event';
 
 /** Gives every tenant that lacks it the built-in topic (tenants made before it existed); start-up runs it. */
 export async function ensureBuiltInTopics(): Promise<number> {

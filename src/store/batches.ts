@@ -4,8 +4,9 @@ import { loadTopics } from './catalog.ts';
 import { renderBatch, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { eventShapeOf } from '../rules/events.ts';
 import { groupBy } from '../rules/values.ts';
+import { stateOf } from '../rules/webhookSettings.ts';
 import type { Event } from '../generated/prisma/client.ts';
-import { queue } from '../queue/boss.ts';
+import { BATCH_QUEUE, queue } from '../queue/boss.ts';
 import { fromPrisma } from 'pg-boss';
 import { createDeliveries, newDelivery } from './deliveries.ts';
 import * as sql from './sql/batches.ts';
@@ -16,7 +17,6 @@ import * as sql from './sql/batches.ts';
  * then one instance carries them all. A pg-boss job closes each batch, so a crash or
  * restart while a window is open loses nothing.
  */
-export const BATCH_QUEUE = 'close-batch';
 
 interface BatchingWebhook {
   id: string;
@@ -72,8 +72,9 @@ export async function closeBatch(batchId: string): Promise<void> {
     }
     const events = batch.events.map((e) => eventShapeOf(e.event));
     const last = batch.events.at(-1)!.event;
-    const paused = !webhook.active && webhook.pausedAt !== null && !webhook.deletedAt;
-    const off = !webhook.active && !paused;
+    const state = stateOf(webhook);
+    const paused = state === 'PAUSED';
+    const off = state === 'DISABLED';
     // Nothing to render for a webhook that is off: the delivery is cancelled.
     let payload: RenderedPayload | RenderError = {} as RenderedPayload;
     try {

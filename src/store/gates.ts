@@ -1,7 +1,7 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { notify } from '../pubsub/changes.ts';
-import { enqueueDeliveries, queue } from '../queue/boss.ts';
+import { enqueueDeliveries, queue, WEBHOOK_STATE_QUEUE } from '../queue/boss.ts';
 import { admit, gateTouched, isReceiverFailure, SLOW_DOWN, type GateLimits, type GateRow, type Passed } from '../rules/admission.ts';
 import { retryAfterMs } from '../rules/retry.ts';
 import * as sql from './sql/gates.ts';
@@ -9,8 +9,6 @@ import * as instanceSql from './sql/instances.ts';
 
 /** The gate in front of each webhook's receiver (rules/admission.ts decides; this reads and writes its row). */
 
-/** Jobs that bring a webhook's deliveries in line with its state, and wake an open circuit's probe. */
-export const WEBHOOK_STATE_QUEUE = 'webhook-state';
 
 
 /**

@@ -1,10 +1,8 @@
 import { query } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import { ensureQueue, queue } from '../queue/boss.ts';
+import { ensureQueue, PURGE_QUEUE, queue } from '../queue/boss.ts';
 import * as sql from './sql/retention.ts';
 import { purgeHours } from './sql/series.ts';
-
-export const PURGE_QUEUE = 'purge';
 
 /** Rows read per purge window: each window is one short transaction, so delivery goes on between them. */
 const WINDOW = 2000;

@@ -1,9 +1,8 @@
 import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { notify } from '../pubsub/changes.ts';
-import { enqueueDeliveries, queue } from '../queue/boss.ts';
+import { enqueueDeliveries, queue, WEBHOOK_STATE_QUEUE } from '../queue/boss.ts';
 import type { WebhookState } from '../rules/webhookSettings.ts';
-import { WEBHOOK_STATE_QUEUE } from './gates.ts';
 import { releaseNextOf } from './ordering.ts';
 import * as gateSql from './sql/gates.ts';
 import * as sql from './sql/instances.ts';

@@ -9,9 +9,8 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { InputError } from '../rules/errors.ts';
 import { checkNewWebhook, findWebhook } from './webhooks.ts';
-import { AddressGuard } from '../rules/addresses.ts';
 import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
-import { sharedSender } from '../outbound/sender.ts';
+import { sender } from '../outbound/sender.ts';
 import { createDeliveries, newDelivery, newEvent } from '../store/deliveries.ts';
 import type { Instance } from '../generated/prisma/client.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
@@ -104,7 +103,7 @@ export async function testWebhook(
     const built = buildRequest(payload, settings, messageId, startedAt);
     stored = storedRequest(built, settings.headers, payload, messageId);
     request = { ...shownRequest(stored, payload, messageId)!, body: built.body };
-    outcome = await sharedSender(new AddressGuard(config.outboundAllow)).send(built, settings.timeoutMs);
+    outcome = await sender().send(built, settings.timeoutMs);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
     outcome = { ok: false, statusCode: null, errorKind: 'RENDER', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };

@@ -15,7 +15,7 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
-/** Takes delivery jobs from the queue and sends them; closes batches when their window ends. */
+/** The worker's four queues: deliveries (the dispatcher), batches whose window ended, webhooks' state changes and probes, Herald's own events. */
 export async function startDeliveryWorker(config: Config, log: Logger, feed: ChangeFeed): Promise<DeliveryWorker> {
   const boss = queue();
   const dispatcher = new Dispatcher(config, log, sender());

@@ -1,4 +1,4 @@
-import type { Authentication, Principal } from '../usecases/authenticate.ts';
+import type { Authentication } from '../usecases/authenticate.ts';
 import type { Config } from '../config.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
 import { unauthenticated } from '../rules/errors.ts';
@@ -17,8 +17,4 @@ export function tenantOf(ctx: Context): string {
   const principal = ctx.auth.principal;
   if (principal?.kind !== 'key') throw unauthenticated('this field needs a tenant API key');
   return principal.tenantId;
-}
-
-export function principalOf(ctx: Context): Principal | null {
-  return ctx.auth.principal;
 }

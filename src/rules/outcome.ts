@@ -3,19 +3,8 @@ import type { AttemptTrigger } from '../generated/prisma/client.ts';
 /** What came of one attempt, in the terms every path that can fail shares (docs/api.md, "Publishing and delivery"). */
 
 /** What went wrong with a delivery: before it (RENDER, BLOCKED), during the attempt, or in the answer. */
-export type ErrorKind =
-  | 'RENDER'
-  | 'HTTP_STATUS'
-  | 'REDIRECT'
-  | 'TIMEOUT'
-  | 'CONNECTION_REFUSED'
-  | 'CONNECTION_RESET'
-  | 'DNS'
-  | 'TLS'
-  | 'BLOCKED'
-  | 'BODY_TOO_LARGE'
-  | 'INVALID_RESPONSE'
-  | 'NETWORK';
+export const ERROR_KINDS = ['RENDER', 'HTTP_STATUS', 'REDIRECT', 'TIMEOUT', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'DNS', 'TLS', 'BLOCKED', 'BODY_TOO_LARGE', 'INVALID_RESPONSE', 'NETWORK'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface Outcome {
   ok: boolean;

@@ -1,4 +1,4 @@
-import { FieldType } from '../generated/prisma/enums.ts';
+import type { FieldType } from '../generated/prisma/enums.ts';
 import { pathProblem } from './event.ts';
 import { HERALD_TOPIC } from './heraldTopic.ts';
 import type { TopicShape } from './payload.ts';
@@ -11,7 +11,6 @@ export const BUILT_IN_ACTIONS = ['created', 'updated', 'deleted'] as const;
 /** Reserved: `test` is what the test-webhook button sends. */
 const RESERVED_ACTIONS = [...BUILT_IN_ACTIONS, 'test'];
 
-export const FIELD_TYPES = Object.values(FieldType);
 const MERGE_TAG = /^@@[A-Za-z][A-Za-z0-9_]*$/;
 export const LIMITS = { key: 64, fields: 500, customActions: 50, values: 200 };
 

@@ -3,6 +3,7 @@ import { db, type Tx } from '../db/client.ts';
 import { builtInTopics, HERALD_TOPIC, type Alert } from '../rules/heraldTopic.ts';
 import { ALERT_QUEUE, queue } from '../queue/boss.ts';
 import { alertFacts } from './sql/webhooks.ts';
+import { isUniqueViolation } from './errors.ts';
 
 /** Raising Herald's own events (rules/heraldTopic.ts) in a transaction, and reading what they tell. */
 
@@ -14,7 +15,7 @@ export async function ensureBuiltInTopics(): Promise<number> {
       .tenant.update({ where: { id: tenant.id }, data: { topics: builtInTopics() } })
       .catch((error: unknown) => {
         // Another process starting at the same time made it first.
-        if ((error as { code?: string }).code !== 'P2002') throw error;
+        if (!isUniqueViolation(error)) throw error;
       });
   }
   return missing.length;

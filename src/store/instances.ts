@@ -66,7 +66,7 @@ export interface Claimed {
  * (`takeOver`: its worker died or failed before recording), which is how a crash
  * mid-send is recovered. Answers those taken (an instance asked for twice is taken
  * once), each with its webhook, and those whose webhook's gate is in force (a rate
- * limit, an open circuit, a reduced window: see gate.ts), which are not taken here but
+ * limit, an open circuit, a reduced window: see gates.ts), which are not taken here but
  * must pass `claimThroughGate`.
  *
  * An automatic delivery of a webhook that is no longer active is not sent but held

@@ -8,7 +8,7 @@ import { checkEvent, type EventInput } from '../rules/events.ts';
 import { keepBodiesOnce, RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
-import { isUniqueViolation } from './topics.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
 import { HeraldError, InputError, rateLimited } from '../rules/errors.ts';
 import { takeTokens } from '../store/publishBuckets.ts';

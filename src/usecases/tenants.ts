@@ -9,8 +9,6 @@ import { isUuid } from '../rules/values.ts';
 import { builtInTopics } from '../rules/heraldTopic.ts';
 import { checkTenantSettings, type TenantSettingsInput } from '../rules/tenants.ts';
 
-export const ENVIRONMENTS: Environment[] = ['SANDBOX', 'PRODUCTION'];
-
 export interface NewTenantInput extends TenantSettingsInput {
   name: string;
   environment: Environment;

@@ -2,6 +2,7 @@ import { db } from '../db/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import { Prisma, type Topic } from '../generated/prisma/client.ts';
 import { isUuid } from '../rules/values.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from '../rules/problems.ts';
 import { LIMITS, RESERVED_KEYS, validateTopic, type TopicInput, type TopicRef } from '../rules/topics.ts';
 
@@ -97,7 +98,3 @@ function topicWhere(ref: TopicRef): Prisma.TopicWhereInput {
   return { key: ref.key ?? '' };
 }
 
-
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}

@@ -16,11 +16,12 @@ import { CreateWebhookInput } from './webhooks.ts';
 import { testSample, testWebhook } from '../../usecases/testWebhook.ts';
 import { loadTopics } from '../../store/catalog.ts';
 import { webhookStats } from '../../rules/stats.ts';
+import { ERROR_KINDS } from '../../rules/outcome.ts';
 import { statusGroups } from '../../store/stats.ts';
 
 export const StatusEnum = builder.enumType(InstanceStatus, {
   name: 'InstanceStatus',
-  description: 'PENDING → SENDING → COMPLETED, or RETRYING → … → FAILED; CANCELLED when stopped.',
+  description: 'PENDING → SENDING → COMPLETED, or RETRYING → … → FAILED; PAUSED while its webhook is paused; CANCELLED when stopped.',
 });
 const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
 
@@ -72,7 +73,7 @@ const AttemptRef = builder.prismaObject('Attempt', {
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     durationMs: t.exposeInt('durationMs'),
     statusCode: t.exposeInt('statusCode', { nullable: true }),
-    errorKind: t.exposeString('errorKind', { nullable: true, description: 'HTTP_STATUS, REDIRECT, TIMEOUT, CONNECTION_REFUSED, CONNECTION_RESET, DNS, TLS, BLOCKED, BODY_TOO_LARGE, NETWORK' }),
+    errorKind: t.exposeString('errorKind', { nullable: true, description: ERROR_KINDS.join(', ') }),
     message: t.exposeString('message', { nullable: true }),
     responseBody: t.exposeString('responseBody', { nullable: true, description: 'The first 4 KiB of the answer.' }),
     location: t.exposeString('location', { nullable: true, description: 'Where a redirect pointed (redirects are not followed).' }),
@@ -130,7 +131,7 @@ export const InstanceRef = builder.prismaObject('Instance', {
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
     lastMessage: t.exposeString('lastMessage', { nullable: true }),
     lastDurationMs: t.exposeInt('lastDurationMs', { nullable: true }),
-    lastErrorKind: t.exposeString('lastErrorKind', { nullable: true }),
+    lastErrorKind: t.exposeString('lastErrorKind', { nullable: true, description: `The last attempt's: ${ERROR_KINDS.join(', ')}` }),
     request: t.field({
       type: 'JSON',
       nullable: true,
@@ -381,7 +382,7 @@ const TestResultRef = builder.simpleObject('TestResult', {
   fields: (t) => ({
     success: t.boolean(),
     statusCode: t.int({ nullable: true }),
-    errorKind: t.string({ nullable: true }),
+    errorKind: t.string({ nullable: true, description: ERROR_KINDS.join(', ') }),
     message: t.string(),
     response: t.string({ nullable: true, description: 'The first 4 KiB of the answer.' }),
     durationMs: t.int(),

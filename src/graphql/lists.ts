@@ -13,6 +13,9 @@ export interface NestedList {
 
 export const taken = (first: number | null | undefined, list: NestedList) => Math.min(Math.max(first ?? list.default, 0), list.max);
 
+/** What a list costs in the estimate: what it typically holds, unless `first` asks for more or less. */
+export const estimated = (first: number | null | undefined, list: NestedList) => ({ field: 1, multiplier: first == null ? list.typical : taken(first, list) });
+
 /**
  * The cost estimate (cost.ts) counts a nested list asked for without `first` at what it
  * typically holds. What such lists hold beyond that is counted while they load, against an

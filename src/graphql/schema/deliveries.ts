@@ -1,23 +1,18 @@
 import { db } from '../../db/client.ts';
-import { notFound } from '../../rules/errors.ts';
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
-import { publishEvents, type PublishInput, type PublishLimits } from '../../usecases/publish.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
 import { withSharedBody } from '../../rules/payload.ts';
 import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
-import { loadList, taken, type NestedList } from '../lists.ts';
+import { estimated, loadList, taken, type NestedList } from '../lists.ts';
 import { firstAttempts } from '../../store/instances.ts';
-import { eventsCarried } from '../../store/batches.ts';
 import { tenantOf } from '../context.ts';
-import { EventInputRef } from './events.ts';
-import { CreateWebhookInput } from './webhooks.ts';
-import { testSample, testWebhook } from '../../usecases/testWebhook.ts';
-import { loadTopics } from '../../store/catalog.ts';
 import { webhookStats } from '../../rules/stats.ts';
 import { ERROR_KINDS } from '../../rules/outcome.ts';
 import { statusGroups } from '../../store/stats.ts';
+
+/** Deliveries (instances) and their attempts: reading them, re-triggering and cancelling, and a webhook's counts. */
 
 export const StatusEnum = builder.enumType(InstanceStatus, {
   name: 'InstanceStatus',
@@ -25,44 +20,9 @@ export const StatusEnum = builder.enumType(InstanceStatus, {
 });
 const TriggerKindEnum = builder.enumType(AttemptTrigger, { name: 'AttemptTrigger' });
 
-/**
- * Lists inside a record are capped like pages. An event's instances are loaded with it and
- * estimated at their default; an instance's attempts and events are estimated at what they
- * typically hold and counted while they load (lists.ts).
- */
-const LISTS = {
-  instances: { name: 'Event.instances', typical: 100, default: 100, max: 100 },
-  attempts: { name: 'Instance.attemptLog', typical: 10, default: 100, max: 1000 },
-  batchEvents: { name: 'Instance.events', typical: 1, default: 1000, max: 1000 },
-} satisfies Record<string, NestedList>;
-/** What a list costs in the estimate: what it typically holds, unless `first` asks for more or less. */
-const estimated = (first: number | null | undefined, list: NestedList) => ({ field: 1, multiplier: first == null ? list.typical : taken(first, list) });
+/** An instance's attempts: estimated at what they typically hold and counted while they load (lists.ts). */
+const ATTEMPTS: NestedList = { name: 'Instance.attemptLog', typical: 10, default: 100, max: 1000 };
 
-export const EventRef = builder.prismaObject('Event', {
-  ...READERS,
-  fields: (t) => ({
-    id: t.exposeID('id', ALSO_PUBLISHERS),
-    type: t.string({ ...ALSO_PUBLISHERS, resolve: (e) => `${e.topic}.${e.action}` }),
-    topic: t.exposeString('topic', ALSO_PUBLISHERS),
-    action: t.exposeString('action', ALSO_PUBLISHERS),
-    entityId: t.exposeString('entityId', ALSO_PUBLISHERS),
-    data: t.expose('data', { type: 'JSON', nullable: true }),
-    previous: t.expose('previous', { type: 'JSON', nullable: true }),
-    changedFields: t.exposeStringList('changedFields'),
-    actor: t.expose('actor', { type: 'JSON', nullable: true }),
-    clientId: t.exposeString('clientId', { nullable: true }),
-    correlationId: t.exposeString('correlationId', { nullable: true }),
-    idempotencyKey: t.exposeString('idempotencyKey', { ...ALSO_PUBLISHERS, nullable: true }),
-    occurredAt: t.expose('occurredAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
-    createdAt: t.expose('createdAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
-    instances: t.relation('instances', {
-      description: `Its deliveries, one per webhook it matched, oldest first: the first \`first\` (at most ${LISTS.instances.max}; page with instances(filter: { eventId })).`,
-      args: { first: t.arg.int({ defaultValue: LISTS.instances.default }) },
-      complexity: ({ first }) => estimated(first, LISTS.instances),
-      query: ({ first }) => ({ orderBy: { id: 'asc' }, take: taken(first, LISTS.instances) }),
-    }),
-  }),
-});
 
 const AttemptRef = builder.prismaObject('Attempt', {
   ...READERS,
@@ -147,61 +107,16 @@ export const InstanceRef = builder.prismaObject('Instance', {
     }),
     attemptLog: t.field({
       type: [AttemptRef],
-      description: `Its attempts in order: the first \`first\` (default ${LISTS.attempts.default}, at most ${LISTS.attempts.max}).`,
+      description: `Its attempts in order: the first \`first\` (default ${ATTEMPTS.default}, at most ${ATTEMPTS.max}).`,
       args: { first: t.arg.int() },
-      complexity: ({ first }) => estimated(first, LISTS.attempts),
-      resolve: (instance, { first }, ctx, info) => loadList(ctx, info, LISTS.attempts, taken(first, LISTS.attempts), instance.id, firstAttempts),
-    }),
-    events: t.field({
-      type: [EventRef],
-      description: `The events it carries: one, or those of its batch in order (batching webhooks): the first \`first\` (default ${LISTS.batchEvents.default}, at most ${LISTS.batchEvents.max}).`,
-      args: { first: t.arg.int() },
-      complexity: ({ first }) => estimated(first, LISTS.batchEvents),
-      resolve: (instance, { first }, ctx, info) => loadList(ctx, info, LISTS.batchEvents, taken(first, LISTS.batchEvents), instance.id, eventsCarried),
+      complexity: ({ first }) => estimated(first, ATTEMPTS),
+      resolve: (instance, { first }, ctx, info) => loadList(ctx, info, ATTEMPTS, taken(first, ATTEMPTS), instance.id, firstAttempts),
     }),
     createdAt: t.expose('createdAt', { ...ALSO_PUBLISHERS, type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 
-const PublishInputRef = builder.inputType('PublishEventInput', {
-  fields: (t) => ({
-    event: t.field({ type: EventInputRef, required: true }),
-    idempotencyKey: t.string({ description: 'The same key within the tenant returns the first event and sends nothing again.' }),
-  }),
-});
-
-const Published = builder.simpleObject('PublishResult', {
-  fields: (t) => ({
-    event: t.field({ type: EventRef }),
-    instances: t.field({ type: [InstanceRef] }),
-    duplicate: t.boolean({ description: 'The idempotency key was seen before: this is the first event.' }),
-  }),
-});
-
-async function publish(tenantId: string, inputs: Array<{ event: PublishInput; idempotencyKey?: string | null }>, limits: PublishLimits, at: string) {
-  return publishEvents(tenantId, inputs.map((i) => ({ ...i.event, idempotencyKey: i.idempotencyKey })), limits, at);
-}
-
-builder.mutationField('publishEvent', (t) =>
-  t.field({
-    type: Published,
-    description: 'Publishes one event. Once this answers, every matching delivery is stored and will be sent.',
-    authScopes: { publish: true },
-    args: { input: t.arg({ type: PublishInputRef, required: true }) },
-    resolve: async (_root, { input }, ctx) => (await publish(tenantOf(ctx), [input as never], ctx.config, 'input'))[0]!,
-  }),
-);
-
-builder.mutationField('publishEvents', (t) =>
-  t.field({
-    type: [Published],
-    description: 'Publishes up to 1,000 events in one transaction.',
-    authScopes: { publish: true },
-    args: { inputs: t.arg({ type: [PublishInputRef], required: true }) },
-    resolve: (_root, { inputs }, ctx) => publish(tenantOf(ctx), inputs as never, ctx.config, 'inputs'),
-  }),
-);
 
 const InstanceFilter = builder.inputType('InstanceFilter', {
   fields: (t) => ({
@@ -240,52 +155,6 @@ builder.queryField('instance', (t) =>
   }),
 );
 
-const EventFilter = builder.inputType('EventFilter', {
-  fields: (t) => ({
-    topic: t.string(),
-    action: t.string({ description: 'With topic: one event type (`topic.action`).' }),
-    entityId: t.string(),
-    since: t.field({ type: 'DateTime' }),
-    until: t.field({ type: 'DateTime' }),
-  }),
-});
-
-builder.queryField('events', (t) =>
-  t.prismaConnection({
-    type: 'Event',
-    cursor: 'id',
-    description: 'Published events, newest first.',
-    authScopes: { read: true },
-    args: { filter: t.arg({ type: EventFilter }) },
-    resolve: (query, _root, { filter }, ctx) => {
-      const f = filter ?? {};
-      return db().event.findMany({
-        ...keyset(query, 'desc', {
-          tenantId: tenantOf(ctx),
-          ...(f.topic ? { topic: f.topic } : {}),
-          ...(f.action ? { action: f.action } : {}),
-          ...(f.entityId ? { entityId: f.entityId } : {}),
-          ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
-        }),
-        orderBy: { id: 'desc' },
-      });
-    },
-  }),
-);
-
-builder.queryField('event', (t) =>
-  t.prismaField({
-    type: 'Event',
-    description: "One published event of the tenant (another tenant's is NOT_FOUND).",
-    authScopes: { read: true },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }, ctx) => {
-      const event = await db().event.findFirst({ ...query, where: { id: String(id), tenantId: tenantOf(ctx) } });
-      if (!event) throw notFound('event', String(id));
-      return event;
-    },
-  }),
-);
 
 builder.mutationField('retriggerInstance', (t) =>
   t.prismaField({
@@ -332,80 +201,6 @@ builder.mutationField('cancelInstance', (t) =>
   }),
 );
 
-const TestRequest = builder.simpleObject('TestRequest', {
-  fields: (t) => ({
-    method: t.string(),
-    url: t.string(),
-    headers: t.field({ type: [builder.simpleObject('TestRequestHeader', { fields: (h) => ({ name: h.string(), value: h.string() }) })] }),
-    body: t.string(),
-  }),
-});
-
-const SampleKindEnum = builder.enumType('TestSampleKind', {
-  description: "GIVEN: the event passed; LATEST_EVENT: the tenant's latest real event of the topic (action `test`); CATALOG: values made from the topic's catalog.",
-  values: ['GIVEN', 'LATEST_EVENT', 'CATALOG'] as const,
-});
-const SampleEventRef = builder.simpleObject('SampleEvent', {
-  fields: (t) => ({
-    topic: t.string(),
-    action: t.string(),
-    entityId: t.string(),
-    data: t.field({ type: 'JSON', nullable: true }),
-    previous: t.field({ type: 'JSON', nullable: true }),
-  }),
-});
-const TestSampleRef = builder.simpleObject('TestSample', {
-  description: 'Which event a test request is made from.',
-  fields: (t) => ({
-    kind: t.field({ type: SampleKindEnum }),
-    eventId: t.id({ nullable: true, description: 'LATEST_EVENT: the real event copied.' }),
-    description: t.string({ description: 'In words, for the person who pressed Test.' }),
-    event: t.field({ type: SampleEventRef, nullable: true }),
-  }),
-});
-
-builder.queryField('testSample', (t) =>
-  t.field({
-    type: TestSampleRef,
-    description: "What a test of these event types sends when no event is given: the tenant's latest real event of the first topic, else a sample from its catalog (entity ids of the topic's kind).",
-    authScopes: { read: true },
-    args: { eventTypes: t.arg.stringList({ required: true }) },
-    resolve: async (_root, { eventTypes }, ctx) => {
-      const { event, sample } = await testSample(tenantOf(ctx), eventTypes, await loadTopics(tenantOf(ctx)));
-      return { ...sample, event: { topic: event.topic, action: event.action, entityId: event.entityId, data: event.data, previous: event.previous } };
-    },
-  }),
-);
-
-const TestResultRef = builder.simpleObject('TestResult', {
-  description: "What the listener answered to one test request (the seeds' Test button).",
-  fields: (t) => ({
-    success: t.boolean(),
-    statusCode: t.int({ nullable: true }),
-    errorKind: t.string({ nullable: true, description: ERROR_KINDS.join(', ') }),
-    message: t.string(),
-    response: t.string({ nullable: true, description: 'The first 4 KiB of the answer.' }),
-    durationMs: t.int(),
-    request: t.field({ type: TestRequest, nullable: true }),
-    instanceId: t.id({ nullable: true, description: 'For a saved webhook: the TEST instance in its log.' }),
-    sample: t.field({ type: TestSampleRef, description: 'Which event the request was made from.' }),
-  }),
-});
-
-builder.mutationField('testWebhook', (t) =>
-  t.field({
-    type: TestResultRef,
-    description: 'Sends one request now with action `test` and sample data, and answers with the result. A saved webhook (`webhookId`) logs it as a TEST attempt; unsaved settings (`webhook`) can be tried before saving.',
-    authScopes: { operate: true },
-    args: {
-      webhookId: t.arg.id(),
-      webhook: t.arg({ type: CreateWebhookInput }),
-      event: t.arg({ type: EventInputRef, description: "The event to send (as action `test`); by default the tenant's latest real event of the topic, else values made from its catalog (see testSample)." }),
-    },
-    resolve: (_root, args, ctx) =>
-      testWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as never }, args.event ?? null, ctx.config),
-  }),
-);
 
 const StatusCount = builder.simpleObject('StatusCount', { fields: (t) => ({ status: t.field({ type: StatusEnum }), count: t.int() }) });
 const WebhookStats = builder.simpleObject('WebhookStats', {

@@ -9,6 +9,7 @@ import './topics.ts';
 import './events.ts';
 import './webhooks.ts';
 import './deliveries.ts';
+import './testing.ts';
 import './series.ts';
 import './subscriptions.ts';
 import './inboxes.ts';

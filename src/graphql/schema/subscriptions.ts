@@ -7,7 +7,8 @@ import type { Change } from '../../pubsub/changes.ts';
 import { builder } from '../builder.ts';
 import { fellBehind } from '../sharedSubscriptions.ts';
 import { tenantOf, type Context } from '../context.ts';
-import { EventRef, InstanceRef, StatusEnum } from './deliveries.ts';
+import { InstanceRef, StatusEnum } from './deliveries.ts';
+import { EventRef } from './events.ts';
 import { WebhookRef } from './webhooks.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, type ConditionNode } from '../src/rules/conditions.ts';
-import type { EventShape } from '../src/rules/event.ts';
+import type { EventShape } from '../src/rules/eventShape.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../src/rules/conditions.ts';
-import type { EventShape } from '../src/rules/event.ts';
+import type { EventShape } from '../src/rules/eventShape.ts';
 import { wants } from '../src/rules/events.ts';
 import { requiredEquality, TopicMatcher, type MatchingWebhook } from '../src/rules/matching.ts';
 import { treeOf, type ConditionRow } from '../src/rules/webhookSettings.ts';

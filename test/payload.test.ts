@@ -1,7 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { generateSecret, sign, signatureHeader } from '../src/rules/signing.ts';
-import type { EventShape } from '../src/rules/event.ts';
+import type { EventShape } from '../src/rules/eventShape.ts';
 import { envelope, renderPayload, RenderError, type PayloadSpec, type TopicShape } from '../src/rules/payload.ts';
 import { compileTemplate } from '../src/rules/template.ts';
 

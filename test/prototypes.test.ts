@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { changedPaths, readPath, writePath } from '../src/rules/event.ts';
+import { changedPaths, readPath, writePath } from '../src/rules/paths.ts';
 import { envelope } from '../src/rules/payload.ts';
 import { errorOf, startTestApp, type TestApp } from './support/app.ts';
 import { setUpTopics } from './support/fixtures.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type TopicShape } from '../rules/payload.ts';
-import type { EventShape } from '../rules/event.ts';
+import type { EventShape } from '../rules/eventShape.ts';
 import { RENDER_LIMITS } from '../rules/template.ts';
 import { fromRoot } from '../paths.ts';
 import { metrics } from '../telemetry/metrics.ts';

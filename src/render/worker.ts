@@ -1,6 +1,6 @@
 /** A render thread's task: one payload rendered with Liquid, away from the event loop that answers requests. */
 import { renderBatch, RenderError, type PayloadSpec, type RenderedPayload, type TopicShape } from '../rules/payload.ts';
-import type { EventShape } from '../rules/event.ts';
+import type { EventShape } from '../rules/eventShape.ts';
 
 export interface RenderTask {
   spec: PayloadSpec;

@@ -1,5 +1,5 @@
 import { ARITY, CHANGE_OPERATORS, isIsoDate, type Operator } from './conditions.ts';
-import { pathProblem } from './event.ts';
+import { pathProblem } from './paths.ts';
 import type { Problems } from './problems.ts';
 import { type TopicInfo } from './topics.ts';
 

@@ -1,4 +1,5 @@
-import { changedPaths, deepEqual, readPath, type EventShape } from './event.ts';
+import type { EventShape } from './eventShape.ts';
+import { changedPaths, deepEqual, readPath } from './paths.ts';
 
 export const OPERATORS = [
   'EQUALS',

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Event } from '../generated/prisma/client.ts';
-import { pathProblem, type EventShape } from './event.ts';
+import type { EventShape } from './eventShape.ts';
+import { pathProblem } from './paths.ts';
 import { IDENTIFIER, Problems, text } from './problems.ts';
 import { entityIdProblem, type TopicInfo } from './topics.ts';
+
 
 export interface EventInput {
   topic: string;

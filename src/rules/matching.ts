@@ -1,6 +1,6 @@
 import type { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../generated/prisma/client.ts';
 import { evaluate, resolvePath, type ConditionNode } from './conditions.ts';
-import type { EventShape } from './event.ts';
+import type { EventShape } from './eventShape.ts';
 import { wants } from './events.ts';
 import { treeOf, type ConditionRow } from './webhookSettings.ts';
 

@@ -1,4 +1,5 @@
-import { changedPaths, eventType, readPath, writePath, type EventShape } from './event.ts';
+import { eventType, type EventShape } from './eventShape.ts';
+import { changedPaths, readPath, writePath } from './paths.ts';
 import {
   compileTemplate,
   isTemplateError,

@@ -1,5 +1,5 @@
-import type { EventShape } from './event.ts';
-import { writePath } from './event.ts';
+import type { EventShape } from './eventShape.ts';
+import { writePath } from './paths.ts';
 import type { EntityIdType, TopicInfo } from './topics.ts';
 
 const SAMPLE = { STRING: 'sample', NUMBER: 1.5, INTEGER: 1, BOOLEAN: true, DATE: '2026-01-01', DATETIME: '2026-01-01T09:00:00.000Z', OBJECT: {}, ARRAY: [] };

@@ -1,5 +1,5 @@
 import type { FieldType } from '../generated/prisma/enums.ts';
-import { pathProblem } from './event.ts';
+import { pathProblem } from './paths.ts';
 import { HERALD_TOPIC } from './heraldTopic.ts';
 import type { TopicShape } from './payload.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from './problems.ts';

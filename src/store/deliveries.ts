@@ -2,7 +2,7 @@ import { inOneTrip, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
 import { enqueueDeliveries, enqueueStatements, type NewDelivery } from '../queue/boss.ts';
-import { eventType, type EventShape } from '../rules/event.ts';
+import { eventType, type EventShape } from '../rules/eventShape.ts';
 import { RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { lockEntity, onItsWay } from './ordering.ts';
 import * as sql from './sql/events.ts';

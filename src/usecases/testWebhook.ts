@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../store/catalog.ts';
-import type { EventShape } from '../rules/event.ts';
+import type { EventShape } from '../rules/eventShape.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';

@@ -35,24 +35,7 @@ export interface Claimed {
   /** Counting this attempt. */
   attempts: number;
   payload: unknown;
-  webhook: Pick<
-    Webhook,
-    | 'id'
-    | 'active'
-    | 'headers'
-    | 'secret'
-    | 'previousSecret'
-    | 'previousSecretUntil'
-    | 'timeoutMs'
-    | 'maxAttempts'
-    | 'backoffBaseMs'
-    | 'backoffCapMs'
-    | 'retryScheduleMs'
-    | 'finalStatusCodes'
-    | 'orderedDelivery'
-    | 'traceContext'
-    | 'consecutiveFailures'
-  >;
+  webhook: ClaimedWebhook;
   /** Its webhook's gate as it was when claimed. */
   gate: GateState;
   /** Its webhook takes Herald's own events: its failures raise no instance_failed (no alert about an alert). */
@@ -90,6 +73,17 @@ export function claimThroughGate(webhookId: string, wanted: Wanted[]) {
   return throughGate(webhookId, wanted.map((w) => ({ ...w, manual: !!w.manual })), async (tx, pass) => claimedOf(await tx.$queryRaw<ClaimRow[]>(sql.claim(pass, { gate: 'through' }))));
 }
 
+/** The claimed webhook's columns as Claimed.webhook, its secrets and headers opened. */
+function webhookOf(row: ClaimRow): ClaimedWebhook {
+  const webhook = Object.fromEntries(Object.keys(sql.CLAIMED_WEBHOOK).map((name) => [name, row[`webhook.${name}` as keyof ClaimRow]])) as ClaimedWebhook;
+  return {
+    ...webhook,
+    headers: openHeaders(webhook.headers as unknown as StoredHeader[]) as never,
+    secret: open(webhook.secret),
+    previousSecret: openOrNull(webhook.previousSecret),
+  };
+}
+
 function claimedOf(rows: ClaimRow[]): Claimed[] {
   return rows.filter((r) => r.status === 'SENDING').map((r) => ({
     id: r.id,
@@ -98,23 +92,7 @@ function claimedOf(rows: ClaimRow[]): Claimed[] {
     entityId: r.entity_id,
     attempts: r.attempts,
     payload: r.payload,
-    webhook: {
-      id: r.webhook_id,
-      active: r.active,
-      headers: openHeaders(r.headers as unknown as StoredHeader[]) as never,
-      secret: open(r.secret),
-      previousSecret: openOrNull(r.previous_secret),
-      previousSecretUntil: r.previous_secret_until,
-      timeoutMs: r.timeout_ms,
-      maxAttempts: r.max_attempts,
-      backoffBaseMs: r.backoff_base_ms,
-      backoffCapMs: r.backoff_cap_ms,
-      retryScheduleMs: r.retry_schedule_ms,
-      finalStatusCodes: r.final_status_codes,
-      orderedDelivery: r.ordered_delivery,
-      traceContext: r.trace_context,
-      consecutiveFailures: r.consecutive_failures,
-    },
+    webhook: webhookOf(r),
     gate: { failingAttempts: r.failing_attempts, openUntil: r.open_until, probeInstanceId: r.probe_instance_id, inFlightWindow: r.in_flight_window },
     takesAlerts: r.takes_alerts,
   }));
@@ -135,7 +113,10 @@ async function giveUpUnrecorded(instanceIds: string[]): Promise<void> {
   });
 }
 
-interface ClaimRow {
+/** What a claim reads of the webhook (sql.CLAIMED_WEBHOOK), its secrets and headers still sealed in the row. */
+type ClaimedWebhook = Pick<Webhook, keyof typeof sql.CLAIMED_WEBHOOK>;
+
+type ClaimRow = { [K in keyof ClaimedWebhook as `webhook.${K}`]: ClaimedWebhook[K] } & {
   id: string;
   tenant_id: string;
   webhook_id: string;
@@ -143,26 +124,12 @@ interface ClaimRow {
   status: string;
   attempts: number;
   payload: unknown;
-  active: boolean;
-  headers: Webhook['headers'];
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: Date | null;
-  timeout_ms: number;
-  max_attempts: number;
-  backoff_base_ms: number;
-  backoff_cap_ms: number;
-  retry_schedule_ms: number[];
-  final_status_codes: number[];
-  ordered_delivery: boolean;
-  trace_context: boolean;
-  consecutive_failures: number;
   failing_attempts: number;
   open_until: Date | null;
   probe_instance_id: string | null;
   in_flight_window: number | null;
   takes_alerts: boolean;
-}
+};
 
 export interface Settlement {
   instance: Claimed;

@@ -34,6 +34,30 @@ export interface Wanted {
 }
 
 /** The claim (see store/instances.ts): `skip` answers gated webhooks' instances as GATED; `through`: the caller holds the gate. */
+/**
+ * The webhook's columns a claim reads, by their names in `Claimed.webhook`: the one list
+ * (the claim selects each as "webhook.<name>", and its row type and Claimed follow from it).
+ */
+export const CLAIMED_WEBHOOK = {
+  id: 'id',
+  active: 'active',
+  headers: 'headers',
+  secret: 'secret',
+  previousSecret: 'previous_secret',
+  previousSecretUntil: 'previous_secret_until',
+  timeoutMs: 'timeout_ms',
+  maxAttempts: 'max_attempts',
+  backoffBaseMs: 'backoff_base_ms',
+  backoffCapMs: 'backoff_cap_ms',
+  retryScheduleMs: 'retry_schedule_ms',
+  finalStatusCodes: 'final_status_codes',
+  orderedDelivery: 'ordered_delivery',
+  traceContext: 'trace_context',
+  consecutiveFailures: 'consecutive_failures',
+} as const;
+const CLAIMED_WEBHOOK_COLUMNS = Prisma.raw(Object.entries(CLAIMED_WEBHOOK).map(([name, column]) => `w.${column} AS "webhook.${name}"`).join(', '));
+const NO_WEBHOOK = Prisma.raw(Object.keys(CLAIMED_WEBHOOK).map(() => 'NULL').join(', '));
+
 export function claim(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }): Prisma.Sql {
   const column = <T>(f: (w: Wanted) => T) => wanted.map(f);
   const open = gate === 'skip' ? Prisma.sql`NOT ${GATED}` : Prisma.sql`true`;
@@ -60,13 +84,12 @@ export function claim(wanted: Wanted[], { gate }: { gate: 'skip' | 'through' }):
     SELECT changed.id::text AS id, changed.tenant_id::text AS tenant_id, changed.entity_id, changed.status::text AS status, changed.attempts,
       CASE WHEN changed.payload ? 'body' OR NOT changed.payload ? 'url' THEN changed.payload
         ELSE changed.payload || jsonb_build_object('body', (SELECT e.shared_body FROM event e WHERE e.id = changed.event_id)) END AS payload,
-      w.id::text AS webhook_id, w.active, w.headers, w.secret, w.previous_secret, w.previous_secret_until, w.timeout_ms,
-      w.max_attempts, w.backoff_base_ms, w.backoff_cap_ms, w.retry_schedule_ms, w.final_status_codes, w.ordered_delivery, w.trace_context, w.consecutive_failures,
+      w.id::text AS webhook_id, ${CLAIMED_WEBHOOK_COLUMNS},
       COALESCE(g.failing_attempts, 0) AS failing_attempts, g.open_until, g.probe_instance_id::text AS probe_instance_id, g.in_flight_window,
       ${HERALD_TOPIC} = ANY(w.topics) AS takes_alerts
     FROM changed JOIN webhook w ON w.id = changed.webhook_id LEFT JOIN webhook_gate g ON g.webhook_id = changed.webhook_id, ${announce('changed')}
     UNION ALL
-    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c.id::text, NULL, NULL, 'GATED', NULL, NULL, c.webhook_id::text, ${NO_WEBHOOK}, NULL, NULL, NULL, NULL, NULL
     FROM candidates c WHERE NOT c.open`;
 }
 

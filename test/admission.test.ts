@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { admit } from '../src/rules/admission.ts';
+import { admit, type GateRow } from '../src/rules/admission.ts';
+import { gateRow } from './support/gates.ts';
 
 const now = new Date('2026-12-02T10:00:00.000Z');
 const at = (ms: number) => new Date(now.getTime() + ms);
-const gate = (over: Partial<Parameters<typeof admit>[0]> = {}): Parameters<typeof admit>[0] => ({
-  now,
-  failing_attempts: 0,
-  open_until: null,
-  probe_ms: 0,
-  probe_instance_id: null,
-  in_flight_window: null,
-  tokens: 0,
-  tokens_at: null,
-  rate_limit_per_second: null,
-  rate_limit_in_flight: null,
-  timeout_ms: 10_000,
-  ...over,
-});
+const gate = (over: Partial<GateRow> = {}) => gateRow(now, over);
 const wanted = (n: number, manual = false) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, manual }));
 
 describe('which deliveries pass a gate', () => {

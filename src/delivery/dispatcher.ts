@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Sender } from '../outbound/sender.ts';
 import { deliveriesOf, failDeliveries, PRIORITY, queue, readyLanes, type DeliverJob } from '../queue/boss.ts';
-import { isReceiverFailure } from '../rules/admission.ts';
+import { isReceiverFailure } from '../rules/failures.ts';
 import type { RenderedPayload } from '../rules/payload.ts';
 import { buildRequest, storedRequest } from '../rules/request.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';

@@ -1,5 +1,3 @@
-import type { ErrorKind } from './outcome.ts';
-
 /**
  * The gate in front of each webhook's receiver, shared by every worker process through
  * one row per webhook (`webhook_gate`, locked while deliveries pass it):
@@ -114,32 +112,4 @@ export function admit(row: GateRow, wanted: Array<{ id: string; manual: boolean 
     openUntil = new Date(now.getTime() + row.timeout_ms + Math.max(row.probe_ms, 1000));
   }
   return { send, park, wait, retryInMs, tokens, tokensAt, openUntil, probeInstanceId };
-}
-
-/** An attempt's outcome as the gate sees it. */
-export interface Passed {
-  webhookId: string;
-  tenantId: string;
-  instanceId: string;
-  ok: boolean;
-  statusCode: number | null;
-  errorKind: ErrorKind | null;
-  message: string;
-  retryAfter: string | undefined;
-  gate: GateState;
-}
-
-const RECEIVER_DOWN: ReadonlyArray<ErrorKind> = ['TIMEOUT', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'DNS', 'TLS', 'NETWORK', 'INVALID_RESPONSE'];
-/** A failure that says the receiver is down or overwhelmed (not that it refused this payload). */
-export function isReceiverFailure(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind'>): boolean {
-  if (o.ok) return false;
-  if (o.errorKind && RECEIVER_DOWN.includes(o.errorKind)) return true;
-  return o.statusCode !== null && (o.statusCode >= 500 || o.statusCode === 429 || o.statusCode === 408);
-}
-export const SLOW_DOWN = [429, 502, 503, 504];
-
-/** Whether outcomes of a webhook need its gate row written (a clean success with a clean gate does not). */
-export function gateTouched(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind' | 'gate'>): boolean {
-  const g = o.gate;
-  return !o.ok || g.failingAttempts > 0 || g.openUntil !== null || g.inFlightWindow !== null;
 }

@@ -2,12 +2,13 @@ import { fromPrisma } from 'pg-boss';
 import { db, type Tx } from '../db/client.ts';
 import { notify } from '../pubsub/changes.ts';
 import { enqueueDeliveries, queue, WEBHOOK_STATE_QUEUE } from '../queue/boss.ts';
-import { admit, gateTouched, isReceiverFailure, SLOW_DOWN, type GateLimits, type GateRow, type Passed } from '../rules/admission.ts';
-import { retryAfterMs } from '../rules/retry.ts';
+import { admit, type GateLimits, type GateRow } from '../rules/admission.ts';
+import { gateAfter, gateTouched, needsInFlight, type Passed } from '../rules/failures.ts';
+import { groupBy } from '../rules/values.ts';
 import * as sql from './sql/gates.ts';
 import * as instanceSql from './sql/instances.ts';
 
-/** The gate in front of each webhook's receiver (rules/admission.ts decides; this reads and writes its row). */
+/** The gate in front of each webhook’s receiver (rules/admission.ts and rules/failures.ts decide; this reads and writes its row). */
 
 
 
@@ -49,68 +50,13 @@ async function lockGate(tx: Tx, webhookId: string): Promise<GateRow> {
 }
 
 /**
- * Records outcomes at their webhooks' gates, in the settle transaction: counts failed
- * attempts in a row and opens the circuit at the threshold (a failed probe keeps it
- * open, waiting twice as long); a success closes it and releases what was parked;
- * slow-down answers halve the in-flight window, successes grow it back; Retry-After
- * holds the whole webhook back that long.
+ * Records outcomes at their webhooks' gates, in the settle transaction, as the failure
+ * policy says (rules/failures.ts gateAfter); a circuit that closes releases what was parked.
  */
 export async function recordAtGates(tx: Tx, outcomes: Passed[], limits: GateLimits): Promise<void> {
-  const byWebhook = new Map<string, Passed[]>();
-  for (const o of outcomes) if (gateTouched(o)) byWebhook.set(o.webhookId, [...(byWebhook.get(o.webhookId) ?? []), o]);
-  for (const [webhookId, list] of byWebhook) {
+  for (const [webhookId, list] of groupBy(outcomes.filter(gateTouched), (o) => o.webhookId)) {
     const gate = await lockGate(tx, webhookId);
-    const now = gate.now;
-    let failing = gate.failing_attempts;
-    let openUntil = gate.open_until;
-    let probeMs = gate.probe_ms;
-    let probeId = gate.probe_instance_id;
-    let reason: string | null | undefined; // undefined: unchanged
-    let window = gate.in_flight_window;
-    let closed = false;
-    let opened = false;
-    const ceiling = gate.rate_limit_in_flight ?? limits.webhookConcurrency;
-    for (const o of list) {
-      if (o.ok) {
-        failing = 0;
-        if (openUntil) closed = true;
-        openUntil = null;
-        probeMs = 0;
-        probeId = null;
-        reason = null;
-        if (window !== null) window = window + 1 >= ceiling ? null : window + 1;
-        continue;
-      }
-      if (!isReceiverFailure(o)) continue;
-      failing += 1;
-      if (o.statusCode !== null && SLOW_DOWN.includes(o.statusCode)) {
-        // The window lives within [1, ceiling]: SENDING rows also count answers not recorded yet, which can exceed it.
-        const current = window ?? Math.min(ceiling, Math.max(1, await inFlightOf(tx, webhookId)));
-        window = Math.max(1, Math.floor(current / 2));
-      }
-      const asked = o.statusCode === 429 || o.statusCode === 503 ? retryAfterMs(o.retryAfter, now) : null;
-      const wasProbe = probeId !== null && o.instanceId === probeId;
-      if (wasProbe) {
-        probeMs = Math.min(limits.breakerMaxProbeMs, Math.max(limits.breakerProbeMs, probeMs * 2));
-        openUntil = new Date(now.getTime() + probeMs);
-        probeId = null;
-        opened = true;
-      } else if (!openUntil && failing >= limits.breakerFailures) {
-        probeMs = limits.breakerProbeMs;
-        openUntil = new Date(now.getTime() + probeMs);
-        reason = `${failing} attempts in a row failed (the last: ${o.message.slice(0, 200)})`;
-        opened = true;
-      }
-      if (asked !== null && asked > 0) {
-        const until = new Date(now.getTime() + Math.min(asked, 86_400_000));
-        if (!openUntil || until > openUntil) {
-          openUntil = until;
-          if (!probeMs) probeMs = limits.breakerProbeMs;
-          reason ??= `the receiver asked to wait (${o.statusCode}, Retry-After: ${o.retryAfter})`;
-          opened = true;
-        }
-      }
-    }
+    const { failing, openUntil, probeMs, probeId, window, reason, opened, closed } = gateAfter(gate, list, limits, needsInFlight(gate, list) ? await inFlightOf(tx, webhookId) : 0);
     await tx.$executeRaw(sql.recorded(webhookId, { failing, openUntil, probeMs, probeId, window, reason }));
     const tenantId = list[0]!.tenantId;
     if (closed || opened || (gate.in_flight_window === null) !== (window === null)) await notify(tx, [{ k: 'webhook', t: tenantId, id: webhookId }]);

@@ -3,7 +3,8 @@ import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Attempt, AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
 import { completeDeliveries, completeStatements, enqueueDeliveries, type FetchedJob } from '../queue/boss.ts';
-import { gateTouched, type GateLimits, type GateState } from '../rules/admission.ts';
+import type { GateLimits, GateState } from '../rules/admission.ts';
+import { afterFailures, failureRun, gateTouched } from '../rules/failures.ts';
 import type { Outcome } from '../rules/outcome.ts';
 import { decide, type Decision } from '../rules/retry.ts';
 import { seriesDeltas } from '../rules/series.ts';
@@ -213,44 +214,25 @@ function recordedOf(d: Settlement & Decision): sql.Recorded {
 }
 
 /**
- * Each webhook's failed deliveries in a row, in the order the outcomes came: a success
- * resets the count, a FAILED instance adds one. The outcome that brings the count to
- * `pauseAfter` pauses the webhook, saying so; a 410 Gone pauses it at once. Pausing holds
- * what waits, and the failed run itself (since its first failure), so that resuming
- * sends everything the outage kept from the receiver.
+ * Counts each webhook's failed deliveries in a row and raises the alerts and the pause the
+ * failure policy says (rules/failures.ts). Pausing holds what waits, and the failed run
+ * itself, so that resuming sends everything the outage kept from the receiver.
  */
 async function countFailures(tx: Tx, decided: Array<Settlement & Decision>, pauseAfter: number, now: Date): Promise<void> {
-  const byWebhook = new Map<string, typeof decided>();
-  for (const d of decided) byWebhook.set(d.instance.webhookId, [...(byWebhook.get(d.instance.webhookId) ?? []), d]);
-  for (const [webhookId, list] of byWebhook) {
-    const webhook = list[0]!.instance.webhook;
-    if (list.some((d) => d.gone)) {
-      await pauseForFailing(tx, { id: webhookId, tenantId: list[0]!.instance.tenantId }, `the receiver answered 410 Gone on ${now.toISOString()}`, { holdFailedRun: false });
+  for (const [webhookId, list] of groupBy(decided, (d) => d.instance.webhookId)) {
+    const webhook = { id: webhookId, tenantId: list[0]!.instance.tenantId };
+    const run = failureRun(list[0]!.instance.webhook.consecutiveFailures, list.map((d) => ({ status: d.status, gone: d.gone, message: d.outcome.message })));
+    if (!run) continue;
+    if (run.gone) {
+      await pauseForFailing(tx, webhook, `the receiver answered 410 Gone on ${now.toISOString()}`, { holdFailedRun: false });
       continue;
     }
-    const lastSuccess = list.findLastIndex((d) => d.status === 'COMPLETED');
-    const failedSince = list.slice(lastSuccess + 1).filter((d) => d.status === 'FAILED');
-    if (lastSuccess >= 0 && webhook.consecutiveFailures === 0 && failedSince.length === 0) continue;
-    if (lastSuccess < 0 && failedSince.length === 0) continue;
-    const reset = lastSuccess >= 0;
-    const failed = failedSince.length;
-    const [after] = await tx.$queryRaw<Array<{ count: number; before: number; active: boolean }>>(countFailuresSql(webhookId, failed, reset));
-    if (!after) continue;
-    const tenantId = list[0]!.instance.tenantId;
-    // Alerts: failing at half the pause threshold, recovered once a success follows that.
-    const half = Math.floor(pauseAfter / 2);
-    const lowest = reset ? 0 : after.before;
-    if (reset && after.before >= half && half > 0) await raise(tx, [{ tenantId, action: 'webhook_recovered', webhookId }]);
-    if (half > 0 && half < pauseAfter && lowest < half && after.count >= half && after.active) {
-      await raise(tx, [{ tenantId, action: 'webhook_failing', webhookId, reason: `${half} deliveries in a row failed (the last: ${failedSince[half - lowest - 1]!.outcome.message.slice(0, 200)}); at ${pauseAfter} Herald pauses it` }]);
-    }
-    if (failed === 0 || !after.active) continue;
-    const before = after.count - failed;
-    if (before < pauseAfter && after.count >= pauseAfter) {
-      const last = failedSince[pauseAfter - before - 1]!;
-      const reason = `${pauseAfter} deliveries in a row failed (the last: ${last.outcome.message.slice(0, 200)})`;
-      await pauseForFailing(tx, { id: webhookId, tenantId }, reason, { holdFailedRun: true });
-    }
+    const [counted] = await tx.$queryRaw<Array<{ count: number; before: number; active: boolean }>>(countFailuresSql(webhookId, run.failed.length, run.reset));
+    if (!counted) continue;
+    const { recovered, failing, pause } = afterFailures(run, counted, pauseAfter);
+    if (recovered) await raise(tx, [{ tenantId: webhook.tenantId, action: 'webhook_recovered', webhookId }]);
+    if (failing) await raise(tx, [{ tenantId: webhook.tenantId, action: 'webhook_failing', webhookId, reason: failing }]);
+    if (pause) await pauseForFailing(tx, webhook, pause, { holdFailedRun: true });
   }
 }
 

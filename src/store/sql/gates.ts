@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 
-/** Every statement on webhook_gate, the row each webhook's gate keeps (rules/admission.ts decides). */
+/** Every statement on webhook_gate, the row each webhook’s gate keeps (rules/admission.ts and rules/failures.ts decide). */
 
 /** Whether a claim must go through the gate (`w` the webhook, `g` its gate row, maybe missing). */
 export const GATED = Prisma.sql`(w.rate_limit_per_second IS NOT NULL OR w.rate_limit_in_flight IS NOT NULL OR g.open_until IS NOT NULL OR g.in_flight_window IS NOT NULL)`;

@@ -1,6 +1,6 @@
 import { inOneTrip, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Event, Instance } from '../generated/prisma/client.ts';
+import type { Event, Instance, Prisma } from '../generated/prisma/client.ts';
 import { enqueueDeliveries, enqueueStatements, type NewDelivery } from '../queue/boss.ts';
 import { eventType, type EventShape } from '../rules/eventShape.ts';
 import { RenderError, type RenderedPayload } from '../rules/payload.ts';
@@ -108,6 +108,11 @@ export async function createDeliveriesInOneTrip(events: Event[], instances: Inst
   const jobs = jobsFor(instances, job);
   const statements = [...(events.length || instances.length ? [sql.store(events, instances)] : []), ...(jobs.length ? await enqueueStatements(jobs) : [])];
   await inOneTrip(statements.map(({ text, values }) => ({ text, values })));
+}
+
+/** Records an attempt made outside the worker (the Test button's), in the caller's transaction. */
+export async function recordAttempt(tx: Tx, instanceId: string, attempt: Omit<Prisma.AttemptUncheckedCreateInput, 'instanceId'>): Promise<void> {
+  await tx.attempt.create({ data: { ...attempt, instanceId } });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { open, openHeaders, openOrNull } from '../crypto/secrets.ts';
 import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { Attempt, AttemptTrigger, Instance, Webhook } from '../generated/prisma/client.ts';
+import type { Attempt, AttemptTrigger, Instance, Prisma, Webhook } from '../generated/prisma/client.ts';
 import { completeDeliveries, completeStatements, enqueueDeliveries, type FetchedJob } from '../queue/boss.ts';
 import type { GateLimits, GateState } from '../rules/admission.ts';
 import { afterFailures, failureRun, gateTouched } from '../rules/failures.ts';
@@ -290,4 +290,29 @@ export async function heldCount(webhookId: string): Promise<number> {
 export async function firstAttempts(instanceIds: string[], upTo: number): Promise<Map<string, Attempt[]>> {
   const attempts = await db().attempt.findMany({ where: { instanceId: { in: instanceIds }, number: { lte: upTo } }, orderBy: [{ instanceId: 'asc' }, { number: 'asc' }] });
   return groupBy(attempts, (a) => a.instanceId);
+}
+
+/** A page of deliveries, newest first, as a GraphQL query selects them (plugin-prisma's query, bounded by its keyset). */
+export function instancePage(page: Omit<Prisma.InstanceFindManyArgs, 'orderBy'>): Promise<Instance[]> {
+  return db().instance.findMany({ ...page, orderBy: { id: 'desc' } });
+}
+
+/** One delivery as `query` selects it (its tenant checked before). */
+export function instanceAs(query: Omit<Prisma.InstanceFindUniqueOrThrowArgs, 'where'>, id: string): Promise<Instance> {
+  return db().instance.findUniqueOrThrow({ ...query, where: { id } });
+}
+
+/** One of the tenant's deliveries; null when there is none (or it is another tenant's). */
+export function tenantInstance(tenantId: string, id: string): Promise<Instance | null> {
+  return db().instance.findFirst({ where: { id, tenantId } });
+}
+
+/** Deliveries by id (whoever's: callers check the tenant). */
+export function instancesById(ids: readonly string[]): Promise<Instance[]> {
+  return db().instance.findMany({ where: { id: { in: [...ids] } } });
+}
+
+/** The ids of up to `limit` deliveries a filter selects. */
+export async function instanceIds(where: Prisma.InstanceWhereInput, limit: number): Promise<string[]> {
+  return (await db().instance.findMany({ where, select: { id: true }, take: limit })).map((i) => i.id);
 }

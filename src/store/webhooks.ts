@@ -1,8 +1,14 @@
-import type { Tx } from '../db/client.ts';
+import { db, type Tx } from '../db/client.ts';
+import type { Webhook } from '../generated/prisma/client.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import * as sql from './sql/webhooks.ts';
 
 const RESEAL_LOCK = 7_314_002;
+
+/** Webhooks by id (whoever's: callers check the tenant). */
+export function webhooksById(ids: readonly string[]): Promise<Webhook[]> {
+  return db().webhook.findMany({ where: { id: { in: [...ids] } } });
+}
 
 /** Webhooks with a secret not sealed as `sealedNow` (a LIKE pattern), under a lock so that processes starting together look once. */
 export async function lockNotSealed(tx: Tx, sealedNow: string) {

@@ -1,9 +1,8 @@
-import { db } from '../db/client.ts';
 import type { InstanceStatus, Prisma } from '../generated/prisma/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import { Problems } from '../rules/problems.ts';
 import { isUuid } from '../rules/values.ts';
-import { cancel, countRequeueable, requeue } from '../store/instances.ts';
+import { cancel, countRequeueable, instanceIds, requeue, tenantInstance } from '../store/instances.ts';
 import { findWebhook } from './webhooks.ts';
 
 /** `topic.action`: two identifiers (IDENTIFIER). */
@@ -42,7 +41,7 @@ export function instanceWhere(tenantId: string, f: InstanceFilter): Prisma.Insta
 
 /** One of the tenant's deliveries, or NOT_FOUND (another tenant's too). */
 export async function findInstance(tenantId: string, id: string) {
-  const instance = isUuid(id) ? await db().instance.findFirst({ where: { id, tenantId } }) : null;
+  const instance = isUuid(id) ? await tenantInstance(tenantId, id) : null;
   if (!instance) throw notFound('instance', id);
   return instance;
 }
@@ -59,7 +58,7 @@ export async function retrigger(tenantId: string, id: string): Promise<void> {
 /** Sends a webhook's deliveries matching the filter again (up to 100,000); answers how many (with dryRun: how many it would, sending none). */
 export async function retriggerMany(tenantId: string, filter: InstanceFilter & { webhookId: string | number }, dryRun = false): Promise<number> {
   await findWebhook(tenantId, String(filter.webhookId));
-  const ids = (await db().instance.findMany({ where: instanceWhere(tenantId, filter), select: { id: true }, take: 100_000 })).map((i) => i.id);
+  const ids = await instanceIds(instanceWhere(tenantId, filter), 100_000);
   return dryRun ? countRequeueable(ids) : requeue(ids);
 }
 

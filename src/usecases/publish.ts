@@ -1,8 +1,9 @@
-import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
 import { addToBatches } from '../store/batches.ts';
 import { catalogFor } from '../store/catalog.ts';
+import { eventsByKeys } from '../store/events.ts';
+import { inTransaction } from '../store/transaction.ts';
 import { createDeliveries, createDeliveriesInOneTrip, newDelivery, newEvent } from '../store/deliveries.ts';
 import { checkEvent, type EventInput } from '../rules/events.ts';
 import { keepBodiesOnce, RenderError, type RenderedPayload } from '../rules/payload.ts';
@@ -143,10 +144,8 @@ async function publish(
 
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await db().$transaction(async (tx) => {
-        const seen = keys.length
-          ? await tx.event.findMany({ where: { tenantId, idempotencyKey: { in: keys } }, include: { instances: true } })
-          : [];
+      return await inTransaction(async (tx) => {
+        const seen = await eventsByKeys(tx, tenantId, keys);
         const byKey = new Map(seen.map((e) => [e.idempotencyKey!, e]));
         const { rows, instances, batched, results } = plan(events.filter((e) => !e.key || !byKey.has(e.key)));
         await createDeliveries(tx, { events: rows, instances, webhooks, job });

@@ -1,10 +1,10 @@
-import { db } from '../db/client.ts';
 import { conflict } from '../rules/errors.ts';
 import type { Event, Instance } from '../generated/prisma/client.ts';
 import { addToBatches } from '../store/batches.ts';
 import { circuitOf } from '../store/gates.ts';
 import { eventsNotReceived } from '../store/events.ts';
 import { createDeliveries, newDelivery } from '../store/deliveries.ts';
+import { inTransaction } from '../store/transaction.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { evaluate } from '../rules/conditions.ts';
@@ -108,12 +108,12 @@ async function store(
           return newDelivery(webhook.tenantId, { id: webhook.id, ...state }, shape, payload, stored);
         }),
       );
-  await db().$transaction(async (tx) => {
+  await inTransaction(async (tx) => {
     if (batching) {
       await addToBatches(tx, events.map((e) => ({ webhook, eventId: e.id })));
       return;
     }
     await createDeliveries(tx, { instances, webhooks: [webhook], job: { trigger: 'AUTO', background: true } });
-  }, { timeout: 60_000 });
+  }, { timeoutMs: 60_000 });
   return events.length;
 }

@@ -1,5 +1,4 @@
 import type { Config } from '../config.ts';
-import { db } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { loadTopics } from '../store/catalog.ts';
 import type { EventShape } from '../rules/eventShape.ts';
@@ -11,7 +10,9 @@ import { InputError } from '../rules/errors.ts';
 import { checkNewWebhook, findWebhook } from './webhooks.ts';
 import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
 import { sender } from '../outbound/sender.ts';
-import { createDeliveries, newDelivery, newEvent } from '../store/deliveries.ts';
+import { createDeliveries, newDelivery, newEvent, recordAttempt } from '../store/deliveries.ts';
+import { latestEvent } from '../store/events.ts';
+import { inTransaction } from '../store/transaction.ts';
 import type { Instance } from '../generated/prisma/client.ts';
 import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/webhookSettings.ts';
 import { sampleEvent } from '../rules/sample.ts';
@@ -52,8 +53,7 @@ export async function testSample(tenantId: string, eventTypes: string[], topics:
   const topic = topics.get(topicKey);
   if (!topic) throw new InputError([{ field: 'events', message: `no topic "${topicKey}" to make a test event of; create the topic first` }]);
   const actions = pairs.filter((p) => p.topic === topicKey).map((p) => p.action);
-  // Through (tenant_id, topic, id), newest first: a few rows, whatever else is stored.
-  const latest = await db().event.findFirst({ where: { tenantId, topic: topicKey, action: { in: actions.filter((a) => a !== 'test') } }, orderBy: { id: 'desc' } });
+  const latest = await latestEvent(tenantId, topicKey, actions.filter((a) => a !== 'test'));
   if (latest) {
     return {
       event: { ...eventShapeOf(latest), action: 'test' },
@@ -140,8 +140,8 @@ async function record(
   const stored = newEvent(tenantId, { ...event, action: 'test', previous: null, changedFields: [], clientId: null, correlationId: null }, null, startedAt);
   const made = newDelivery(tenantId, { id: webhookId }, stored, payload as RenderedPayload, startedAt);
   const finished = { ...made, id: instanceId, status: outcome.ok ? ('COMPLETED' as const) : ('FAILED' as const), attempts: 1, request: request as Instance['request'], ...lastOf(outcome) };
-  await db().$transaction(async (tx) => {
+  await inTransaction(async (tx) => {
     await createDeliveries(tx, { events: [stored], instances: [finished], webhooks: [], job: { trigger: 'MANUAL' } });
-    await tx.attempt.create({ data: { ...attemptOf(outcome, 1, 'TEST', startedAt), instanceId } });
+    await recordAttempt(tx, instanceId, attemptOf(outcome, 1, 'TEST', startedAt));
   });
 }

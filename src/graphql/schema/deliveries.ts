@@ -1,4 +1,3 @@
-import { db } from '../../db/client.ts';
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
 import { withSharedBody } from '../../rules/payload.ts';
@@ -6,7 +5,7 @@ import { shownRequest } from '../../rules/request.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { estimated, loadList, taken, type NestedList } from '../lists.ts';
-import { firstAttempts } from '../../store/instances.ts';
+import { firstAttempts, instanceAs, instancePage } from '../../store/instances.ts';
 import { tenantOf } from '../context.ts';
 import { webhookStats } from '../../rules/stats.ts';
 import { ERROR_KINDS } from '../../rules/outcome.ts';
@@ -139,7 +138,7 @@ builder.queryField('instances', (t) =>
     authScopes: { read: true },
     args: { filter: t.arg({ type: InstanceFilter }) },
     resolve: (query, _root, { filter }, ctx) =>
-      db().instance.findMany({ ...keyset(query, 'desc', instanceWhere(tenantOf(ctx), filter ?? {})), orderBy: { id: 'desc' } }),
+      instancePage(keyset(query, 'desc', instanceWhere(tenantOf(ctx), filter ?? {}))),
   }),
 );
 
@@ -150,7 +149,7 @@ builder.queryField('instance', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       await findInstance(tenantOf(ctx), String(id));
-      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      return instanceAs(query, String(id));
     },
   }),
 );
@@ -164,7 +163,7 @@ builder.mutationField('retriggerInstance', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       await retrigger(tenantOf(ctx), String(id));
-      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      return instanceAs(query, String(id));
     },
   }),
 );
@@ -196,7 +195,7 @@ builder.mutationField('cancelInstance', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       await cancelInstance(tenantOf(ctx), String(id));
-      return db().instance.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      return instanceAs(query, String(id));
     },
   }),
 );

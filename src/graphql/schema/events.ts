@@ -1,7 +1,7 @@
-import { db } from '../../db/client.ts';
 import { notFound } from '../../rules/errors.ts';
 import { publishEvents, type PublishInput, type PublishLimits } from '../../usecases/publish.ts';
 import { eventsCarried } from '../../store/batches.ts';
+import { eventPage, eventWhere, tenantEvent } from '../../store/events.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { estimated, loadList, taken, type NestedList } from '../lists.ts';
@@ -133,19 +133,7 @@ builder.queryField('events', (t) =>
     description: 'Published events, newest first.',
     authScopes: { read: true },
     args: { filter: t.arg({ type: EventFilter }) },
-    resolve: (query, _root, { filter }, ctx) => {
-      const f = filter ?? {};
-      return db().event.findMany({
-        ...keyset(query, 'desc', {
-          tenantId: tenantOf(ctx),
-          ...(f.topic ? { topic: f.topic } : {}),
-          ...(f.action ? { action: f.action } : {}),
-          ...(f.entityId ? { entityId: f.entityId } : {}),
-          ...(f.since || f.until ? { createdAt: { ...(f.since ? { gte: f.since } : {}), ...(f.until ? { lt: f.until } : {}) } } : {}),
-        }),
-        orderBy: { id: 'desc' },
-      });
-    },
+    resolve: (query, _root, { filter }, ctx) => eventPage(keyset(query, 'desc', eventWhere(tenantOf(ctx), filter ?? {}))),
   }),
 );
 
@@ -156,7 +144,7 @@ builder.queryField('event', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const event = await db().event.findFirst({ ...query, where: { id: String(id), tenantId: tenantOf(ctx) } });
+      const event = await tenantEvent(query, tenantOf(ctx), String(id));
       if (!event) throw notFound('event', String(id));
       return event;
     },

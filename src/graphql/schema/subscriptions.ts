@@ -1,8 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
-import { db } from '../../db/client.ts';
 import type { Event, Instance, Webhook } from '../../generated/prisma/client.ts';
 import { findWebhook } from '../../usecases/webhooks.ts';
+import { eventsById } from '../../store/events.ts';
+import { instancesById } from '../../store/instances.ts';
+import { webhooksById } from '../../store/webhooks.ts';
 import type { Change } from '../../pubsub/changes.ts';
 import { builder } from '../builder.ts';
 import { fellBehind } from '../sharedSubscriptions.ts';
@@ -65,9 +67,9 @@ export function loader<R extends { id: string }>(fetch: (ids: string[]) => Promi
     });
 }
 
-const instances = loader((ids) => db().instance.findMany({ where: { id: { in: ids } } }));
-const webhooks = loader((ids) => db().webhook.findMany({ where: { id: { in: ids } } }));
-const events = loader((ids) => db().event.findMany({ where: { id: { in: ids } } }));
+const instances = loader(instancesById);
+const webhooks = loader(webhooksById);
+const events = loader(eventsById);
 
 /** The row of a change, checked to be the change's tenant's. */
 function rowOf<R extends { tenantId: string }>({ change, row }: Loaded<{ t: string }, R>): R {

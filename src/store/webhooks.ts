@@ -5,6 +5,11 @@ import * as sql from './sql/webhooks.ts';
 
 const RESEAL_LOCK = 7_314_002;
 
+/** The labels and event types of the tenant's webhooks (not deleted) on a topic. */
+export function webhooksOnTopic(tenantId: string, key: string): Promise<Array<{ label: string; eventTypes: string[] }>> {
+  return db().webhook.findMany({ where: { tenantId, deletedAt: null, topics: { has: key } }, select: { label: true, eventTypes: true } });
+}
+
 /** Webhooks by id (whoever's: callers check the tenant). */
 export function webhooksById(ids: readonly string[]): Promise<Webhook[]> {
   return db().webhook.findMany({ where: { id: { in: [...ids] } } });

@@ -1,8 +1,10 @@
-import { db } from '../db/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import { Prisma, type Topic } from '../generated/prisma/client.ts';
 import { isUuid } from '../rules/values.ts';
 import { isUniqueViolation } from '../store/errors.ts';
+import { changeTopic, insertTopic, removeTopic, tenantTopic } from '../store/topics.ts';
+import { inTransaction } from '../store/transaction.ts';
+import { webhooksOnTopic } from '../store/webhooks.ts';
 import { IDENTIFIER, IDENTIFIER_RULE, Problems, text } from '../rules/problems.ts';
 import { LIMITS, RESERVED_KEYS, validateTopic, type TopicInput, type TopicRef } from '../rules/topics.ts';
 
@@ -11,7 +13,7 @@ function refuseBuiltIn(topic: Pick<Topic, 'key' | 'builtIn'>): void {
 }
 
 export async function findTopic(tenantId: string, ref: TopicRef): Promise<Topic> {
-  const topic = await db().topic.findFirst({ where: { tenantId, ...topicWhere(ref) } });
+  const topic = await tenantTopic(tenantId, topicWhere(ref));
   if (!topic) throw notFound('topic', ref.key ?? ref.id ?? '');
   return topic;
 }
@@ -24,17 +26,15 @@ export async function createTopic(tenantId: string, input: TopicInput): Promise<
   const data = validateTopic(problems, input, true);
   problems.throwIfAny();
   try {
-    return await db().topic.create({
-      data: {
-        tenantId,
-        key: key!,
-        name: data.name!,
-        description: data.description ?? '',
-        resourceUrlTemplate: data.resourceUrlTemplate,
-        customActions: data.customActions ?? [],
-        entityIdType: data.entityIdType,
-        fields: { create: data.fields ?? [] },
-      },
+    return await insertTopic({
+      tenantId,
+      key: key!,
+      name: data.name!,
+      description: data.description ?? '',
+      resourceUrlTemplate: data.resourceUrlTemplate,
+      customActions: data.customActions ?? [],
+      entityIdType: data.entityIdType,
+      fields: { create: data.fields ?? [] },
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`a topic with key "${key}" already exists in this tenant`, 'input.key');
@@ -47,8 +47,8 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
   const problems = new Problems();
   const data = validateTopic(problems, input, false);
   problems.throwIfAny();
-  return db().$transaction(async (tx) => {
-    const topic = await tx.topic.findFirst({ where: { tenantId, ...topicWhere(ref) }, select: { id: true, key: true, customActions: true, builtIn: true } });
+  return inTransaction(async (tx) => {
+    const topic = await tenantTopic(tenantId, topicWhere(ref), tx);
     if (!topic) throw notFound('topic', ref.key ?? ref.id ?? '');
     refuseBuiltIn(topic);
     const dropped = data.customActions ? topic.customActions.filter((a) => !data.customActions!.includes(a)) : [];
@@ -58,18 +58,8 @@ export async function updateTopic(tenantId: string, ref: TopicRef, input: TopicI
         throw conflict(`action "${action}" is used by the webhooks ${users.join(', ')}; change them before removing it`, 'input.customActions');
       }
     }
-    if (data.fields) await tx.topicField.deleteMany({ where: { topicId: topic.id } });
-    return tx.topic.update({
-      where: { id: topic.id },
-      data: {
-        name: data.name,
-        description: data.description,
-        resourceUrlTemplate: data.resourceUrlTemplate,
-        customActions: data.customActions,
-        entityIdType: data.entityIdType,
-        fields: data.fields ? { create: data.fields } : undefined,
-      },
-    });
+    const { name, description, resourceUrlTemplate, customActions, entityIdType } = data;
+    return changeTopic(tx, topic.id, { name, description, resourceUrlTemplate, customActions, entityIdType }, data.fields);
   });
 }
 
@@ -81,15 +71,12 @@ export async function deleteTopic(tenantId: string, ref: TopicRef): Promise<Topi
   if (users.length > 0) {
     throw conflict(`topic "${topic.key}" is used by the webhooks ${users.join(', ')}; change or delete them first`, 'key');
   }
-  await db().topic.delete({ where: { id: topic.id } });
+  await removeTopic(topic.id);
   return topic;
 }
 
 async function webhooksUsing(tenantId: string, key: string, uses: (eventTypes: string[]) => boolean): Promise<string[]> {
-  const webhooks = await db().webhook.findMany({
-    where: { tenantId, deletedAt: null, topics: { has: key } },
-    select: { label: true, eventTypes: true },
-  });
+  const webhooks = await webhooksOnTopic(tenantId, key);
   return webhooks.filter((w) => uses(w.eventTypes)).map((w) => JSON.stringify(w.label));
 }
 

@@ -1,9 +1,9 @@
-import { db } from '../../db/client.ts';
 import { createTopic, deleteTopic, findTopic, updateTopic } from '../../usecases/topics.ts';
 import { InputError } from '../../rules/errors.ts';
 import { sampleData } from '../../rules/sample.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
+import { topicAs, topicPage } from '../../store/topics.ts';
 import { tenantOf } from '../context.ts';
 import { EntityIdTypeEnum, FieldTypeEnum } from './enums.ts';
 import { topicActions, type TopicRef } from '../../rules/topics.ts';
@@ -101,19 +101,12 @@ builder.queryField('topics', (t) =>
     authScopes: { read: true },
     args: { search: t.arg.string({ description: 'Text in the key, name or description.' }) },
     resolve: (query, _root, { search }, ctx) =>
-      db().topic.findMany({
-        ...keyset(query, 'asc', {
+      topicPage(
+        keyset(query, 'asc', {
           tenantId: tenantOf(ctx),
-          ...(search
-            ? {
-                OR: ['key', 'name', 'description'].map((field) => ({
-                  [field]: { contains: search, mode: 'insensitive' as const },
-                })),
-              }
-            : {}),
+          ...(search ? { OR: ['key', 'name', 'description'].map((field) => ({ [field]: { contains: search, mode: 'insensitive' as const } })) } : {}),
         }),
-        orderBy: { id: 'asc' },
-      }),
+      ),
   }),
 );
 
@@ -124,7 +117,7 @@ builder.queryField('topic', (t) =>
     args: refArgs,
     resolve: async (query, _root, args, ctx) => {
       const topic = await findTopic(tenantOf(ctx), ref(args));
-      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+      return topicAs(query, topic.id);
     },
   }),
 );
@@ -136,7 +129,7 @@ builder.mutationField('createTopic', (t) =>
     args: { input: t.arg({ type: CreateTopicInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const topic = await createTopic(tenantOf(ctx), input);
-      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+      return topicAs(query, topic.id);
     },
   }),
 );
@@ -148,7 +141,7 @@ builder.mutationField('updateTopic', (t) =>
     args: { ...refArgs, input: t.arg({ type: UpdateTopicInput, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       const topic = await updateTopic(tenantOf(ctx), ref(args), args.input);
-      return db().topic.findUniqueOrThrow({ ...query, where: { id: topic.id } });
+      return topicAs(query, topic.id);
     },
   }),
 );

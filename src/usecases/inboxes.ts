@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { db } from '../db/client.ts';
 import { signedContent } from '../rules/request.ts';
 import { verifySignature } from '../rules/signing.ts';
 import { conflict, notFound } from '../rules/errors.ts';
@@ -7,7 +6,7 @@ import type { Change } from '../pubsub/changes.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { Problems, text } from '../rules/problems.ts';
 import { isUuid } from '../rules/values.ts';
-import { saveCapture, secretHeaderNames } from '../store/inboxes.ts';
+import { changeInbox, inboxByToken, inboxWebhook, insertInbox, keptRequests, liveInboxes, recordSignatures, removeInbox, saveCapture, secretHeaderNames, tenantInbox } from '../store/inboxes.ts';
 import { findWebhook, openWebhook } from './webhooks.ts';
 import { isCredentialHeader } from '../rules/webhookSettings.ts';
 
@@ -41,22 +40,20 @@ export async function createInbox(tenantId: string, input: InboxInput) {
   const hours = input.expiresInHours ?? INBOX_LIMITS.defaultHours;
   const respondWith = input.respondWith ?? 200;
   if (input.webhookId) await findWebhook(tenantId, input.webhookId);
-  const live = await db().inbox.count({ where: { tenantId, expiresAt: { gt: new Date() } } });
+  const live = await liveInboxes(tenantId);
   if (live >= INBOX_LIMITS.perTenant) throw conflict(`a tenant may have at most ${INBOX_LIMITS.perTenant} inboxes; delete one first`);
-  return db().inbox.create({
-    data: {
-      tenantId,
-      name,
-      token: randomBytes(18).toString('base64url'),
-      webhookId: input.webhookId ?? null,
-      respondWith,
-      expiresAt: new Date(Date.now() + hours * 3_600_000),
-    },
+  return insertInbox({
+    tenantId,
+    name,
+    token: randomBytes(18).toString('base64url'),
+    webhookId: input.webhookId ?? null,
+    respondWith,
+    expiresAt: new Date(Date.now() + hours * 3_600_000),
   });
 }
 
 export async function findInbox(tenantId: string, id: string) {
-  const inbox = isUuid(id) ? await db().inbox.findFirst({ where: { id, tenantId } }) : null;
+  const inbox = isUuid(id) ? await tenantInbox(tenantId, id) : null;
   if (!inbox) throw notFound('inbox', id);
   return inbox;
 }
@@ -69,14 +66,11 @@ export async function updateInbox(tenantId: string, id: string, input: Partial<I
   checkSettings(input, problems);
   problems.throwIfAny();
   if (input.webhookId) await findWebhook(tenantId, input.webhookId);
-  const updated = await db().inbox.update({
-    where: { id: inbox.id },
-    data: {
-      name,
-      webhookId: input.webhookId,
-      respondWith: input.respondWith ?? undefined,
-      expiresAt: input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : undefined,
-    },
+  const updated = await changeInbox(inbox.id, {
+    name,
+    webhookId: input.webhookId,
+    respondWith: input.respondWith ?? undefined,
+    expiresAt: input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : undefined,
   });
   // Another webhook to check against: the requests already captured are checked again, as they were when they came.
   if (input.webhookId !== undefined && input.webhookId !== inbox.webhookId) await recheckSignatures(updated.id, updated.webhookId);
@@ -86,7 +80,7 @@ export async function updateInbox(tenantId: string, id: string, input: Partial<I
 /** The signature of a request, checked against a webhook's secrets when it came (`at`); null with no webhook to check against. */
 async function checkSignature(webhookId: string | null, request: CapturedRequest, at: Date): Promise<{ valid: boolean; message: string } | null> {
   if (!webhookId) return null;
-  const stored = await db().webhook.findUnique({ where: { id: webhookId } });
+  const stored = await inboxWebhook(webhookId);
   const webhook = stored && openWebhook(stored);
   if (!webhook) return null;
   const secrets = [webhook.secret, ...(webhook.previousSecret && webhook.previousSecretUntil && webhook.previousSecretUntil > at ? [webhook.previousSecret] : [])];
@@ -96,16 +90,16 @@ async function checkSignature(webhookId: string | null, request: CapturedRequest
 
 /** Checks every request an inbox keeps (at most INBOX_LIMITS.requestsKept) against its webhook now. */
 async function recheckSignatures(inboxId: string, webhookId: string | null): Promise<void> {
-  const requests = await db().inboxRequest.findMany({ where: { inboxId }, take: INBOX_LIMITS.requestsKept, orderBy: { id: 'desc' } });
+  const requests = await keptRequests(inboxId, INBOX_LIMITS.requestsKept);
   const checked = await Promise.all(
     requests.map(async (r) => ({ id: r.id, signature: await checkSignature(webhookId, { method: r.method, path: r.path, headers: r.headers as Record<string, string>, body: r.body, truncated: r.bodyTruncated }, r.receivedAt) })),
   );
-  await db().$transaction(checked.map(({ id, signature }) => db().inboxRequest.update({ where: { id }, data: { signatureValid: signature?.valid ?? null, signatureMessage: signature?.message ?? null } })));
+  await recordSignatures(checked);
 }
 
 export async function deleteInbox(tenantId: string, id: string) {
   const inbox = await findInbox(tenantId, id);
-  await db().inbox.delete({ where: { id: inbox.id } });
+  await removeInbox(inbox.id);
   return inbox;
 }
 
@@ -119,7 +113,7 @@ export interface CapturedRequest {
 
 /** Stores a request sent to an inbox (keeping its latest ones) and answers with the inbox's status; null when there is no such live inbox. */
 export async function capture(token: string, request: CapturedRequest): Promise<{ status: number } | null> {
-  const inbox = await db().inbox.findUnique({ where: { token } });
+  const inbox = await inboxByToken(token);
   if (!inbox || inbox.expiresAt < new Date()) return null;
   const signature = await checkSignature(inbox.webhookId, request, new Date());
   const messageId = request.headers['webhook-id'];

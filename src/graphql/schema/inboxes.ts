@@ -1,13 +1,13 @@
 import { GraphQLError } from 'graphql';
-import { db } from '../../db/client.ts';
 import { createInbox, deleteInbox, updateInbox, findInbox, INBOX_LIMITS } from '../../usecases/inboxes.ts';
+import { inboxAs, inboxPage, inboxRequestsById, requestPage } from '../../store/inboxes.ts';
 import type { InboxRequest } from '../../generated/prisma/client.ts';
 import { builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { changes, loader, type Loaded } from './subscriptions.ts';
 
-const inboxRequests = loader((ids) => db().inboxRequest.findMany({ where: { id: { in: ids } } }));
+const inboxRequests = loader(inboxRequestsById);
 
 const InboxRequestRef = builder.prismaObject('InboxRequest', {
   ...READERS,
@@ -41,8 +41,7 @@ export const InboxRef = builder.prismaObject('Inbox', {
       cursor: 'id',
       description: `The latest ${INBOX_LIMITS.requestsKept}, newest first (captures in a burst may briefly store a few more; they are trimmed by the next).`,
       resolve: async (query, inbox) => {
-        const oldest = await db().inboxRequest.findFirst({ where: { inboxId: inbox.id }, orderBy: { id: 'desc' }, skip: INBOX_LIMITS.requestsKept - 1, select: { id: true } });
-        return db().inboxRequest.findMany({ ...keyset(query, 'desc', { inboxId: inbox.id, ...(oldest ? { id: { gte: oldest.id } } : {}) }), orderBy: { id: 'desc' } });
+        return requestPage(inbox.id, INBOX_LIMITS.requestsKept, (where) => keyset(query, 'desc', where));
       },
     }),
   }),
@@ -71,7 +70,7 @@ builder.queryField('inboxes', (t) =>
     type: 'Inbox',
     cursor: 'id',
     authScopes: { read: true },
-    resolve: (query, _root, _args, ctx) => db().inbox.findMany({ ...keyset(query, 'desc', { tenantId: tenantOf(ctx), expiresAt: { gt: new Date() } }), orderBy: { id: 'desc' } }),
+    resolve: (query, _root, _args, ctx) => inboxPage(keyset(query, 'desc', { tenantId: tenantOf(ctx), expiresAt: { gt: new Date() } })),
   }),
 );
 
@@ -82,7 +81,7 @@ builder.queryField('inbox', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       await findInbox(tenantOf(ctx), String(id));
-      return db().inbox.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+      return inboxAs(query, String(id));
     },
   }),
 );
@@ -94,7 +93,7 @@ builder.mutationField('createInbox', (t) =>
     args: { input: t.arg({ type: InboxInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const inbox = await createInbox(tenantOf(ctx), { ...input, webhookId: input.webhookId ? String(input.webhookId) : null });
-      return db().inbox.findUniqueOrThrow({ ...query, where: { id: inbox.id } });
+      return inboxAs(query, inbox.id);
     },
   }),
 );
@@ -107,7 +106,7 @@ builder.mutationField('updateInbox', (t) =>
     resolve: async (query, _root, { id, input }, ctx) => {
       const webhookId = input.webhookId === undefined ? undefined : input.webhookId === null ? null : String(input.webhookId);
       const inbox = await updateInbox(tenantOf(ctx), String(id), { ...input, name: input.name ?? undefined, webhookId });
-      return db().inbox.findUniqueOrThrow({ ...query, where: { id: inbox.id } });
+      return inboxAs(query, inbox.id);
     },
   }),
 );

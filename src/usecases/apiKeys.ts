@@ -1,36 +1,34 @@
 import { generateApiKey } from '../rules/keys.ts';
-import { db } from '../db/client.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import type { Role } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
 import { notify } from '../pubsub/changes.ts';
-import { lockTenant } from '../store/tenants.ts';
+import { activeAdminKeys, insertApiKey, lockTenant, revokeKey, tenantKey } from '../store/tenants.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 export async function createApiKey(tenantId: string, input: { name: string; role: Role }) {
   const problems = new Problems();
   const name = text(problems, 'input.name', input.name, { required: true, max: 200 })!;
   problems.throwIfAny();
   const secret = generateApiKey();
-  const apiKey = await db().apiKey.create({
-    data: { tenantId, name, role: input.role, hash: secret.hash, prefix: secret.prefix },
-  });
+  const apiKey = await insertApiKey({ tenantId, name, role: input.role, hash: secret.hash, prefix: secret.prefix });
   return { apiKey, key: secret.key };
 }
 
 /** Revokes a key at once. The tenant's last active ADMIN key cannot be revoked: nobody could manage keys after it. */
 export async function revokeApiKey(tenantId: string, id: string) {
-  return db().$transaction(async (tx) => {
+  return inTransaction(async (tx) => {
     await lockTenant(tx, tenantId);
-    const key = await tx.apiKey.findFirst({ where: { id, tenantId } });
+    const key = await tenantKey(tx, tenantId, id);
     if (!key) throw notFound('API key', id);
     if (key.revokedAt) return key;
     if (key.role === 'ADMIN') {
-      const admins = await tx.apiKey.count({ where: { tenantId, role: 'ADMIN', revokedAt: null } });
+      const admins = await activeAdminKeys(tx, tenantId);
       if (admins <= 1) {
         throw conflict('this is the last active ADMIN key of the tenant; create another ADMIN key before revoking it', 'id');
       }
     }
     await notify(tx, [{ k: 'key', t: tenantId, id }]);
-    return tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    return revokeKey(tx, id);
   });
 }

@@ -1,5 +1,5 @@
-import { db } from '../db/client.ts';
-import { keyByHash } from '../store/tenants.ts';
+import { keyByHash, touchKey } from '../store/tenants.ts';
+import { sessionBySecret } from '../store/portal.ts';
 import { permissionsOf, type Permission, type Role } from '../rules/roles.ts';
 import { bearerToken, hashKey, PORTAL_PREFIX, sameSecret } from '../rules/keys.ts';
 
@@ -31,14 +31,14 @@ export async function authenticate(header: string | null | undefined, operatorKe
   if (!key) return { principal: null, problem: 'unknown API key' };
   if (key.revokedAt) return { principal: null, problem: 'this API key has been revoked' };
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
-    await db().apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } });
+    await touchKey(key.id);
   }
   return { principal: { kind: 'key', keyId: key.id, tenantId: key.tenantId, role: key.role } };
 }
 
 /** A portal session's secret (usecases/portal.ts): its tenant and role until it ends. */
 async function portalSession(secret: string): Promise<Authentication> {
-  const session = await db().portalSession.findUnique({ where: { sessionHash: hashKey(secret) } });
+  const session = await sessionBySecret(hashKey(secret));
   if (!session) return { principal: null, problem: 'unknown portal session' };
   if (session.expiresAt <= new Date()) return { principal: null, problem: 'this portal session has ended: open the portal again from where you came' };
   const portal = { id: session.id, expiresAt: session.expiresAt, brandName: session.brandName, brandColor: session.brandColor };

@@ -2,7 +2,6 @@
 // their own admin screens. createPortalSession answers a single-use link; opening it
 // signs that browser in to the tenant's dashboard with one role until the session ends,
 // without any API key being shown, and the page may be framed only by the origins given.
-import { db } from '../db/client.ts';
 import { notify } from '../pubsub/changes.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { forbidden, notFound } from '../rules/errors.ts';
@@ -11,6 +10,9 @@ import { Problems } from '../rules/problems.ts';
 import type { Role } from '../rules/roles.ts';
 import { isUuid } from '../rules/values.ts';
 import type { Principal } from './authenticate.ts';
+import { endSession, insertSession, openLink, sessionOfLink, sessionTenant } from '../store/portal.ts';
+import { tenantExists } from '../store/tenants.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 export const PORTAL_LIMITS = { minMinutes: 1, maxMinutes: 24 * 60, origins: 10, brandName: 80 };
 /** Where a portal link points: `/portal/<link>`. */
@@ -61,13 +63,11 @@ export async function createPortalSession(principal: Principal, input: PortalInp
   if (brandName && brandName.length > PORTAL_LIMITS.brandName) problems.add('input.brandName', `at most ${PORTAL_LIMITS.brandName} characters`);
   if (input.brandColor && !/^#[0-9a-fA-F]{6}$/.test(input.brandColor)) problems.add('input.brandColor', 'must be a colour written #rrggbb, such as #1d4ed8');
   problems.throwIfAny();
-  if (!isUuid(tenantId) || !(await db().tenant.findUnique({ where: { id: tenantId }, select: { id: true } }))) throw notFound('tenant', tenantId);
+  if (!isUuid(tenantId) || !(await tenantExists(tenantId))) throw notFound('tenant', tenantId);
   const link = newSecret();
   const expiresAt = new Date(Date.now() + input.expiresInMinutes * 60_000);
   const id = uuidv7();
-  await db().portalSession.create({
-    data: { id, tenantId, role: input.role, linkHash: hashKey(link), allowedOrigins: input.allowedOrigins, brandName, brandColor: input.brandColor?.toLowerCase() ?? null, expiresAt },
-  });
+  await insertSession({ id, tenantId, role: input.role, linkHash: hashKey(link), allowedOrigins: input.allowedOrigins, brandName, brandColor: input.brandColor?.toLowerCase() ?? null, expiresAt });
   return { id, url: `${publicUrl.replace(/\/$/, '')}${PORTAL_PATH}${link}`, expiresAt };
 }
 
@@ -84,11 +84,10 @@ function ownTenant(principal: Principal & { kind: 'key' }, what: string, named?:
  * still going; another tenant's session is NOT_FOUND.
  */
 export async function endPortalSession(principal: Principal, id: string): Promise<boolean> {
-  const session = isUuid(id) ? await db().portalSession.findUnique({ where: { id }, select: { tenantId: true } }) : null;
+  const session = isUuid(id) ? await sessionTenant(id) : null;
   if (!session || (principal.kind === 'key' && ownTenant(principal, 'endPortalSession') !== session.tenantId)) throw notFound('portal session', id);
-  return db().$transaction(async (tx) => {
-    const ended = await tx.portalSession.updateMany({ where: { id, expiresAt: { gt: new Date() } }, data: { expiresAt: new Date() } });
-    if (ended.count === 0) return false;
+  return inTransaction(async (tx) => {
+    if (!(await endSession(tx, id))) return false;
     await notify(tx, [{ k: 'key', t: session.tenantId, id: `portal:${id}` }]);
     return true;
   });
@@ -96,7 +95,7 @@ export async function endPortalSession(principal: Principal, id: string): Promis
 
 /** The session a portal link belongs to, used or not (its page is framed by its origins only), or null. */
 export async function portalOfLink(link: string) {
-  return db().portalSession.findUnique({ where: { linkHash: hashKey(link) }, select: { allowedOrigins: true, expiresAt: true, usedAt: true } });
+  return sessionOfLink(hashKey(link));
 }
 
 export type Redeemed = { secret: string; expiresAt: Date } | { refused: string; status: 404 | 410 };
@@ -105,12 +104,8 @@ export type Redeemed = { secret: string; expiresAt: Date } | { refused: string; 
 export async function redeemPortalLink(link: string): Promise<Redeemed> {
   const secret = newSecret(PORTAL_PREFIX);
   // One statement: of two browsers opening the same link at once, one gets it.
-  const opened = await db().portalSession.updateManyAndReturn({
-    where: { linkHash: hashKey(link), usedAt: null, expiresAt: { gt: new Date() } },
-    data: { usedAt: new Date(), sessionHash: hashKey(secret) },
-    select: { expiresAt: true },
-  });
-  if (opened[0]) return { secret, expiresAt: opened[0].expiresAt };
+  const opened = await openLink(hashKey(link), hashKey(secret));
+  if (opened) return { secret, expiresAt: opened.expiresAt };
   const session = await portalOfLink(link);
   if (!session) return { refused: 'This portal link is not known.', status: 404 };
   if (session.usedAt) return { refused: 'This portal link was used already: open the portal again from where you came.', status: 410 };

@@ -1,6 +1,4 @@
 import { describeKey, generateApiKey, type NewKey } from '../rules/keys.ts';
-import { db } from '../db/client.ts';
-import { holdSetupLock } from '../store/tenants.ts';
 import { SETUP_LOCK } from '../db/migrate.ts';
 import type { Environment, Tenant } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
@@ -8,6 +6,8 @@ import { notFound } from '../rules/errors.ts';
 import { isUuid } from '../rules/values.ts';
 import { builtInTopics } from '../rules/heraldTopic.ts';
 import { checkTenantSettings, type TenantSettingsInput } from '../rules/tenants.ts';
+import { anyTenant, changeTenant, holdSetupLock, insertTenant } from '../store/tenants.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 export interface NewTenantInput extends TenantSettingsInput {
   name: string;
@@ -22,15 +22,12 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
   problems.throwIfAny();
   const settings = checkTenantSettings(input, true);
   const secret = chosenKey ?? generateApiKey();
-  const tenant = await db().tenant.create({
-    data: {
-      ...settings,
-      name: settings.name!,
-      environment: input.environment,
-      apiKeys: { create: { name: keyName, role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
-      topics: builtInTopics(),
-    },
-    include: { apiKeys: true },
+  const tenant = await insertTenant({
+    ...settings,
+    name: settings.name!,
+    environment: input.environment,
+    apiKeys: { create: { name: keyName, role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
+    topics: builtInTopics(),
   });
   return { tenant: tenant as Tenant, apiKey: tenant.apiKeys[0]!, key: secret.key };
 }
@@ -38,7 +35,7 @@ export async function createTenant(input: NewTenantInput, chosenKey?: NewKey) {
 /** Changes a tenant's name, retention, weight or publish limit (the operator's `updateTenant`); fields left out stay. */
 export async function updateTenant(id: string, input: TenantSettingsInput): Promise<Tenant> {
   const data = checkTenantSettings(input, false);
-  const [tenant] = isUuid(id) ? await db().tenant.updateManyAndReturn({ where: { id }, data }) : [];
+  const tenant = isUuid(id) ? await changeTenant(id, data) : null;
   if (!tenant) throw notFound('tenant', id);
   return tenant;
 }
@@ -49,18 +46,19 @@ export async function updateTenant(id: string, input: TenantSettingsInput): Prom
  * printed once. Processes starting together create it once.
  */
 export async function bootstrapDefaultTenant(bootstrapKey?: string): Promise<{ created: boolean; key?: string }> {
-  return db().$transaction(async (tx) => {
+  return inTransaction(async (tx) => {
     await holdSetupLock(tx, SETUP_LOCK);
-    if ((await tx.tenant.count()) > 0) return { created: false };
+    if (await anyTenant(tx)) return { created: false };
     const secret = bootstrapKey ? describeKey(bootstrapKey) : generateApiKey();
-    await tx.tenant.create({
-      data: {
+    await insertTenant(
+      {
         name: 'default',
         environment: 'PRODUCTION',
         apiKeys: { create: { name: 'bootstrap', role: 'ADMIN', hash: secret.hash, prefix: secret.prefix } },
         topics: builtInTopics(),
       },
-    });
+      tx,
+    );
     return { created: true, key: bootstrapKey ? undefined : secret.key };
   });
 }

@@ -1,9 +1,9 @@
-import { db } from '../../db/client.ts';
 import { createApiKey, revokeApiKey } from '../../usecases/apiKeys.ts';
 import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
 import { RoleEnum } from './enums.ts';
+import { keyPage } from '../../store/tenants.ts';
 
 export const ApiKeyRef = builder.prismaObject('ApiKey', {
   description: 'An API key. Its secret is shown once, when created, and never again.',
@@ -40,10 +40,7 @@ builder.queryField('apiKeys', (t) =>
     authScopes: { admin: true },
     args: { includeRevoked: t.arg.boolean({ defaultValue: false }) },
     resolve: (query, _root, args, ctx) =>
-      db().apiKey.findMany({
-        ...keyset(query, 'desc', { tenantId: tenantOf(ctx), ...(args.includeRevoked ? {} : { revokedAt: null }) }),
-        orderBy: { id: 'desc' },
-      }),
+      keyPage(keyset(query, 'desc', { tenantId: tenantOf(ctx), ...(args.includeRevoked ? {} : { revokedAt: null }) })),
   }),
 );
 

@@ -1,4 +1,3 @@
-import { db } from '../../db/client.ts';
 import { createTenant, updateTenant } from '../../usecases/tenants.ts';
 import { tenantQueue } from '../../usecases/queueFigures.ts';
 import { DELIVERY_WEIGHT, PUBLISH_BURST, PUBLISH_RATE, RETENTION_DAYS } from '../../rules/tenants.ts';
@@ -6,6 +5,7 @@ import { builder } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { ApiKeyRef } from './apiKeys.ts';
 import { EnvironmentEnum } from './enums.ts';
+import { tenantPage } from '../../store/tenants.ts';
 
 export const TenantRef = builder.prismaObject('Tenant', {
   fields: (t) => ({
@@ -118,6 +118,6 @@ builder.queryField('tenants', (t) =>
     type: 'Tenant',
     cursor: 'id',
     authScopes: { operator: true },
-    resolve: (query) => db().tenant.findMany({ ...keyset(query, 'asc', {}), orderBy: { id: 'asc' } }),
+    resolve: (query) => tenantPage(keyset(query, 'asc', {})),
   }),
 );

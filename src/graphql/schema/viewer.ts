@@ -1,4 +1,3 @@
-import { db } from '../../db/client.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { ApiKeyRef } from './apiKeys.ts';
@@ -6,6 +5,7 @@ import { PERMISSIONS } from '../../rules/roles.ts';
 import { permissionsOfPrincipal } from '../../usecases/authenticate.ts';
 import { RoleEnum } from './enums.ts';
 import { TenantRef } from './tenants.ts';
+import { keyById, tenantById } from '../../store/tenants.ts';
 
 const PermissionEnum = builder.enumType('Permission', {
   description: 'What a key may do: read (everything of its tenant), manage (webhooks, topics), publish, operate (re-trigger, replay, pause), admin (keys, the tenant).',
@@ -33,12 +33,12 @@ const Viewer = builder.objectRef<Context['auth']['principal'] & {}>('Viewer').im
     tenant: t.field({
       type: TenantRef,
       nullable: true,
-      resolve: (p) => (p.kind === 'key' ? db().tenant.findUniqueOrThrow({ where: { id: p.tenantId } }) : null),
+      resolve: (p) => (p.kind === 'key' ? tenantById(p.tenantId) : null),
     }),
     apiKey: t.field({
       type: ApiKeyRef,
       nullable: true,
-      resolve: (p) => (p.kind === 'key' && !p.portal ? db().apiKey.findUniqueOrThrow({ where: { id: p.keyId } }) : null),
+      resolve: (p) => (p.kind === 'key' && !p.portal ? keyById(p.keyId) : null),
     }),
     portal: t.field({
       type: PortalRef,

@@ -2,7 +2,8 @@
  * The layers of src/, each importing only those below it (docs/architecture.md, "Code map"):
  *   rules      pure: no I/O, nothing of src/ but types (and the schema's generated enums)
  *   platform   db/, queue/, pubsub/, render/, crypto/, outbound/, telemetry/, config.ts, logger.ts, paths.ts
- *   store      every hand-written SQL statement, and instance state
+ *   store      every hand-written SQL statement, and instance state: the one door to the database
+ *              (use-cases, the API and the worker never import src/db)
  *   usecases   what a caller asks for: publish, test, preview, retrigger, replay, settings
  *   delivery   the worker; graphql: the API (neither imports the other)
  *   server     HTTP routes, readiness, draining, the dashboard
@@ -33,6 +34,13 @@ module.exports = {
       to: { path: above(layer) },
     })),
     { name: 'rules-points-down', severity: 'error', from: { path: '^src/rules/' }, to: { path: above('rules') } },
+    {
+      name: 'one-door-to-the-database',
+      severity: 'error',
+      comment: 'Use-cases, the API and the worker reach the database through the store (src/store), never src/db themselves (ids.ts makes ids, it touches nothing).',
+      from: { path: '^src/(usecases|graphql|delivery)/' },
+      to: { path: '^src/db/', pathNot: '^src/db/ids\\.ts$' },
+    },
     { name: 'config-no-delivery', severity: 'error', comment: 'Configuration reads the environment; it knows nothing of delivering.', from: { path: '^src/config\\.ts$' }, to: { path: '^src/', pathNot: '^src/(rules|crypto)/' } },
   ],
   options: {

@@ -8,7 +8,7 @@ import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { rolesWith, type Permission } from '../rules/roles.ts';
 import { permissionsOfPrincipal } from '../usecases/authenticate.ts';
-import { db } from '../db/client.ts';
+import { ormClient } from '../store/orm.ts';
 import { forbidden, unauthenticated } from '../rules/errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
@@ -35,7 +35,7 @@ export const builder = new SchemaBuilder<{
   },
   defaultFieldNullability: false,
   prisma: {
-    client: () => db(),
+    client: ormClient,
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,

@@ -1,5 +1,6 @@
 import { db, query, type Tx } from '../db/client.ts';
 import type { ApiKey, Prisma, Role, Tenant } from '../generated/prisma/client.ts';
+import { SETUP_LOCK } from '../db/migrate.ts';
 import * as sql from './sql/tenants.ts';
 
 /** An API key by its hash (one plain statement: every request makes it). */
@@ -13,9 +14,9 @@ export async function lockTenant(tx: Tx, tenantId: string): Promise<void> {
   await tx.$executeRaw(sql.lockTenant(tenantId));
 }
 
-/** Holds the set-up lock for the transaction (first starts create the default tenant once). */
-export async function holdSetupLock(tx: Tx, lock: number): Promise<void> {
-  await tx.$executeRaw(sql.setupLock(lock));
+/** Holds the set-up lock (the migrations' own) for the transaction: first starts create the default tenant once. */
+export async function holdSetupLock(tx: Tx): Promise<void> {
+  await tx.$executeRaw(sql.setupLock(SETUP_LOCK));
 }
 
 /** Tenants' delivery weights (a look-up by primary key). */

@@ -3,7 +3,8 @@
 // compares the document with the tenant (topics by key, webhooks by label), says what it
 // would create and change, checks everything before it changes anything, and applies
 // it unless it is a dry run.
-import { db } from '../db/client.ts';
+import { tenantById } from '../store/tenants.ts';
+import { conditionsOf, ownTopics, tenantWebhooks } from '../store/webhooks.ts';
 import { InputError, type FieldProblem } from '../rules/errors.ts';
 import { Problems } from '../rules/problems.ts';
 import { topicMap, validateTopic, type TopicInput, type TopicRow } from '../rules/topics.ts';
@@ -45,10 +46,10 @@ export interface ImportPlan {
 
 /** The tenant's topics (not Herald's own) and webhooks (not deleted), without secrets. */
 export async function exportConfiguration(tenantId: string): Promise<ConfigurationDocument> {
-  const tenant = await db().tenant.findUniqueOrThrow({ where: { id: tenantId } });
-  const topics = await db().topic.findMany({ where: { tenantId, builtIn: false }, include: { fields: { orderBy: { position: 'asc' } } }, orderBy: { key: 'asc' } });
-  const webhooks = await db().webhook.findMany({ where: { tenantId, deletedAt: null }, orderBy: { label: 'asc' } });
-  const conditions = await db().condition.findMany({ where: { webhookId: { in: webhooks.map((w) => w.id) } } });
+  const tenant = await tenantById(tenantId);
+  const topics = await ownTopics(tenantId);
+  const webhooks = await tenantWebhooks(tenantId);
+  const conditions = await conditionsOf(webhooks.map((w) => w.id));
   return {
     format: CONFIGURATION_FORMAT,
     exportedAt: new Date().toISOString(),
@@ -173,7 +174,7 @@ export async function importConfiguration(tenantId: string, document: unknown, d
     if (change.action === 'CREATE') await createTopic(tenantId, topic);
     else if (change.action === 'UPDATE') await updateTopic(tenantId, { key: topic.key }, { ...topic, key: undefined });
   }
-  const ids = new Map((await db().webhook.findMany({ where: { tenantId, deletedAt: null }, select: { id: true, label: true } })).map((w) => [w.label, w.id]));
+  const ids = new Map((await tenantWebhooks(tenantId)).map((w) => [w.label, w.id]));
   const secrets: ImportPlan['secrets'] = [];
   for (const [i, { input }] of inputs.entries()) {
     const change = changes[doc.topics.length + i]!;

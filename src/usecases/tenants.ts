@@ -1,5 +1,4 @@
 import { describeKey, generateApiKey, type NewKey } from '../rules/keys.ts';
-import { SETUP_LOCK } from '../db/migrate.ts';
 import type { Environment, Tenant } from '../generated/prisma/client.ts';
 import { Problems, text } from '../rules/problems.ts';
 import { notFound } from '../rules/errors.ts';
@@ -47,7 +46,7 @@ export async function updateTenant(id: string, input: TenantSettingsInput): Prom
  */
 export async function bootstrapDefaultTenant(bootstrapKey?: string): Promise<{ created: boolean; key?: string }> {
   return inTransaction(async (tx) => {
-    await holdSetupLock(tx, SETUP_LOCK);
+    await holdSetupLock(tx);
     if (await anyTenant(tx)) return { created: false };
     const secret = bootstrapKey ? describeKey(bootstrapKey) : generateApiKey();
     await insertTenant(

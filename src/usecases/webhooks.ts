@@ -1,4 +1,3 @@
-import { db, type Tx } from '../db/client.ts';
 import type { Combinator, Webhook } from '../generated/prisma/client.ts';
 import { open, openHeaders, openOrNull, seal, sealHeaders, sealingKeyId, sealOrNull } from '../crypto/secrets.ts';
 import { notify } from '../pubsub/changes.ts';
@@ -26,7 +25,20 @@ import {
 import { raise } from '../store/alerts.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { changeState, discardHeld } from '../store/webhookState.ts';
-import { lockNotSealed } from '../store/webhooks.ts';
+import { inTransaction } from '../store/transaction.ts';
+import {
+  changeCondition,
+  changeWebhook,
+  conditionsOf,
+  insertConditions,
+  insertWebhook,
+  lockNotSealed,
+  removeCondition as removeConditionRow,
+  replaceConditions,
+  tenantCondition,
+  tenantWebhook,
+  webhookNow,
+} from '../store/webhooks.ts';
 
 
 /** Checks a new webhook's settings and conditions without saving anything. */
@@ -38,8 +50,8 @@ export async function checkNewWebhook(tenantId: string, input: WebhookInput, lim
 export async function createWebhook(tenantId: string, input: WebhookInput, limits: WebhookLimits) {
   const { resolved, conditions } = await checkNewWebhook(tenantId, input, limits);
   const secret = generateSecret();
-  const webhook = await db().$transaction(async (tx) => {
-    const created = await tx.webhook.create({ data: { ...resolved, tenantId, secret: seal(secret), headers: sealHeaders(resolved.headers) as never } });
+  const webhook = await inTransaction(async (tx) => {
+    const created = await insertWebhook(tx, { ...resolved, tenantId, secret: seal(secret), headers: sealHeaders(resolved.headers) as never });
     await insertConditions(tx, created.id, null, conditions);
     await notify(tx, [{ k: 'webhook', t: tenantId, id: created.id }]);
     return created;
@@ -62,17 +74,14 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
     recheckStoredTree(problems, tree, ctx);
   }
   problems.throwIfAny();
-  return db().$transaction(async (tx) => {
-    if (replacing) {
-      await tx.condition.deleteMany({ where: { webhookId: id } });
-      await insertConditions(tx, id, null, input.conditions!);
-    }
+  return inTransaction(async (tx) => {
+    if (replacing) await replaceConditions(tx, id, input.conditions!);
     const { active, ...settings } = resolved;
-    const updated = await tx.webhook.update({ where: { id }, data: { ...settings, headers: sealHeaders(resolved.headers) as never } });
+    const updated = await changeWebhook(id, { ...settings, headers: sealHeaders(resolved.headers) as never }, tx);
     // `active` given: on (sending what a paused webhook held) or off; otherwise the state stays.
     if (input.active != null && input.active !== current.active) await changeState(tx, current, active ? 'ACTIVE' : 'DISABLED');
     else await notify(tx, [{ k: 'webhook', t: tenantId, id }]);
-    return input.active != null && input.active !== current.active ? tx.webhook.findUniqueOrThrow({ where: { id } }) : updated;
+    return input.active != null && input.active !== current.active ? webhookNow(id, tx) : updated;
   });
 }
 
@@ -84,12 +93,12 @@ export async function updateWebhook(tenantId: string, id: string, input: Webhook
 export async function setWebhookState(tenantId: string, id: string, to: WebhookState) {
   const current = await findWebhook(tenantId, id, { includeDeleted: false });
   const from = stateOf(current);
-  return db().$transaction(async (tx) => {
+  return inTransaction(async (tx) => {
     if (from !== to || to === 'ACTIVE') await changeState(tx, current, to);
     // A person pausing and resuming is told through Herald's own topic too (alerts for a team).
     if (from !== 'PAUSED' && to === 'PAUSED') await raise(tx, [{ tenantId, action: 'webhook_paused', webhookId: id, reason: 'paused by a person' }]);
     if (from === 'PAUSED' && to === 'ACTIVE') await raise(tx, [{ tenantId, action: 'webhook_resumed', webhookId: id }]);
-    return tx.webhook.findUniqueOrThrow({ where: { id } });
+    return webhookNow(id, tx);
   });
 }
 
@@ -102,10 +111,10 @@ export async function discardHeldDeliveries(tenantId: string, id: string): Promi
 /** Deletes a webhook: it stops receiving events and what waited or was held is cancelled; its history stays readable. */
 export async function deleteWebhook(tenantId: string, id: string) {
   const current = await findWebhook(tenantId, id, { includeDeleted: false });
-  return db().$transaction(async (tx) => {
-    await tx.webhook.update({ where: { id }, data: { deletedAt: new Date() } });
+  return inTransaction(async (tx) => {
+    await changeWebhook(id, { deletedAt: new Date() }, tx);
     await changeState(tx, current, 'DISABLED');
-    return tx.webhook.findUniqueOrThrow({ where: { id } });
+    return webhookNow(id, tx);
   });
 }
 
@@ -120,21 +129,16 @@ export async function rotateWebhookSecret(tenantId: string, id: string, keepPrev
   );
   problems.throwIfAny();
   const secret = generateSecret();
-  const webhook = await db().webhook.update({
-    where: { id },
-    data: {
-      secret: seal(secret),
-      previousSecret: keepPreviousSeconds > 0 ? seal(current.secret) : null,
-      previousSecretUntil: keepPreviousSeconds > 0 ? new Date(Date.now() + keepPreviousSeconds * 1000) : null,
-    },
+  const webhook = await changeWebhook(id, {
+    secret: seal(secret),
+    previousSecret: keepPreviousSeconds > 0 ? seal(current.secret) : null,
+    previousSecretUntil: keepPreviousSeconds > 0 ? new Date(Date.now() + keepPreviousSeconds * 1000) : null,
   });
   return { webhook, secret };
 }
 
 export async function findWebhook(tenantId: string, id: string, { includeDeleted = true } = {}): Promise<Webhook> {
-  const webhook = isUuid(id)
-    ? await db().webhook.findFirst({ where: { id, tenantId, ...(includeDeleted ? {} : { deletedAt: null }) } })
-    : null;
+  const webhook = isUuid(id) ? await tenantWebhook(tenantId, id, includeDeleted) : null;
   if (!webhook) throw notFound('webhook', id);
   return openWebhook(webhook);
 }
@@ -152,18 +156,15 @@ export function openWebhook<W extends Pick<Webhook, 'secret' | 'previousSecret' 
  */
 export async function resealSecrets(): Promise<number> {
   const sealedNow = `hsec1:${sealingKeyId()}:%`;
-  return db().$transaction(
+  return inTransaction(
     async (tx) => {
       const rows = await lockNotSealed(tx, sealedNow);
       for (const row of rows) {
-        await tx.webhook.update({
-          where: { id: row.id },
-          data: { secret: seal(open(row.secret)), previousSecret: sealOrNull(openOrNull(row.previous_secret)), headers: sealHeaders(openHeaders(row.headers)) as never },
-        });
+        await changeWebhook(row.id, { secret: seal(open(row.secret)), previousSecret: sealOrNull(openOrNull(row.previous_secret)), headers: sealHeaders(openHeaders(row.headers)) as never }, tx);
       }
       return rows.length;
     },
-    { timeout: 120_000 },
+    { timeoutMs: 120_000 },
   );
 }
 
@@ -173,7 +174,7 @@ export async function addCondition(tenantId: string, webhookId: string, parentId
   const webhook = await findWebhook(tenantId, webhookId, { includeDeleted: false });
   const topics = await loadTopics(tenantId);
   const problems = new Problems();
-  const existing = await db().condition.findMany({ where: { webhookId } });
+  const existing = await conditionsOf([webhookId]);
   let depth = 1;
   if (parentId) {
     const parent = existing.find((c) => c.id === parentId);
@@ -183,7 +184,7 @@ export async function addCondition(tenantId: string, webhookId: string, parentId
   }
   checkConditionTree(problems, 'condition', [condition], contextOf(webhook, topics), depth, { count: existing.length });
   problems.throwIfAny();
-  return db().$transaction(async (tx) => (await insertConditions(tx, webhookId, parentId, [condition]))[0]!);
+  return inTransaction(async (tx) => (await insertConditions(tx, webhookId, parentId, [condition]))[0]!);
 }
 
 export async function updateCondition(
@@ -196,7 +197,7 @@ export async function updateCondition(
   if (condition.kind === 'GROUP') {
     if (input.path || input.operator || input.values) problems.add('input', 'this condition is a group: only `match` can change');
     problems.throwIfAny();
-    return db().condition.update({ where: { id }, data: { combinator: input.match ?? undefined } });
+    return changeCondition(id, { combinator: input.match ?? undefined });
   }
   if (input.match) problems.add('input.match', 'this condition is a rule: `match` applies to groups');
   const rule = {
@@ -207,53 +208,24 @@ export async function updateCondition(
   const topics = await loadTopics(tenantId);
   checkRule(problems, 'input', rule, contextOf(condition.webhook, topics));
   problems.throwIfAny();
-  return db().condition.update({
-    where: { id },
-    data: { path: rule.path, operator: rule.operator, values: rule.values as never },
-  });
+  return changeCondition(id, { path: rule.path, operator: rule.operator, values: rule.values as never });
 }
 
 /** Removes a condition, and everything inside it when it is a group. */
 export async function removeCondition(tenantId: string, id: string) {
   const condition = await findCondition(tenantId, id);
-  await db().condition.delete({ where: { id } });
+  await removeConditionRow(id);
   return condition;
 }
 
 async function findCondition(tenantId: string, id: string) {
-  const condition = isUuid(id)
-    ? await db().condition.findFirst({ where: { id, webhook: { tenantId, deletedAt: null } }, include: { webhook: true } })
-    : null;
+  const condition = isUuid(id) ? await tenantCondition(tenantId, id) : null;
   if (!condition) throw notFound('condition', id);
   return condition;
 }
 
 /** A webhook's conditions as one tree: its top level combined by `conditionMatch`. */
 export async function conditionTree(webhookId: string, match: Combinator): Promise<ConditionNode> {
-  const rows = await db().condition.findMany({ where: { webhookId }, orderBy: { position: 'asc' } });
+  const rows = await conditionsOf([webhookId]);
   return treeOf(rows, match);
 }
-
-async function insertConditions(tx: Tx, webhookId: string, parentId: string | null, conditions: ConditionInput[]) {
-  const siblings = await tx.condition.count({ where: { webhookId, parentId } });
-  const created = [];
-  for (const [i, condition] of conditions.entries()) {
-    const position = siblings + i;
-    if (condition.group) {
-      const group = await tx.condition.create({
-        data: { webhookId, parentId, position, kind: 'GROUP', combinator: condition.group.match },
-      });
-      await insertConditions(tx, webhookId, group.id, condition.group.conditions);
-      created.push(group);
-    } else {
-      const rule = condition.rule!;
-      created.push(
-        await tx.condition.create({
-          data: { webhookId, parentId, position, kind: 'RULE', path: rule.path.trim(), operator: rule.operator, values: (rule.values ?? []) as never },
-        }),
-      );
-    }
-  }
-  return created;
-}
-

@@ -1,4 +1,3 @@
-import { db } from '../../db/client.ts';
 import { previewWebhook } from '../../usecases/preview.ts';
 import { secretHint } from '../../rules/signing.ts';
 import { open } from '../../crypto/secrets.ts';
@@ -13,6 +12,7 @@ import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { TRIGGER_ACTIONS, type ConditionInput as DomainConditionInput, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
 import { heldCount } from '../../store/instances.ts';
+import { conditionAs, webhookAs, webhookPage } from '../../store/webhooks.ts';
 import { OperatorEnum } from './enums.ts';
 
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
@@ -239,8 +239,8 @@ builder.queryField('webhooks', (t) =>
     args: { filter: t.arg({ type: WebhookFilter }) },
     resolve: (query, _root, { filter }, ctx) => {
       const f = filter ?? {};
-      return db().webhook.findMany({
-        ...keyset(query, 'desc', {
+      return webhookPage(
+        keyset(query, 'desc', {
           tenantId: tenantOf(ctx),
           ...(f.includeDeleted ? {} : { deletedAt: null }),
           ...(f.active == null ? {} : { active: f.active }),
@@ -250,8 +250,7 @@ builder.queryField('webhooks', (t) =>
             ? { OR: [{ label: { contains: f.search, mode: 'insensitive' as const } }, { description: { contains: f.search, mode: 'insensitive' as const } }] }
             : {}),
         }),
-        orderBy: { id: 'desc' },
-      });
+      );
     },
   }),
 );
@@ -263,7 +262,7 @@ builder.queryField('webhook', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const webhook = await findWebhook(tenantOf(ctx), String(id));
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+      return webhookAs(query, webhook.id);
     },
   }),
 );
@@ -285,7 +284,7 @@ builder.mutationField('updateWebhook', (t) =>
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookInput, required: true }) },
     resolve: async (query, _root, { id, input }, ctx) => {
       const webhook = await updateWebhook(tenantOf(ctx), String(id), input as DomainWebhookInput, ctx.config);
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+      return webhookAs(query, webhook.id);
     },
   }),
 );
@@ -298,7 +297,7 @@ builder.mutationField('setWebhookActive', (t) =>
     args: { id: t.arg.id({ required: true }), active: t.arg.boolean({ required: true }) },
     resolve: async (query, _root, { id, active }, ctx) => {
       const webhook = await setWebhookState(tenantOf(ctx), String(id), active ? 'ACTIVE' : 'DISABLED');
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+      return webhookAs(query, webhook.id);
     },
   }),
 );
@@ -313,7 +312,7 @@ function stateMutation(name: string, description: string, to: 'ACTIVE' | 'PAUSED
       args: { id: t.arg.id({ required: true }) },
       resolve: async (query, _root, { id }, ctx) => {
         const webhook = await setWebhookState(tenantOf(ctx), String(id), to);
-        return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+        return webhookAs(query, webhook.id);
       },
     }),
   );
@@ -370,7 +369,7 @@ builder.mutationField('deleteWebhook', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const webhook = await deleteWebhook(tenantOf(ctx), String(id));
-      return db().webhook.findUniqueOrThrow({ ...query, where: { id: webhook.id } });
+      return webhookAs(query, webhook.id);
     },
   }),
 );
@@ -396,7 +395,7 @@ builder.mutationField('addCondition', (t) =>
     },
     resolve: async (query, _root, args, ctx) => {
       const condition = await addCondition(tenantOf(ctx), String(args.webhookId), args.parentId ? String(args.parentId) : null, args.condition);
-      return db().condition.findUniqueOrThrow({ ...query, where: { id: condition.id } });
+      return conditionAs(query, condition.id);
     },
   }),
 );
@@ -417,7 +416,7 @@ builder.mutationField('updateCondition', (t) =>
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateConditionInput, required: true }) },
     resolve: async (query, _root, { id, input }, ctx) => {
       const condition = await updateCondition(tenantOf(ctx), String(id), input);
-      return db().condition.findUniqueOrThrow({ ...query, where: { id: condition.id } });
+      return conditionAs(query, condition.id);
     },
   }),
 );

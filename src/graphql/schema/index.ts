@@ -7,6 +7,7 @@ import './apiKeys.ts';
 import './viewer.ts';
 import './topics.ts';
 import './events.ts';
+import './conditions.ts';
 import './webhooks.ts';
 import './deliveries.ts';
 import './testing.ts';

@@ -5,8 +5,10 @@ import { builder } from '../builder.ts';
 import { tenantOf } from '../context.ts';
 import { EventInputRef } from './events.ts';
 import { CreateWebhookInput } from './webhooks.ts';
+import { previewWebhook } from '../../usecases/preview.ts';
+import type { WebhookInput as DomainWebhookInput } from '../../rules/webhookSettings.ts';
 
-/** The seeds' Test button: what a test would send, and sending one. */
+/** Trying a webhook: what it would send for an event (the preview), what a test would send, and sending one (the seeds' Test button). */
 
 const TestRequest = builder.simpleObject('TestRequest', {
   fields: (t) => ({
@@ -80,5 +82,40 @@ builder.mutationField('testWebhook', (t) =>
     },
     resolve: (_root, args, ctx) =>
       testWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as never }, args.event ?? null, ctx.config),
+  }),
+);
+
+const PreviewHeader = builder.simpleObject('PreviewHeader', { fields: (t) => ({ name: t.string(), value: t.string() }) });
+const PayloadPreview = builder.simpleObject('PayloadPreview', {
+  description: 'The request exactly as delivery would send it (secret header values hidden), and whether it would be sent.',
+  fields: (t) => ({
+    eventType: t.string(),
+    subscribed: t.boolean({ description: 'The webhook takes this event type.' }),
+    conditionsMatch: t.boolean(),
+    wouldSend: t.boolean(),
+    reasons: t.stringList({ description: 'Why it would not be sent.' }),
+    method: t.string({ nullable: true }),
+    url: t.string({ nullable: true }),
+    headers: t.field({ type: [PreviewHeader] }),
+    body: t.string({ nullable: true }),
+    renderError: t.string({ nullable: true }),
+    exampleSecret: t.boolean({ description: 'An unsaved webhook has no secret: an example one signed this preview.' }),
+    orderedDelivery: t.boolean({ description: 'Whether this would wait for earlier deliveries of the same entity.' }),
+    batchWindowMs: t.int({ nullable: true, description: 'Set when the webhook batches: the body shows this event as a batch of one.' }),
+  }),
+});
+
+builder.queryField('previewWebhookPayload', (t) =>
+  t.field({
+    type: PayloadPreview,
+    description: 'What a saved webhook (`webhookId`) or unsaved settings (`webhook`) would send for a sample event. Sends nothing.',
+    authScopes: { read: true },
+    args: {
+      webhookId: t.arg.id(),
+      webhook: t.arg({ type: CreateWebhookInput }),
+      event: t.arg({ type: EventInputRef, required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      previewWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as DomainWebhookInput | null }, args.event, ctx.config),
   }),
 );

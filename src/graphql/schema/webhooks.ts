@@ -1,19 +1,17 @@
-import { previewWebhook } from '../../usecases/preview.ts';
 import { secretHint } from '../../rules/signing.ts';
 import { open } from '../../crypto/secrets.ts';
 import { retryDelays } from '../../rules/retry.ts';
 import { circuitOf } from '../../store/gates.ts';
 import { MAX_REPLAY, replayEvents } from '../../usecases/replay.ts';
-import { addCondition, createWebhook, deleteWebhook, findWebhook, removeCondition, rotateWebhookSecret, discardHeldDeliveries, setWebhookState, updateCondition, updateWebhook } from '../../usecases/webhooks.ts';
-import { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
+import { createWebhook, deleteWebhook, findWebhook, rotateWebhookSecret, discardHeldDeliveries, setWebhookState, updateWebhook } from '../../usecases/webhooks.ts';
+import { HttpMethod, PayloadMode, TemplateFormat } from '../../generated/prisma/enums.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { tenantOf } from '../context.ts';
-import { EventInputRef } from './events.ts';
-import { TRIGGER_ACTIONS, type ConditionInput as DomainConditionInput, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
+import { TRIGGER_ACTIONS, type StoredHeader, type WebhookInput as DomainWebhookInput, WEBHOOK_LIMITS, stateOf } from '../../rules/webhookSettings.ts';
 import { heldCount } from '../../store/instances.ts';
-import { conditionAs, webhookAs, webhookPage } from '../../store/webhooks.ts';
-import { OperatorEnum } from './enums.ts';
+import { webhookAs, webhookPage } from '../../store/webhooks.ts';
+import { ConditionInput, MatchEnum } from './conditions.ts';
 
 const HttpMethodEnum = builder.enumType(HttpMethod, { name: 'HttpMethod' });
 const PayloadModeEnum = builder.enumType(PayloadMode, {
@@ -21,7 +19,6 @@ const PayloadModeEnum = builder.enumType(PayloadMode, {
   description: 'CHANGES: Springest\'s {"changes":[{action,object,id,url}]}. ID_ONLY: the event envelope only. ID_AND_MODIFIED_FIELDS: plus the fields that changed. SELECTED_FIELDS: plus chosen catalog fields. FULL: plus all data. CUSTOM: a template.',
 });
 const TemplateFormatEnum = builder.enumType(TemplateFormat, { name: 'TemplateFormat' });
-const MatchEnum = builder.enumType(Combinator, { name: 'ConditionMatch', description: 'ALL: every condition must hold. ANY: one is enough.' });
 const TriggerEnum = builder.enumType(Object.fromEntries(Object.keys(TRIGGER_ACTIONS).map((k) => [k, k])) as Record<keyof typeof TRIGGER_ACTIONS, keyof typeof TRIGGER_ACTIONS>, {
   name: 'Trigger',
   description: 'Shorthand for event types: CREATE = created, UPDATE = updated, CREATE_OR_UPDATE = both, DELETE = deleted.',
@@ -68,20 +65,6 @@ const WebhookHeader = builder.objectRef<StoredHeader>('WebhookHeader').implement
   }),
 });
 
-builder.prismaObject('Condition', {
-  ...READERS,
-  description: 'A rule on the event (`data.status IN [Completed]`), or a group of conditions combined by ALL or ANY.',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    kind: t.exposeString('kind', { description: 'RULE or GROUP' }),
-    match: t.field({ type: MatchEnum, nullable: true, resolve: (c) => c.combinator }),
-    path: t.exposeString('path', { nullable: true }),
-    operator: t.field({ type: OperatorEnum, nullable: true, resolve: (c) => c.operator as never }),
-    values: t.field({ type: ['JSON'], resolve: (c) => (c.values as unknown[]) ?? [] }),
-    // A webhook's whole tree holds at most WEBHOOK_LIMITS.conditions, counted once at its top level (below).
-    children: t.relation('children', { query: { orderBy: { position: 'asc' } }, complexity: { field: 1, multiplier: 1 } }),
-  }),
-});
 
 export const WebhookRef = builder.prismaObject('Webhook', {
   ...READERS,
@@ -148,24 +131,6 @@ export const WebhookRef = builder.prismaObject('Webhook', {
   }),
 });
 
-const RuleInput = builder.inputType('RuleInput', {
-  fields: (t) => ({
-    path: t.string({ required: true, description: '`data.status`, `previous.status`, `actor.type`, `entityId`, `action`, `clientId`, …' }),
-    operator: t.field({ type: OperatorEnum, required: true }),
-    values: t.field({ type: ['JSON'], description: 'Typed by the catalog field: text, numbers, true/false, ISO dates.' }),
-  }),
-});
-const ConditionInput = builder.inputRef<DomainConditionInput>('ConditionInput');
-const GroupInput = builder.inputType('GroupInput', {
-  fields: (t) => ({
-    match: t.field({ type: MatchEnum, required: true }),
-    conditions: t.field({ type: [ConditionInput], required: true }),
-  }),
-});
-ConditionInput.implement({
-  description: 'Exactly one of `rule` or `group`.',
-  fields: (t) => ({ rule: t.field({ type: RuleInput }), group: t.field({ type: GroupInput }) }),
-});
 
 const HeaderInput = builder.inputType('WebhookHeaderInput', {
   fields: (t) => ({
@@ -384,91 +349,4 @@ builder.mutationField('rotateWebhookSecret', (t) =>
   }),
 );
 
-builder.mutationField('addCondition', (t) =>
-  t.prismaField({
-    type: 'Condition',
-    authScopes: { manage: true },
-    args: {
-      webhookId: t.arg.id({ required: true }),
-      parentId: t.arg.id({ description: 'A group to add to; the top level when left out.' }),
-      condition: t.arg({ type: ConditionInput, required: true }),
-    },
-    resolve: async (query, _root, args, ctx) => {
-      const condition = await addCondition(tenantOf(ctx), String(args.webhookId), args.parentId ? String(args.parentId) : null, args.condition);
-      return conditionAs(query, condition.id);
-    },
-  }),
-);
 
-const UpdateConditionInput = builder.inputType('UpdateConditionInput', {
-  fields: (t) => ({
-    path: t.string(),
-    operator: t.field({ type: OperatorEnum }),
-    values: t.field({ type: ['JSON'] }),
-    match: t.field({ type: MatchEnum, description: 'For groups.' }),
-  }),
-});
-
-builder.mutationField('updateCondition', (t) =>
-  t.prismaField({
-    type: 'Condition',
-    authScopes: { manage: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateConditionInput, required: true }) },
-    resolve: async (query, _root, { id, input }, ctx) => {
-      const condition = await updateCondition(tenantOf(ctx), String(id), input);
-      return conditionAs(query, condition.id);
-    },
-  }),
-);
-
-const RemovedCondition = builder.simpleObject('RemovedCondition', {
-  fields: (t) => ({ id: t.id(), webhookId: t.id() }),
-});
-
-builder.mutationField('removeCondition', (t) =>
-  t.field({
-    type: RemovedCondition,
-    description: 'Removes a condition; removing a group removes what it holds.',
-    authScopes: { manage: true },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
-      const removed = await removeCondition(tenantOf(ctx), String(id));
-      return { id: removed.id, webhookId: removed.webhookId };
-    },
-  }),
-);
-
-const PreviewHeader = builder.simpleObject('PreviewHeader', { fields: (t) => ({ name: t.string(), value: t.string() }) });
-const PayloadPreview = builder.simpleObject('PayloadPreview', {
-  description: 'The request exactly as delivery would send it (secret header values hidden), and whether it would be sent.',
-  fields: (t) => ({
-    eventType: t.string(),
-    subscribed: t.boolean({ description: 'The webhook takes this event type.' }),
-    conditionsMatch: t.boolean(),
-    wouldSend: t.boolean(),
-    reasons: t.stringList({ description: 'Why it would not be sent.' }),
-    method: t.string({ nullable: true }),
-    url: t.string({ nullable: true }),
-    headers: t.field({ type: [PreviewHeader] }),
-    body: t.string({ nullable: true }),
-    renderError: t.string({ nullable: true }),
-    exampleSecret: t.boolean({ description: 'An unsaved webhook has no secret: an example one signed this preview.' }),
-    orderedDelivery: t.boolean({ description: 'Whether this would wait for earlier deliveries of the same entity.' }),
-    batchWindowMs: t.int({ nullable: true, description: 'Set when the webhook batches: the body shows this event as a batch of one.' }),
-  }),
-});
-
-builder.queryField('previewWebhookPayload', (t) =>
-  t.field({
-    type: PayloadPreview,
-    description: 'What a saved webhook (`webhookId`) or unsaved settings (`webhook`) would send for a sample event. Sends nothing.',
-    authScopes: { read: true },
-    args: {
-      webhookId: t.arg.id(),
-      webhook: t.arg({ type: CreateWebhookInput }),
-      event: t.arg({ type: EventInputRef, required: true }),
-    },
-    resolve: (_root, args, ctx) =>
-      previewWebhook(tenantOf(ctx), { webhookId: args.webhookId ? String(args.webhookId) : null, webhook: args.webhook as DomainWebhookInput | null }, args.event, ctx.config),
-  }),
-);

@@ -4,7 +4,7 @@ import { evaluate } from '../src/rules/conditions.ts';
 import type { EventShape } from '../src/rules/eventShape.ts';
 import { wants } from '../src/rules/events.ts';
 import { requiredEquality, TopicMatcher, type MatchingWebhook } from '../src/rules/matching.ts';
-import { treeOf, type ConditionRow } from '../src/rules/webhookSettings.ts';
+import { treeOf, type ConditionRow } from '../src/rules/conditionTree.ts';
 
 const SEED = Number(process.env.HERALD_PROPERTY_SEED ?? 20261202);
 const now = new Date('2026-12-02T12:00:00Z');

@@ -2,7 +2,7 @@ import type { Combinator, HttpMethod, PayloadMode, TemplateFormat } from '../gen
 import { evaluate, resolvePath, type ConditionNode } from './conditions.ts';
 import type { EventShape } from './eventShape.ts';
 import { wants } from './events.ts';
-import { treeOf, type ConditionRow } from './webhookSettings.ts';
+import { treeOf, type ConditionRow } from './conditionTree.ts';
 
 /** What matching an event and rendering its payload need of a webhook (the publish catalog's rows). */
 export interface MatchingWebhook {

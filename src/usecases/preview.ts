@@ -7,7 +7,8 @@ import { RenderError, type PayloadSpec } from '../rules/payload.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { checkNewWebhook, conditionTree, findWebhook } from './webhooks.ts';
-import { inputTree, unsavedSettings, type StoredHeader, type WebhookInput, type WebhookLimits } from '../rules/webhookSettings.ts';
+import { unsavedSettings, type StoredHeader, type WebhookInput, type WebhookLimits } from '../rules/webhookSettings.ts';
+import { inputTree } from '../rules/conditionTree.ts';
 
 export interface Preview {
   eventType: string;

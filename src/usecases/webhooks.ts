@@ -7,21 +7,8 @@ import { notFound } from '../rules/errors.ts';
 import { Problems } from '../rules/problems.ts';
 import { generateSecret } from '../rules/signing.ts';
 import { isUuid } from '../rules/values.ts';
-import {
-  checkConditionTree,
-  checkNewSettings,
-  contextOf,
-  depthOf,
-  recheckStoredTree,
-  resolve,
-  stateOf,
-  treeOf,
-  type ConditionInput,
-  type StoredHeader,
-  type WebhookInput,
-  type WebhookLimits,
-  type WebhookState,
-} from '../rules/webhookSettings.ts';
+import { checkNewSettings, resolve, stateOf, type ConditionInput, type StoredHeader, type WebhookInput, type WebhookLimits, type WebhookState } from '../rules/webhookSettings.ts';
+import { checkConditionTree, contextOf, depthOf, recheckStoredTree, treeOf } from '../rules/conditionTree.ts';
 import { raise } from '../store/alerts.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { changeState, discardHeld } from '../store/webhookState.ts';

@@ -2,7 +2,7 @@
 // says (type, entity, dates), with the deliveries it made; open one to read its data.
 import { useEffect, useState } from 'react';
 import { gql } from './api.ts';
-import { deliveriesHref } from './Deliveries.tsx';
+import { deliveriesHref } from './DeliveryFilters.tsx';
 import { go } from './routing.ts';
 import { Drawer, ErrorBanner, EventTypeSelect, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
 

@@ -1,7 +1,8 @@
 /**
  * The layers of src/, each importing only those below it (docs/architecture.md, "Code map"):
  *   rules      pure: no I/O, nothing of src/ but types (and the schema's generated enums)
- *   platform   db/, queue/, pubsub/, render/, crypto/, outbound/, telemetry/, config.ts, logger.ts, paths.ts
+ *   platform   db/, queue/, pubsub/, render/, crypto/, destinations/, telemetry/, config.ts, logger.ts, paths.ts
+ *              (destinations: each type's folder is reached through destinations/index.ts only)
  *   store      every hand-written SQL statement, and instance state: the one door to the database
  *              (use-cases, the API and the worker never import src/db)
  *   usecases   what a caller asks for: publish, test, preview, retrigger, replay, settings
@@ -10,9 +11,9 @@
  *   app.ts / index.ts compose
  * Checked in `npm test` (test/layout.test.ts).
  */
-const PLATFORM = '^src/(db|queue|pubsub|render|crypto|outbound|telemetry)/|^src/(config|logger|paths)\\.ts$';
+const PLATFORM = '^src/(db|queue|pubsub|render|crypto|destinations|telemetry)/|^src/(config|logger|paths)\\.ts$';
 const above = (layer) => ({
-  rules: `^src/(store|usecases|delivery|graphql|server|db|queue|pubsub|render|crypto|outbound|telemetry)/|^src/(config|logger|paths|app|index)\\.ts$`,
+  rules: `^src/(store|usecases|delivery|graphql|server|db|queue|pubsub|render|crypto|destinations|telemetry)/|^src/(config|logger|paths|app|index)\\.ts$`,
   platform: '^src/(store|usecases|delivery|graphql|server)/|^src/(app|index)\\.ts$',
   store: '^src/(usecases|delivery|graphql|server)/|^src/(app|index)\\.ts$',
   usecases: '^src/(delivery|graphql|server)/|^src/(app|index)\\.ts$',
@@ -40,6 +41,13 @@ module.exports = {
       comment: 'Use-cases, the API and the worker reach the database through the store (src/store), never src/db themselves (ids.ts makes ids, it touches nothing).',
       from: { path: '^src/(usecases|graphql|delivery)/' },
       to: { path: '^src/db/', pathNot: '^src/db/ids\\.ts$' },
+    },
+    {
+      name: 'one-seam-for-destinations',
+      severity: 'error',
+      comment: 'A destination type is known only through src/destinations/index.ts: nothing else reaches into its folder (its codes, addresses, wire format).',
+      from: { path: '^src/', pathNot: '^src/destinations/' },
+      to: { path: '^src/destinations/[^/]+/' },
     },
     { name: 'config-no-delivery', severity: 'error', comment: 'Configuration reads the environment; it knows nothing of delivering.', from: { path: '^src/config\\.ts$' }, to: { path: '^src/', pathNot: '^src/(rules|crypto)/' } },
   ],

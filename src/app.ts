@@ -10,7 +10,7 @@ import { startDeliveryWorker } from './delivery/worker.ts';
 import { serveWebSockets, type WebSockets } from './graphql/websocket.ts';
 import { createGraphQL, type Yoga } from './graphql/yoga.ts';
 import type { Logger } from './logger.ts';
-import { allowOwnInboxes, closeSender, openSender } from './outbound/sender.ts';
+import { allowOwnInboxes, closeDestinations, openDestinations } from './destinations/index.ts';
 import { AddressGuard } from './rules/addresses.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
 import { longestWaitingTenants } from './usecases/queueFigures.ts';
@@ -58,7 +58,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   // Every role listens: api processes stream changes to subscribers, workers are woken by new deliveries.
   const feed = new ChangeFeed(databaseUrl, log);
   await feed.start();
-  openSender(new AddressGuard(config.outboundAllow));
+  openDestinations(new AddressGuard(config.outboundAllow));
   const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log, feed);
   if (worker) await schedulePurge(config.retentionDays, log);
   const rollUps = startRollUps(ROLL_UP_MS, (error) => log.warn({ err: error }, 'could not roll up delivery counts; trying again'));
@@ -106,7 +106,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       await rollUps.stop();
       await boss.stop({ graceful: true, timeout: Math.max(1000, deadline - Date.now()), close: true });
       forgetQueue();
-      closeSender();
+      closeDestinations();
       await closeRenderPool();
       await yoga.dispose();
       await disconnectDatabase();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GateLimits } from '../src/rules/admission.ts';
 import { afterFailures, failureRun, gateAfter, isReceiverFailure, needsInFlight, type Passed } from '../src/rules/failures.ts';
+import { httpOutcome } from './support/answers.ts';
 import { gateRow } from './support/gates.ts';
 
 const now = new Date('2026-12-07T10:00:00.000Z');
@@ -8,18 +9,11 @@ const limits: GateLimits = { breakerFailures: 5, breakerProbeMs: 1000, breakerMa
 const clean = gateRow(now);
 const cleanState = { failingAttempts: 0, openUntil: null, probeInstanceId: null, inFlightWindow: null };
 let n = 0;
-const outcome = (statusCode: number | null, extra: Partial<Passed> = {}): Passed => ({
-  webhookId: 'w',
-  tenantId: 't',
-  instanceId: `i${(n += 1)}`,
-  ok: statusCode !== null && statusCode < 300,
-  statusCode,
-  errorKind: statusCode === null ? 'CONNECTION_REFUSED' : statusCode < 300 ? null : 'HTTP_STATUS',
-  message: statusCode === null ? 'connect ECONNREFUSED' : `${statusCode} no`,
-  retryAfter: undefined,
-  gate: cleanState,
-  ...extra,
-});
+const outcome = (statusCode: number | null, extra: Partial<Passed> & { retryAfter?: string } = {}): Passed => {
+  const { retryAfter, ...rest } = extra;
+  const { ok, message, asks } = httpOutcome(statusCode, { retryAfter });
+  return { webhookId: 'w', tenantId: 't', instanceId: `i${(n += 1)}`, ok, message, asks, gate: cleanState, ...rest };
+};
 const times = (count: number, make: () => Passed) => Array.from({ length: count }, make);
 const later = (ms: number) => new Date(now.getTime() + ms);
 
@@ -42,7 +36,9 @@ describe('the failure policy', () => {
     [null, 'INVALID_RESPONSE', true],
     [200, 'CONNECTION_RESET', true], // a 200 whose body was cut off
   ] as const)('%s %s: receiver failure %s', (statusCode, errorKind, down) => {
-    expect(isReceiverFailure({ ok: statusCode === 200 && errorKind === null, statusCode, errorKind })).toBe(down);
+    const read = httpOutcome(statusCode, { kind: errorKind === 'HTTP_STATUS' || errorKind === 'REDIRECT' ? undefined : (errorKind ?? undefined) });
+    expect(read.errorKind).toBe(errorKind);
+    expect(isReceiverFailure(read)).toBe(down);
   });
 
   it.each([
@@ -51,7 +47,7 @@ describe('the failure policy', () => {
     ['refusals that are not the receiver being down do not count', clean, times(6, () => outcome(400)), { failing: 0, opened: false }],
     ['a success in between starts the count again', clean, [...times(4, () => outcome(500)), outcome(200), ...times(4, () => outcome(500))], { failing: 4, opened: false }],
     ['a success closes an open circuit', { ...clean, failing_attempts: 7, open_until: later(500), probe_ms: 2000 }, [outcome(200)], { failing: 0, openUntil: null, probeMs: 0, closed: true, reason: null }],
-    ['Retry-After on a 503 holds the webhook back that long', clean, [outcome(503, { retryAfter: '30' })], { failing: 1, openUntil: later(30_000), opened: true, reason: 'the receiver asked to wait (503, Retry-After: 30)' }],
+    ['Retry-After on a 503 holds the webhook back that long', clean, [outcome(503, { retryAfter: '30' })], { failing: 1, openUntil: later(30_000), opened: true, reason: 'the receiver asked to wait (Retry-After: 30; it answered 503 no)' }],
     ['Retry-After is held a day at most', clean, [outcome(429, { retryAfter: '999999' })], { openUntil: later(86_400_000), opened: true }],
     ['Retry-After on a 500 is not asked for', clean, [outcome(500, { retryAfter: '30' })], { openUntil: null, opened: false }],
   ])('%s', (_what, gate, outcomes, expected) => {

@@ -17,11 +17,12 @@ describe('the layout', () => {
     expect(described(await violations(['src', 'web/src']))).toEqual([]);
   });
 
-  it('is checked: a cycle, an upward import, a rule doing I/O and a resolver past the store are each refused', async () => {
+  it('is checked: a cycle, an upward import, a rule doing I/O, a resolver past the store and past the destination seam are each refused', async () => {
     const found = await violations(['src'], fromRoot('test/fixtures/layout'));
     const rules = new Set(found.map((v) => v.rule.name));
-    expect([...rules].sort()).toEqual(expect.arrayContaining(['no-cycles', 'one-door-to-the-database', 'rules-import-no-io', 'rules-import-only-rules', 'rules-points-down', 'store-points-down']));
+    expect([...rules].sort()).toEqual(expect.arrayContaining(['no-cycles', 'one-door-to-the-database', 'one-seam-for-destinations', 'rules-import-no-io', 'rules-import-only-rules', 'rules-points-down', 'store-points-down']));
     expect(described(found)).toContain('rules-import-no-io: src/rules/pure.ts → fs');
     expect(described(found)).toContain('one-door-to-the-database: src/graphql/resolver.ts → src/db/client.ts');
+    expect(described(found)).toContain('one-seam-for-destinations: src/graphql/resolver.ts → src/destinations/http/wire.ts');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { httpOutcome } from './support/answers.ts';
 import { decide, DEFAULT_RETRY_SCHEDULE_MS, retryAfterMs, retryDelay, retryDelays, type RetryPolicy } from '../src/rules/retry.ts';
 
 const now = new Date('2026-12-02T10:00:00.000Z');
-const exponential: RetryPolicy = { maxAttempts: 5, backoffBaseMs: 1000, backoffCapMs: 5000, retryScheduleMs: [], finalStatusCodes: [] };
+const exponential: RetryPolicy = { maxAttempts: 5, backoffBaseMs: 1000, backoffCapMs: 5000, retryScheduleMs: [] };
 const scheduled: RetryPolicy = { ...exponential, retryScheduleMs: [5000, 60_000, 600_000] };
 const at = (random: number) => () => random;
 
@@ -50,8 +51,8 @@ describe('retry delays', () => {
 });
 
 describe('the retry decision', () => {
-  const ok = { ok: true, statusCode: 200 };
-  const failed = (statusCode: number | null, retryAfter?: string) => ({ ok: false, statusCode, retryAfter });
+  const ok = httpOutcome(200);
+  const failed = (statusCode: number | null, retryAfter?: string, finalStatusCodes?: number[]) => httpOutcome(statusCode, { retryAfter, finalStatusCodes });
   const options = { now, minBackoffMs: 1000, random: at(0) };
   const auto = (number: number) => ({ number, trigger: 'AUTO' as const });
 
@@ -61,8 +62,8 @@ describe('the retry decision', () => {
     ['a network error with attempts left', failed(null), auto(2), exponential, 'RETRYING', 1000, null],
     ['a 500 at the attempt limit', failed(500), auto(5), exponential, 'FAILED', null, 'attempts'],
     ['410 Gone', failed(410), auto(1), exponential, 'FAILED', null, 'gone'],
-    ['a status the webhook marks final', failed(422), auto(1), { ...exponential, finalStatusCodes: [400, 422] }, 'FAILED', null, 'final-status'],
-    ['a status not marked final', failed(500), auto(1), { ...exponential, finalStatusCodes: [400, 422] }, 'RETRYING', 500, null],
+    ['a status the webhook marks final', failed(422, undefined, [400, 422]), auto(1), exponential, 'FAILED', null, 'final-status'],
+    ['a status not marked final', failed(500, undefined, [400, 422]), auto(1), exponential, 'RETRYING', 500, null],
     ['a MANUAL attempt', failed(500), { number: 1, trigger: 'MANUAL' as const }, exponential, 'FAILED', null, 'not-automatic'],
     ['a TEST attempt', failed(500), { number: 1, trigger: 'TEST' as const }, exponential, 'FAILED', null, 'not-automatic'],
     ['429 with Retry-After: 2', failed(429, '2'), auto(1), exponential, 'RETRYING', 2000, null],

@@ -1,10 +1,9 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Sender } from '../outbound/sender.ts';
+import { destination } from '../destinations/index.ts';
 import { deliveriesOf, failDeliveries, PRIORITY, queue, readyLanes, type DeliverJob } from '../queue/boss.ts';
 import { isReceiverFailure } from '../rules/failures.ts';
 import type { RenderedPayload } from '../rules/payload.ts';
-import { buildRequest, storedRequest } from '../rules/request.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
 import { claim, claimThroughGate, settle, type Claimed, type Settlement, type Wanted } from '../store/instances.ts';
 import { metrics } from '../telemetry/metrics.ts';
@@ -15,6 +14,16 @@ import { JobLedger, type Job } from './ledger.ts';
 import { OutcomeWriter, type Finished } from './outcomeWriter.ts';
 import { FairScheduler, type Unit } from './scheduler.ts';
 import { LaneWeights } from './weights.ts';
+
+/** Why the worker gave jobs back to the queue to run again: failures of Herald's own, not outcomes of an attempt. */
+const GIVEN_BACK = {
+  CLAIM: 'could not claim deliveries; their jobs will run again',
+  SEND: 'delivery failed before it could be recorded; its job will run again',
+  RECORD: 'could not record a delivery; its job will run again',
+  STOPPED: 'this worker stopped before sending it',
+} as const;
+type GivenBack = keyof typeof GIVEN_BACK;
+const givenBack = (why: GivenBack) => `${why}: ${GIVEN_BACK[why]}`;
 
 /**
  * Sends what the queue holds: the fetch loop takes jobs when there is room, the fair
@@ -36,7 +45,6 @@ export class Dispatcher {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-    private readonly sender: Sender,
   ) {
     this.ledger = new JobLedger(log);
     const weights = new LaneWeights(log);
@@ -45,7 +53,7 @@ export class Dispatcher {
       done: (group) => this.ledger.done(group),
       failed: (one, error) => {
         one.trace?.recorded(undefined, error);
-        return this.giveUp([one], error, 'could not record a delivery; its job will run again');
+        return this.giveUp([one], error, 'RECORD');
       },
       settled: (group) => this.scheduler.recorded(group),
     });
@@ -85,7 +93,7 @@ export class Dispatcher {
     const waiting = this.scheduler.waitingJobs();
     if (waiting.length) {
       this.drop(waiting);
-      await failDeliveries(waiting, 'this worker stopped before sending it').catch(() => undefined);
+      await failDeliveries(waiting, givenBack('STOPPED')).catch(() => undefined);
     }
     await this.ledger.drain();
     this.ledger.stopHeartbeats();
@@ -184,7 +192,7 @@ export class Dispatcher {
 
   private async cannotClaim(units: Unit[], error: unknown): Promise<void> {
     for (const unit of units) this.scheduler.release(unit);
-    await this.giveUp(units, error, 'could not claim deliveries; their jobs will run again');
+    await this.giveUp(units, error, 'CLAIM');
     this.ledger.done(units);
   }
 
@@ -194,16 +202,18 @@ export class Dispatcher {
     const trace = DeliveryTrace.start(unit.job.data.trace, { 'herald.instance_id': instance.id, 'herald.webhook_id': instance.webhookId, 'herald.tenant_id': instance.tenantId, 'herald.attempt': instance.attempts });
     let settlement: Settlement;
     try {
-      const request = buildRequest(instance.payload as RenderedPayload, { ...instance.webhook, headers }, instance.id, startedAt);
-      const context = trace?.requesting(request.method, request.url);
-      if (context && instance.webhook.traceContext) Object.assign(request.headers, context);
-      const outcome = await this.sender.send(request, instance.webhook.timeoutMs);
+      const target = { ...instance.webhook, headers };
+      const to = destination();
+      const prepared = to.prepare(instance.payload as RenderedPayload, target, instance.id, startedAt);
+      const context = trace?.requesting(prepared.span);
+      if (context && instance.webhook.traceContext) prepared.carry(context);
+      const outcome = await to.send(prepared, target);
       trace?.answered(outcome);
-      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: storedRequest(request, headers, instance.payload as RenderedPayload, instance.id), outcome, trace: unit.job.data.trace };
+      settlement = { instance, trigger: unit.job.data.trigger, startedAt, request: prepared.stored, outcome, trace: unit.job.data.trace };
     } catch (error) {
       trace?.recorded(undefined, error);
       this.scheduler.release(unit);
-      await this.giveUp([unit], error, 'delivery failed before it could be recorded; its job will run again');
+      await this.giveUp([unit], error, 'SEND');
       this.ledger.done([unit]);
       return;
     }
@@ -235,12 +245,12 @@ export class Dispatcher {
    * waiting here are dropped (the job's next run sends them), those on their way are
    * still recorded, and the job is no longer completed here.
    */
-  private async giveUp(of: Array<{ job: Job }>, error: unknown, message: string): Promise<void> {
+  private async giveUp(of: Array<{ job: Job }>, error: unknown, why: GivenBack): Promise<void> {
     const jobs = this.ledger.notGivenUp(of.map((o) => o.job));
     if (jobs.length === 0) return;
-    this.log.error({ err: error, instanceIds: jobs.flatMap((job) => deliveriesOf(job.data).instanceIds) }, message);
+    this.log.error({ err: error, failure: why, instanceIds: jobs.flatMap((job) => deliveriesOf(job.data).instanceIds) }, GIVEN_BACK[why]);
     this.drop(jobs);
-    await failDeliveries(jobs).catch(() => undefined);
+    await failDeliveries(jobs, givenBack(why)).catch(() => undefined);
   }
 
   /** Takes jobs out of this worker's hands: no more heartbeats, their waiting instances dropped. */

@@ -1,5 +1,5 @@
 import type { GateLimits, GateRow, GateState } from './admission.ts';
-import type { ErrorKind } from './outcome.ts';
+import type { Asks } from './outcome.ts';
 import { retryAfterMs } from './retry.ts';
 
 /**
@@ -14,27 +14,19 @@ export interface Passed {
   tenantId: string;
   instanceId: string;
   ok: boolean;
-  statusCode: number | null;
-  errorKind: ErrorKind | null;
   message: string;
-  retryAfter: string | undefined;
+  /** What the answer asks, as its destination read it. */
+  asks: Asks;
   gate: GateState;
 }
 
-const RECEIVER_DOWN: ReadonlyArray<ErrorKind> = ['TIMEOUT', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'DNS', 'TLS', 'NETWORK', 'INVALID_RESPONSE'];
-
 /** A failure that says the receiver is down or overwhelmed (not that it refused this payload). */
-export function isReceiverFailure(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind'>): boolean {
-  if (o.ok) return false;
-  if (o.errorKind && RECEIVER_DOWN.includes(o.errorKind)) return true;
-  return o.statusCode !== null && (o.statusCode >= 500 || o.statusCode === 429 || o.statusCode === 408);
+export function isReceiverFailure(o: Pick<Passed, 'ok' | 'asks'>): boolean {
+  return !o.ok && o.asks.down;
 }
 
-/** Answers that ask for fewer requests at once: each halves the webhook's in-flight window. */
-export const SLOW_DOWN = [429, 502, 503, 504];
-
 /** Whether outcomes of a webhook need its gate row written (a clean success with a clean gate does not). */
-export function gateTouched(o: Pick<Passed, 'ok' | 'statusCode' | 'errorKind' | 'gate'>): boolean {
+export function gateTouched(o: Pick<Passed, 'ok' | 'gate'>): boolean {
   const g = o.gate;
   return !o.ok || g.failingAttempts > 0 || g.openUntil !== null || g.inFlightWindow !== null;
 }
@@ -53,16 +45,13 @@ export interface GateAfter {
 
 /** Whether `gateAfter` needs the webhook's requests in flight: a slow-down answer while no window is set. */
 export function needsInFlight(gate: Pick<GateRow, 'in_flight_window'>, outcomes: Passed[]): boolean {
-  return gate.in_flight_window === null && outcomes.some((o) => isReceiverFailure(o) && o.statusCode !== null && SLOW_DOWN.includes(o.statusCode));
+  return gate.in_flight_window === null && outcomes.some((o) => isReceiverFailure(o) && o.asks.slowDown);
 }
 
 /**
- * One webhook's gate after its outcomes, in the order they came: failed attempts in a row
- * open the circuit at `breakerFailures` (a failed probe keeps it open, waiting twice as
- * long, up to `breakerMaxProbeMs`); a success closes it; slow-down answers halve the
- * in-flight window (from `inFlight`, the requests on their way, when none was set) and
- * successes grow it back; a Retry-After on 429 or 503 holds the whole webhook back that
- * long (a day at most).
+ * One webhook's gate after its outcomes, in order: `breakerFailures` receiver failures in a row open the circuit (a failed
+ * probe doubles the wait, up to `breakerMaxProbeMs`) and a success closes it; slow-down answers halve the in-flight window
+ * (from `inFlight` when none was set), successes grow it back; an asked wait holds the webhook back (a day at most).
  */
 export function gateAfter(gate: GateRow, outcomes: Passed[], limits: GateLimits, inFlight: number): GateAfter {
   const now = gate.now;
@@ -86,11 +75,11 @@ export function gateAfter(gate: GateRow, outcomes: Passed[], limits: GateLimits,
     }
     if (!isReceiverFailure(o)) continue;
     after.failing += 1;
-    if (o.statusCode !== null && SLOW_DOWN.includes(o.statusCode)) {
+    if (o.asks.slowDown) {
       // The window lives within [1, ceiling]: requests on their way also count answers not recorded yet, which can exceed it.
       after.window = Math.max(1, Math.floor((after.window ?? Math.min(ceiling, Math.max(1, inFlight))) / 2));
     }
-    const asked = o.statusCode === 429 || o.statusCode === 503 ? retryAfterMs(o.retryAfter, now) : null;
+    const asked = retryAfterMs(o.asks.retryAfter, now);
     if (after.probeId !== null && o.instanceId === after.probeId) {
       after.probeMs = Math.min(limits.breakerMaxProbeMs, Math.max(limits.breakerProbeMs, after.probeMs * 2));
       after.openUntil = new Date(now.getTime() + after.probeMs);
@@ -107,7 +96,7 @@ export function gateAfter(gate: GateRow, outcomes: Passed[], limits: GateLimits,
       if (!after.openUntil || until > after.openUntil) {
         after.openUntil = until;
         if (!after.probeMs) after.probeMs = limits.breakerProbeMs;
-        after.reason ??= `the receiver asked to wait (${o.statusCode}, Retry-After: ${o.retryAfter})`;
+        after.reason ??= `the receiver asked to wait (Retry-After: ${o.asks.retryAfter}; it answered ${o.message.slice(0, 200)})`;
         after.opened = true;
       }
     }

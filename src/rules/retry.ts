@@ -1,3 +1,5 @@
+import type { Asks } from './outcome.ts';
+
 /**
  * When a failed delivery is tried again, and whether it is at all: pure rules, no I/O.
  *
@@ -11,8 +13,6 @@ export interface RetryPolicy {
   backoffCapMs: number;
   /** Empty: exponential. */
   retryScheduleMs: number[];
-  /** Answers that fail a delivery at once. */
-  finalStatusCodes: number[];
 }
 
 /** A new webhook's schedule: 5 attempts over a day and a half (5 min, 30 min, 2 h and 24 h between them). */
@@ -64,23 +64,21 @@ export interface Decision {
 }
 
 /**
- * Success completes; 410 Gone, a status code the webhook marks final, or a failure of a
- * MANUAL or TEST attempt fails at once; otherwise it is tried again until `maxAttempts`,
- * after the receiver's Retry-After (429, 503; at least `minBackoffMs`, at most a day) or
- * the policy's delay.
+ * Success completes; an answer that asks for nothing more (410 Gone) or refuses for good, or a failed MANUAL or TEST
+ * attempt, fails at once; else it is tried again until `maxAttempts`, after the wait the receiver asked for (at least
+ * `minBackoffMs`, at most a day) or the policy's delay.
  */
 export function decide(
-  outcome: { ok: boolean; statusCode: number | null; retryAfter?: string | undefined },
+  outcome: { ok: boolean; asks: Pick<Asks, 'gone' | 'final' | 'retryAfter'> },
   attempt: { number: number; trigger: 'AUTO' | 'MANUAL' | 'TEST' },
   policy: RetryPolicy,
   { now, minBackoffMs, random = Math.random }: { now: Date; minBackoffMs: number; random?: () => number },
 ): Decision {
   if (outcome.ok) return { status: 'COMPLETED', nextAttemptAt: null, gone: false, why: null };
-  const code = outcome.statusCode;
-  const gone = code === 410;
+  const { gone, final } = outcome.asks;
   const why: Decision['why'] = gone
     ? 'gone'
-    : code !== null && policy.finalStatusCodes.includes(code)
+    : final
       ? 'final-status'
       : attempt.trigger !== 'AUTO'
         ? 'not-automatic'
@@ -88,7 +86,7 @@ export function decide(
           ? 'attempts'
           : null;
   if (why) return { status: 'FAILED', nextAttemptAt: null, gone, why };
-  const asked = code === 429 || code === 503 ? retryAfterMs(outcome.retryAfter, now) : null;
+  const asked = retryAfterMs(outcome.asks.retryAfter, now);
   const delay = asked !== null ? Math.min(Math.max(asked, minBackoffMs), MAX_RETRY_AFTER_MS) : retryDelay(attempt.number, policy, random);
   return { status: 'RETRYING', nextAttemptAt: new Date(now.getTime() + delay), gone: false, why: null };
 }

@@ -122,6 +122,7 @@ export function unsavedSettings(resolved: Resolved) {
     template: resolved.template ?? null,
     templateFormat: resolved.templateFormat ?? null,
     timeoutMs: resolved.timeoutMs!,
+    finalStatusCodes: resolved.finalStatusCodes as number[],
     orderedDelivery: resolved.orderedDelivery ?? false,
     traceContext: resolved.traceContext ?? false,
     batchWindowMs: resolved.batchWindowMs ?? null,

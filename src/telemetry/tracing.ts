@@ -86,14 +86,9 @@ export class DeliveryTrace {
     return new DeliveryTrace(tracer().startSpan('herald.deliver', { kind: SpanKind.CONSUMER, attributes }, parent), undefined, undefined);
   }
 
-  /** Starts the HTTP request's span; answers its context as headers (`traceparent`, `tracestate`) for the receiver. */
-  requesting(method: string, url: string): Record<string, string> {
-    const target = new URL(url);
-    this.request = tracer().startSpan(
-      method,
-      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'server.address': target.hostname, 'server.port': Number(target.port) || (target.protocol === 'https:' ? 443 : 80), 'url.scheme': target.protocol.replace(':', '') } },
-      trace.setSpan(ROOT_CONTEXT, this.delivery),
-    );
+  /** Starts the attempt's span (its destination names it); answers its context as headers (`traceparent`, `tracestate`) for the receiver. */
+  requesting(span: { name: string; attributes: Attributes }): Record<string, string> {
+    this.request = tracer().startSpan(span.name, { kind: SpanKind.CLIENT, attributes: span.attributes }, trace.setSpan(ROOT_CONTEXT, this.delivery));
     const carrier: Record<string, string> = {};
     propagation.inject(trace.setSpan(ROOT_CONTEXT, this.request), carrier);
     return carrier;

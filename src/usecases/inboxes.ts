@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signedContent } from '../rules/request.ts';
+import { signedContent } from '../destinations/index.ts';
 import { verifySignature } from '../rules/signing.ts';
 import { conflict, notFound } from '../rules/errors.ts';
 import type { Change } from '../pubsub/changes.ts';

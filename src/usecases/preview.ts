@@ -1,9 +1,9 @@
-import { buildRequest, shownHeaders } from '../rules/request.ts';
 import { InputError } from '../rules/errors.ts';
 import { loadTopics } from '../store/catalog.ts';
 import { evaluate } from '../rules/conditions.ts';
 import { checkEvent, wants, type EventInput } from '../rules/events.ts';
 import { RenderError, type PayloadSpec } from '../rules/payload.ts';
+import { destination } from '../destinations/index.ts';
 import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { checkNewWebhook, conditionTree, findWebhook } from './webhooks.ts';
@@ -69,8 +69,8 @@ export async function previewWebhook(
   try {
     const topic = new Map([[event.topic, topics.get(event.topic)!]]);
     const payload = await render(settings, [event], topic, settings.batchWindowMs ? null : event.entityId, deadlineForRequest());
-    const request = buildRequest(payload, settings, `msg_preview_${event.id}`, now);
-    return { ...base, method: request.method, url: request.url, headers: shownHeaders(request, settings.headers), body: request.body, renderError: null };
+    const { method, url, headers, body } = destination().prepare(payload, settings, `msg_preview_${event.id}`, now).shown;
+    return { ...base, method, url, headers, body, renderError: null };
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
     return { ...base, wouldSend: false, method: null, url: null, headers: [], body: null, renderError: error.message };

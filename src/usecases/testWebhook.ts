@@ -8,8 +8,7 @@ import { deadlineForRequest, render } from '../render/pool.ts';
 import { Problems } from '../rules/problems.ts';
 import { InputError } from '../rules/errors.ts';
 import { checkNewWebhook, findWebhook } from './webhooks.ts';
-import { buildRequest, shownRequest, storedRequest, type ShownRequest, type StoredRequest } from '../rules/request.ts';
-import { sender } from '../outbound/sender.ts';
+import { destination, type ShownRequest } from '../destinations/index.ts';
 import { createDeliveries, newDelivery, newEvent, recordAttempt } from '../store/deliveries.ts';
 import { latestEvent } from '../store/events.ts';
 import { inTransaction } from '../store/transaction.ts';
@@ -18,7 +17,7 @@ import { unsavedSettings, type StoredHeader, type WebhookInput } from '../rules/
 import { sampleEvent } from '../rules/sample.ts';
 import { eventShapeOf } from '../rules/events.ts';
 import { expandEventTypes, type TopicInfo } from '../rules/topics.ts';
-import { type Outcome, attemptOf, lastOf } from '../rules/outcome.ts';
+import { type Outcome, attemptOf, failed, lastOf } from '../rules/outcome.ts';
 
 export interface TestResult {
   success: boolean;
@@ -96,17 +95,17 @@ export async function testWebhook(
   const messageId = saved ? uuidv7() : `msg_test_${event.id}`;
   let outcome: Outcome;
   let request: TestResult['request'] = null;
-  let stored: StoredRequest | null = null;
+  let stored: unknown = null;
   let payload;
   try {
     payload = await render(settings, [event], new Map([[event.topic, topics.get(event.topic)!]]), event.entityId, deadlineForRequest());
-    const built = buildRequest(payload, settings, messageId, startedAt);
-    stored = storedRequest(built, settings.headers, payload, messageId);
-    request = { ...shownRequest(stored, payload, messageId)!, body: built.body };
-    outcome = await sender().send(built, settings.timeoutMs);
+    const to = destination();
+    const prepared = to.prepare(payload, settings, messageId, startedAt);
+    ({ stored, shown: request } = prepared);
+    outcome = await to.send(prepared, settings);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
-    outcome = { ok: false, statusCode: null, errorKind: 'RENDER', message: error.message, responseBody: null, location: null, retryAfter: undefined, durationMs: 0 };
+    outcome = failed('RENDER', error.message, 0);
   }
   if (saved) await record(tenantId, saved.id, messageId, event, payload ?? {}, stored, startedAt, outcome);
   return {
@@ -133,7 +132,7 @@ async function record(
   instanceId: string,
   event: EventShape,
   payload: object,
-  request: StoredRequest | null,
+  request: unknown,
   startedAt: Date,
   outcome: Outcome,
 ) {

@@ -1,7 +1,7 @@
 import { cancelInstance, findInstance, instanceWhere, retrigger, retriggerMany } from '../../usecases/instances.ts';
 import { AttemptTrigger, InstanceStatus } from '../../generated/prisma/client.ts';
 import { withSharedBody } from '../../rules/payload.ts';
-import { shownRequest } from '../../rules/request.ts';
+import { destination } from '../../destinations/index.ts';
 import { ALSO_PUBLISHERS, builder, READERS } from '../builder.ts';
 import { keyset } from '../pages.ts';
 import { estimated, loadList, taken, type NestedList } from '../lists.ts';
@@ -96,7 +96,7 @@ export const InstanceRef = builder.prismaObject('Instance', {
       nullable: true,
       description: 'The last request sent: method, url, headers (secret values hidden), body.',
       select: { request: true, payload: true, event: { select: { sharedBody: true } } },
-      resolve: (instance) => shownRequest(instance.request, withSharedBody(instance.payload, instance.event.sharedBody), instance.id) as never,
+      resolve: (instance) => destination().shown(instance.request, withSharedBody(instance.payload, instance.event.sharedBody), instance.id) as never,
     }),
     payload: t.field({
       type: 'JSON',

@@ -1,7 +1,10 @@
-import herald from '../../package.json' with { type: 'json' };
-import type { RenderedPayload } from './payload.ts';
-import { signatureHeader } from './signing.ts';
-import { type StoredHeader } from './webhookSettings.ts';
+import herald from '../../../package.json' with { type: 'json' };
+import type { RenderedPayload } from '../../rules/payload.ts';
+import { signatureHeader } from '../../rules/signing.ts';
+import type { StoredHeader } from '../../rules/webhookSettings.ts';
+import type { ShownRequest, Signer } from '../destination.ts';
+
+/** An HTTP request as Herald sends it, stores it and shows it: pure functions of the payload and the webhook. */
 
 export const USER_AGENT = `Herald/${herald.version}`;
 
@@ -10,13 +13,6 @@ export interface OutgoingRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
-}
-
-export interface Signer {
-  headers: StoredHeader[];
-  secret: string;
-  previousSecret: string | null;
-  previousSecretUntil: Date | null;
 }
 
 /**
@@ -49,7 +45,7 @@ export function signedContent(method: string, url: string, body: string): string
 }
 
 /** The same headers for showing to a person: secret header values hidden. */
-export function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Array<{ name: string; value: string }> {
+function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Array<{ name: string; value: string }> {
   const secret = new Set(own.filter((h) => h.secret).map((h) => h.name.toLowerCase()));
   return Object.entries(request.headers).map(([name, value]) => ({ name, value: secret.has(name) ? '[secret]' : value }));
 }
@@ -79,13 +75,6 @@ interface EarlierStoredRequest {
   url: string;
   headers: Array<{ name: string; value: string }>;
   body?: string;
-}
-
-export interface ShownRequest {
-  method: string;
-  url: string;
-  headers: Array<{ name: string; value: string }>;
-  body: string | null;
 }
 
 /** An instance's last request as shown: the stored request with what its payload and id say. */

@@ -1,19 +1,18 @@
 // API keys of the tenant (ADMIN only): create one (its secret is shown once), revoke one.
 import { useState } from 'react';
 import { gql } from './api.ts';
-import { Confirm, ErrorBanner, SecretOnce, Field, fieldErrors, time, unclaimed, useLoad } from './ui.tsx';
+import { graphql, type ResultOf } from './graphql.ts';
+import { time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { Confirm, ErrorBanner, SecretOnce, Field, fieldErrors, unclaimed } from './ui.tsx';
 
-interface Key {
-  id: string;
-  name: string;
-  prefix: string;
-  role: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+const KEYS = graphql(`query($all: Boolean) { apiKeys(first: 100, includeRevoked: $all) { edges { node { id name prefix role createdAt lastUsedAt revokedAt } } } }`);
+type Key = ResultOf<typeof KEYS>['apiKeys']['edges'][number]['node'];
+type Role = Key['role'];
+const CREATE = graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`);
+const REVOKE = graphql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`);
 
-const ROLES: [string, string][] = [
+const ROLES: [Role, string][] = [
   ['VIEWER', 'Viewer: reads everything'],
   ['PUBLISHER', 'Publisher: publishes events only'],
   ['DEVELOPER', 'Developer: webhooks, topics, publishing, re-triggering'],
@@ -22,12 +21,9 @@ const ROLES: [string, string][] = [
 
 export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
   const [showRevoked, setShowRevoked] = useState(false);
-  const keys = useLoad<Key[]>(
-    () => gql(`query($all: Boolean) { apiKeys(first: 100, includeRevoked: $all) { edges { node { id name prefix role createdAt lastUsedAt revokedAt } } } }`, { all: showRevoked }).then((d) => d.apiKeys.edges.map((e: any) => e.node)),
-    [showRevoked],
-  );
+  const keys = useLoad(() => gql(KEYS, { all: showRevoked }).then((d) => d.apiKeys.edges.map((e) => e.node)), [showRevoked]);
   const [name, setName] = useState('');
-  const [role, setRole] = useState('DEVELOPER');
+  const [role, setRole] = useState<Role>('DEVELOPER');
   const [error, setError] = useState<unknown>();
   const [secret, setSecret] = useState<string>();
   const [revoking, setRevoking] = useState<Key | null>(null);
@@ -48,7 +44,7 @@ export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
         onSubmit={async (e) => {
           e.preventDefault();
           try {
-            const d = await gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, { input: { name, role } });
+            const d = await gql(CREATE, { input: { name, role } });
             setSecret(d.createApiKey.key);
             setName('');
             setError(undefined);
@@ -64,7 +60,7 @@ export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
           </Field>
           <Field label="Role" error={errors.role}>
             {(id) => (
-              <select id={id} value={role} onChange={(e) => setRole(e.target.value)}>
+              <select id={id} value={role} onChange={(e) => setRole(e.target.value as Role)}>
                 {ROLES.map(([value, label]) => (
                   <option key={value} value={value}>
                     {label}
@@ -127,7 +123,7 @@ export function ApiKeys({ ownKeyPrefix }: { ownKeyPrefix?: string }) {
         action="Revoke"
         onClose={() => setRevoking(null)}
         onConfirm={async () => {
-          await gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: revoking!.id });
+          await gql(REVOKE, { id: revoking!.id });
           keys.reload();
         }}
       />

@@ -1,8 +1,11 @@
 import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { loadMeta } from './meta.ts';
 import { useRoute } from './routing.ts';
-import { gql, onSignedOut, openPortal, portalLink, saveKey, savedKey, ApiError } from './api.ts';
-import { Field, ErrorBanner, time } from './ui.tsx';
+import { gql } from './api.ts';
+import { ApiError } from './errors.ts';
+import { onSignedOut, openPortal, portalLink, saveKey, savedKey } from './session.ts';
+import { time } from './format.ts';
+import { Field, ErrorBanner } from './ui.tsx';
 import { WebhookList } from './WebhookList.tsx';
 import { WebhookForm } from './WebhookForm.tsx';
 import { Deliveries } from './Deliveries.tsx';
@@ -48,7 +51,7 @@ export function App() {
     (async () => {
       if (portal) await openPortal(portal);
       if (!savedKey()) return;
-      const { viewer } = await gql<{ viewer: Viewer }>(VIEWER);
+      const { viewer } = await gql(VIEWER);
       await loadMeta();
       setViewer(viewer);
     })()
@@ -169,7 +172,7 @@ function SignIn({ onSignedIn, notice }: { onSignedIn: (viewer: Viewer) => void; 
           e.preventDefault();
           saveKey(key.trim());
           try {
-            const { viewer } = await gql<{ viewer: Viewer }>(VIEWER);
+            const { viewer } = await gql(VIEWER);
             await loadMeta();
             onSignedIn(viewer);
           } catch (err) {

@@ -4,24 +4,18 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { gql, subscribe } from './api.ts';
-import { ErrorBanner, percent, useLoad } from './ui.tsx';
+import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
+import { subscribe } from './live.ts';
+import { percent } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { ErrorBanner } from './ui.tsx';
 
-export interface Point {
-  at: string;
-  succeeded: number;
-  failed: number;
-  completed: number;
-  retrying: number;
-  givenUp: number;
-  successRate: number | null;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-}
-
-const FIELDS = 'at succeeded failed completed retrying givenUp successRate latencyP50Ms latencyP95Ms';
-const WEBHOOK_SERIES = `query($id: ID!, $bucket: SeriesBucket!, $since: DateTime) { webhook(id: $id) { series(bucket: $bucket, since: $since) { ${FIELDS} } } }`;
-const TENANT_SERIES = `query($bucket: SeriesBucket!, $since: DateTime) { viewer { tenant { series(bucket: $bucket, since: $since) { ${FIELDS} } } } }`;
+const POINT = graphql(`fragment Point on SeriesPoint { at succeeded failed completed retrying givenUp successRate latencyP50Ms latencyP95Ms }`);
+export type Point = ResultOf<typeof POINT>;
+const WEBHOOK_SERIES = graphql(`query($id: ID!, $bucket: SeriesBucket!, $since: DateTime) { webhook(id: $id) { series(bucket: $bucket, since: $since) { ...Point } } }`, [POINT]);
+const TENANT_SERIES = graphql(`query($bucket: SeriesBucket!, $since: DateTime) { viewer { tenant { series(bucket: $bucket, since: $since) { ...Point } } } }`, [POINT]);
+const FINISHED = graphql(`subscription($w: ID) { instanceUpdated(webhookId: $w, statuses: [COMPLETED, RETRYING, FAILED]) { id } }`);
 
 const RANGES = [
   { key: 'hour', label: 'Last hour', bucket: 'MINUTE', spanMs: 3_600_000, stepMs: 60_000 },
@@ -46,8 +40,8 @@ export function DeliveryCharts({ webhookId, title = 'Deliveries over time' }: { 
   const [range, setRange] = useState<Range>(RANGES[0]);
   const series = useLoad<Point[]>(async () => {
     const since = new Date(Math.floor((Date.now() - range.spanMs) / range.stepMs + 1) * range.stepMs).toISOString();
-    if (webhookId) return (await gql<{ webhook: { series: Point[] } }>(WEBHOOK_SERIES, { id: webhookId, bucket: range.bucket, since })).webhook.series;
-    return (await gql<{ viewer: { tenant: { series: Point[] } } }>(TENANT_SERIES, { bucket: range.bucket, since })).viewer.tenant.series;
+    if (webhookId) return (await gql(WEBHOOK_SERIES, { id: webhookId, bucket: range.bucket, since })).webhook.series;
+    return (await gql(TENANT_SERIES, { bucket: range.bucket, since })).viewer.tenant?.series ?? [];
   }, [webhookId, range]);
 
   // Live: finished deliveries bring the series up to date (a few seconds after, when the roll-up has counted them).
@@ -57,7 +51,7 @@ export function DeliveryCharts({ webhookId, title = 'Deliveries over time' }: { 
     const soon = () => {
       if (!timer) timer = setTimeout(() => ((timer = undefined), reload()), 3000);
     };
-    const off = subscribe(`subscription($w: ID) { instanceUpdated(webhookId: $w, statuses: [COMPLETED, RETRYING, FAILED]) { id } }`, { w: webhookId ?? null }, soon, { onGap: soon });
+    const off = subscribe(FINISHED, { w: webhookId ?? null }, soon, { onGap: soon });
     // And now and then: what finished just before the page opened is folded in after it.
     const every = setInterval(reload, 10_000);
     return () => {

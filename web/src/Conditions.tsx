@@ -1,7 +1,6 @@
 // The conditions builder: rules (`data.status IN Completed, Cancelled`) and
 // groups of rules combined by ALL or ANY, nested as deep as needed.
 import type { TopicField } from './catalog.ts';
-import { typedValue } from './catalog.ts';
 import { operators } from './meta.ts';
 
 export type Node =
@@ -9,32 +8,14 @@ export type Node =
   | { kind: 'GROUP'; key: number; match: 'ALL' | 'ANY'; children: Node[] };
 
 let nextKey = 1;
+/** A key for a new node of the builder's tree. */
+export const newKey = () => nextKey++;
 export const newRule = (): Node => ({ kind: 'RULE', key: nextKey++, path: '', operator: 'EQUALS', values: '' });
 export const newGroup = (): Node => ({ kind: 'GROUP', key: nextKey++, match: 'ANY', children: [newRule()] });
 
 /** The same tree with keys of this page (a tree kept from an earlier page). */
 export function rekey(nodes: Node[]): Node[] {
   return nodes.map((n) => (n.kind === 'GROUP' ? { ...n, key: nextKey++, children: rekey(n.children) } : { ...n, key: nextKey++ }));
-}
-
-/** From the API's condition tree to the builder's. */
-export function fromApi(conditions: any[]): Node[] {
-  return conditions.map((c) =>
-    c.kind === 'GROUP'
-      ? { kind: 'GROUP', key: nextKey++, match: c.match, children: fromApi(c.children) }
-      : { kind: 'RULE', key: nextKey++, path: c.path, operator: c.operator, values: (c.values as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') },
-  );
-}
-
-/** From the builder's tree to `ConditionInput`s, values typed by the catalog. */
-export function toApi(nodes: Node[], fields: TopicField[]): unknown[] {
-  return nodes.map((node) => {
-    if (node.kind === 'GROUP') return { group: { match: node.match, conditions: toApi(node.children, fields) } };
-    const arity = operators().find((o) => o.value === node.operator)?.arity ?? 1;
-    const field = fields.find((f) => node.path === `data.${f.path}` || node.path === `previous.${f.path}`);
-    const texts = arity === 0 ? [] : arity === 'many' ? node.values.split(',').filter((v) => v.trim() !== '') : [node.values];
-    return { rule: { path: node.path.trim(), operator: node.operator, values: texts.map((t) => typedValue(t, field)) } };
-  });
 }
 
 const BUILT_IN_PATHS = ['entityId', 'action', 'clientId', 'actor.type', 'actor.id', 'changedFields'];

@@ -2,17 +2,15 @@
 // document (no secrets), import one (a dry run lists what would change first), or copy
 // this sandbox's set-up straight into production with the production tenant's key.
 import { useContext, useState } from 'react';
-import { ApiError, gql } from './api.ts';
+import { gql } from './api.ts';
+import { ApiError } from './errors.ts';
+import { graphql, type ResultOf } from './graphql.ts';
 import { ErrorBanner, Field } from './ui.tsx';
 import { useCan, ViewerContext } from './viewer.ts';
 
-const IMPORT = `mutation($d: JSON!, $dry: Boolean) { importConfiguration(document: $d, dryRun: $dry) { dryRun changes { kind name action fields notes } secrets { label secret } } }`;
-
-interface Plan {
-  dryRun: boolean;
-  changes: Array<{ kind: string; name: string; action: string; fields: string[]; notes: string[] }>;
-  secrets: Array<{ label: string; secret: string }>;
-}
+const IMPORT = graphql(`mutation($d: JSON!, $dry: Boolean) { importConfiguration(document: $d, dryRun: $dry) { dryRun changes { kind name action fields notes } secrets { label secret } } }`);
+type Plan = ResultOf<typeof IMPORT>['importConfiguration'];
+const EXPORT = graphql(`{ exportConfiguration }`);
 
 export function Configuration() {
   const viewer = useContext(ViewerContext);
@@ -26,7 +24,7 @@ export function Configuration() {
   const download = async () => {
     setError(undefined);
     try {
-      const { exportConfiguration } = await gql(`{ exportConfiguration }`);
+      const { exportConfiguration } = await gql(EXPORT);
       const blob = new Blob([JSON.stringify(exportConfiguration, null, 2)], { type: 'application/json' });
       const a = document.createElement('a');
       a.href = URL.createObjectURL(blob);
@@ -41,7 +39,7 @@ export function Configuration() {
     setError(undefined);
     setPlan(null);
     try {
-      const { importConfiguration } = await gql<{ importConfiguration: Plan }>(IMPORT, { d: document, dry: true }, key);
+      const { importConfiguration } = await gql(IMPORT, { d: document, dry: true }, key);
       setTarget({ key, document });
       setPlan(importConfiguration);
     } catch (err) {
@@ -51,7 +49,7 @@ export function Configuration() {
   const apply = async () => {
     if (!target) return;
     try {
-      const { importConfiguration } = await gql<{ importConfiguration: Plan }>(IMPORT, { d: target.document, dry: false }, target.key);
+      const { importConfiguration } = await gql(IMPORT, { d: target.document, dry: false }, target.key);
       setPlan(importConfiguration);
       setTarget(null);
     } catch (err) {
@@ -86,7 +84,7 @@ export function Configuration() {
           onSubmit={async (e) => {
             e.preventDefault();
             try {
-              const { exportConfiguration } = await gql(`{ exportConfiguration }`);
+              const { exportConfiguration } = await gql(EXPORT);
               await dryRun(exportConfiguration, productionKey.trim());
             } catch (err) {
               setError(err);

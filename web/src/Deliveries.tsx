@@ -4,17 +4,30 @@
 // or in bulk. Under a burst, changes are applied a few times a second, the list keeps
 // its newest MAX_ROWS, and only the rows in view are in the page (a virtual list).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { gql, subscribe } from './api.ts';
+import { gql } from './api.ts';
+import { subscribe } from './live.ts';
 import { DeliveryDetail } from './DeliveryDetail.tsx';
 import { apiFilter, deliveriesHref, FilterBar, filtersOf, shown } from './DeliveryFilters.tsx';
 import { DeliveryRows, RowMenu } from './DeliveryRows.tsx';
 import { ROW, type Row } from './delivery.ts';
+import { graphql } from './graphql.ts';
 import { applyChanges, MAX_ROWS, useBatched, withOlder } from './liveRows.ts';
 import { go } from './routing.ts';
-import { Confirm, ErrorBanner, LiveBadge, StaleNotice, time, useConnection, useLoad } from './ui.tsx';
+import { time } from './format.ts';
+import { useConnection, useLoad } from './hooks.ts';
+import { Confirm, ErrorBanner, LiveBadge, StaleNotice } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
 const PAGE = 50;
+const WEBHOOKS = graphql(`{ webhooks(first: 200, filter: { includeDeleted: true }) { edges { node { id label } } } }`);
+const INSTANCES = graphql(
+  `query($first: Int!, $filter: InstanceFilter, $after: String) { instances(first: $first, after: $after, filter: $filter) { edges { node { ...Row } } pageInfo { endCursor hasNextPage } } }`,
+  [ROW],
+);
+const UPDATED = graphql(`subscription($webhookId: ID, $statuses: [InstanceStatus!]) { instanceUpdated(webhookId: $webhookId, statuses: $statuses) { ...Row } }`, [ROW]);
+const RETRIGGER = graphql(`mutation($id: ID!) { retriggerInstance(id: $id) { id } }`);
+const CANCEL = graphql(`mutation($id: ID!) { cancelInstance(id: $id) { id } }`);
+const RETRIGGER_MANY = graphql(`mutation($filter: RetriggerFilter!, $dryRun: Boolean) { retriggerInstances(filter: $filter, dryRun: $dryRun) }`);
 
 /** Where older rows come from: the last page's cursor, or (once the live list cut its oldest) before the oldest moment kept. */
 type Older = { after: string } | { until: string } | null;
@@ -30,7 +43,7 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
   const key = JSON.stringify(filters);
   const mayOperate = useCan('OPERATE');
   const notAllowed = useNotAllowed('OPERATE', 're-trigger or cancel deliveries');
-  const webhooks = useLoad<{ id: string; label: string }[]>(() => gql(`{ webhooks(first: 200, filter: { includeDeleted: true }) { edges { node { id label } } } }`).then((d) => d.webhooks.edges.map((e: any) => e.node as { id: string; label: string })), []);
+  const webhooks = useLoad(() => gql(WEBHOOKS).then((d) => d.webhooks.edges.map((e) => e.node)), []);
   const [grid, setGrid] = useState<Grid | null>(null);
   const [loadError, setLoadError] = useState<unknown>();
   const [actionError, setActionError] = useState<unknown>();
@@ -49,8 +62,8 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
       const f = filtersRef.current;
       const filter = { ...apiFilter(f), ...(older && 'until' in older ? { until: older.until } : {}) };
       const after = older && 'after' in older ? older.after : null;
-      const d = await gql(`query($filter: InstanceFilter, $after: String) { instances(first: ${PAGE}, after: $after, filter: $filter) { edges { node { ${ROW} } } pageInfo { endCursor hasNextPage } } }`, { filter, after });
-      const rows = d.instances.edges.map((e: any) => e.node as Row) as Row[];
+      const d = await gql(INSTANCES, { first: PAGE, filter, after });
+      const rows = d.instances.edges.map((e) => e.node);
       return { rows, older: d.instances.pageInfo.hasNextPage ? ({ after: d.instances.pageInfo.endCursor } as Older) : null };
     },
     [],
@@ -87,8 +100,8 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
     if (changes.some((row) => row.id === openRef.current)) setDetailVersion((v) => v + 1);
   });
   useEffect(() => {
-    return subscribe<{ instanceUpdated: Row }>(
-      `subscription($webhookId: ID, $statuses: [InstanceStatus!]) { instanceUpdated(webhookId: $webhookId, statuses: $statuses) { ${ROW} } }`,
+    return subscribe(
+      UPDATED,
       { webhookId: filters.webhook || null, statuses: filters.status ? [filters.status] : null },
       ({ instanceUpdated: row }) => apply(row),
       {
@@ -105,18 +118,18 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
     setMenu(null);
     setActionError(undefined);
     try {
-      const mutation = what === 'retrigger' ? 'retriggerInstance' : 'cancelInstance';
-      await gql(`mutation($id: ID!) { ${mutation}(id: $id) { id } }`, { id: row.id });
+      if (what === 'retrigger') await gql(RETRIGGER, { id: row.id });
+      else await gql(CANCEL, { id: row.id });
       setMessage(what === 'retrigger' ? 'Re-triggered: it is sent again now.' : 'Cancelled.');
     } catch (err) {
       setActionError(err);
     }
   };
-  const bulkFilter = () => ({ webhookId: filters.webhook, statuses: [filters.status || 'FAILED'], eventType: filters.type || undefined, since: filters.since || undefined, until: filters.until || undefined });
+  const bulkFilter = () => ({ webhookId: filters.webhook, statuses: [filters.status || ('FAILED' as const)], eventType: filters.type || undefined, since: filters.since || undefined, until: filters.until || undefined });
   const countBulk = async () => {
     setActionError(undefined);
     try {
-      const d = await gql(`mutation($filter: RetriggerFilter!) { retriggerInstances(filter: $filter, dryRun: true) }`, { filter: bulkFilter() });
+      const d = await gql(RETRIGGER_MANY, { filter: bulkFilter(), dryRun: true });
       setBulk({ count: d.retriggerInstances });
     } catch (err) {
       setActionError(err);
@@ -196,7 +209,7 @@ export function Deliveries({ query }: { query: URLSearchParams }) {
         onClose={() => setBulk(null)}
         onConfirm={async () => {
           if (!bulk?.count) return;
-          const d = await gql(`mutation($filter: RetriggerFilter!) { retriggerInstances(filter: $filter) }`, { filter: bulkFilter() });
+          const d = await gql(RETRIGGER_MANY, { filter: bulkFilter() });
           setMessage(`Re-triggered ${d.retriggerInstances} ${d.retriggerInstances === 1 ? 'delivery' : 'deliveries'}.`);
         }}
       />

@@ -3,17 +3,32 @@
 // it and focus goes back to its row.
 import { gql } from './api.ts';
 import { ROW, type Row } from './delivery.ts';
-import { Drawer, ErrorBanner, HeaderTable, Json, StatusBadge, time, useLoad } from './ui.tsx';
+import { graphql } from './graphql.ts';
+import { time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { Drawer, ErrorBanner, HeaderTable, Json, StatusBadge } from './ui.tsx';
 
-const DETAIL = `query($id: ID!) { instance(id: $id) {
-  ${ROW} payload request
-  events { id type entityId occurredAt }
-  attemptLog { number trigger startedAt durationMs statusCode errorKind message location responseBody }
-} }`;
+const DETAIL = graphql(
+  `query($id: ID!) { instance(id: $id) {
+    ...Row payload request
+    events { id type entityId occurredAt }
+    attemptLog { number trigger startedAt durationMs statusCode errorKind message location responseBody }
+  } }`,
+  [ROW],
+);
+
+/** Instance.request (JSON): the request as Herald shows it. */
+interface SentRequest {
+  method: string;
+  url: string;
+  headers: Array<{ name: string; value: string }>;
+  body: string | null;
+}
 
 export function DeliveryDetail(props: { id: string; version: number; onClose: () => void; act: (what: 'retrigger' | 'cancel', row: Row) => void; mayOperate: boolean; notAllowed?: string }) {
   const { id, version, onClose, act } = props;
   const { data, error } = useLoad(() => gql(DETAIL, { id }).then((d) => d.instance), [id, version]);
+  const request = data?.request as SentRequest | null | undefined;
   return (
     <Drawer label="Delivery detail" title="Delivery" focusKey={id} onClose={onClose}>
       <ErrorBanner error={error} />
@@ -41,13 +56,13 @@ export function DeliveryDetail(props: { id: string; version: number; onClose: ()
             <p className="muted">{props.notAllowed}</p>
           )}
           <h3>Request sent</h3>
-          {data.request ? (
+          {request ? (
             <>
               <p className="mono wrap">
-                {data.request.method} {data.request.url}
+                {request.method} {request.url}
               </p>
-              <HeaderTable headers={data.request.headers} />
-              <Json value={data.request.body} />
+              <HeaderTable headers={request.headers} />
+              <Json value={request.body} />
             </>
           ) : (
             <>
@@ -58,7 +73,7 @@ export function DeliveryDetail(props: { id: string; version: number; onClose: ()
           <h3>Attempts</h3>
           {data.attemptLog.length === 0 && <p className="muted">None yet.</p>}
           <ol className="attempts">
-            {data.attemptLog.map((a: any) => (
+            {data.attemptLog.map((a) => (
               <li key={a.number}>
                 <strong>#{a.number}</strong> {time(a.startedAt)} · {a.trigger} · {a.statusCode ?? a.errorKind} · {a.durationMs} ms
                 {a.message && <div className="wrap">{a.message}</div>}
@@ -71,7 +86,7 @@ export function DeliveryDetail(props: { id: string; version: number; onClose: ()
             <>
               <h3>Events in this batch</h3>
               <ul>
-                {data.events.map((e: any) => (
+                {data.events.map((e) => (
                   <li key={e.id}>
                     {e.type} #{e.entityId} · {time(e.occurredAt)}
                   </li>

@@ -1,15 +1,19 @@
 import { useEffect, useState } from 'react';
 import type { Row } from './delivery.ts';
 import { go } from './routing.ts';
-import { EventTypeSelect, fromLocalInput, localInput, ZONE } from './ui.tsx';
+import { EventTypeSelect } from './EventTypeSelect.tsx';
+import { fromLocalInput, localInput, ZONE } from './format.ts';
 
 /** The deliveries grid's filters: in the address, as the API's filter, on a live row, and the bar that sets them. */
 
-const STATUSES = ['PENDING', 'SENDING', 'RETRYING', 'COMPLETED', 'FAILED', 'PAUSED', 'CANCELLED'];
+type Status = Row['status'];
+const STATUSES: Status[] = ['PENDING', 'SENDING', 'RETRYING', 'COMPLETED', 'FAILED', 'PAUSED', 'CANCELLED'];
+const isStatus = (text: string): text is Status => (STATUSES as string[]).includes(text);
 /** What the grid shows, as the address says it: `#/deliveries?webhook=…&status=…&since=…&until=…&type=…&entity=…&event=…&instance=…`. */
 export interface Filters {
   webhook: string;
-  status: string;
+  /** '' for every status (also when the address names none Herald has). */
+  status: Status | '';
   since: string;
   until: string;
   type: string;
@@ -19,7 +23,9 @@ export interface Filters {
 const FILTER_KEYS = ['webhook', 'status', 'since', 'until', 'type', 'entity', 'event'] as const;
 
 export function filtersOf(query: URLSearchParams): Filters {
-  return Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) ?? ''])) as unknown as Filters;
+  const text = (k: (typeof FILTER_KEYS)[number]) => query.get(k) ?? '';
+  const status = text('status');
+  return { webhook: text('webhook'), status: isStatus(status) ? status : '', since: text('since'), until: text('until'), type: text('type'), entity: text('entity'), event: text('event') };
 }
 
 export function deliveriesHref(filters: Partial<Filters>, instance?: string): string {
@@ -56,7 +62,7 @@ export function FilterBar({ filters, webhooks }: { filters: Filters; webhooks: A
   const [text, setText] = useState({ entity: filters.entity, event: filters.event, delivery: '' });
   useEffect(() => setText((t) => ({ ...t, entity: filters.entity, event: filters.event })), [filters.entity, filters.event]);
   const set = (changes: Partial<Filters>) => go(deliveriesHref({ ...filters, ...changes }));
-  const any = Object.values(filters).some(Boolean);
+  const filtered = Object.values(filters).some(Boolean);
   return (
     <form
       className="filters"
@@ -80,7 +86,7 @@ export function FilterBar({ filters, webhooks }: { filters: Filters; webhooks: A
       </label>
       <label>
         Status{' '}
-        <select value={filters.status} onChange={(e) => set({ status: e.target.value })}>
+        <select value={filters.status} onChange={(e) => set({ status: isStatus(e.target.value) ? e.target.value : '' })}>
           <option value="">Any status</option>
           {STATUSES.map((s) => (
             <option key={s}>{s}</option>
@@ -105,7 +111,7 @@ export function FilterBar({ filters, webhooks }: { filters: Filters; webhooks: A
         Delivery id <input value={text.delivery} size={12} onChange={(e) => setText({ ...text, delivery: e.target.value })} placeholder="opens it" />
       </label>
       <button type="submit">Apply</button>
-      {any && (
+      {filtered && (
         <a className="button" href="#/deliveries">
           Clear filters
         </a>

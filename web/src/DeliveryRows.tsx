@@ -1,7 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import type { Row } from './delivery.ts';
-import { StatusBadge, time } from './ui.tsx';
+import { time } from './format.ts';
+import { StatusBadge } from './ui.tsx';
 
 /** The deliveries grid's rows (a virtual list, keyboard included) and a row's menu. */
 

@@ -2,25 +2,24 @@
 // says (type, entity, dates), with the deliveries it made; open one to read its data.
 import { useEffect, useState } from 'react';
 import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
 import { deliveriesHref } from './DeliveryFilters.tsx';
 import { go } from './routing.ts';
-import { Drawer, ErrorBanner, EventTypeSelect, fromLocalInput, Json, localInput, StatusBadge, time, useLoad, ZONE } from './ui.tsx';
+import { EventTypeSelect } from './EventTypeSelect.tsx';
+import { fromLocalInput, localInput, time, ZONE } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { Drawer, ErrorBanner, Json, StatusBadge } from './ui.tsx';
 
 const PAGE = 50;
-const EVENT = `id type topic action entityId occurredAt createdAt actor clientId instances(first: 20) { id status attempts webhook { id label } }`;
-
-interface EventRow {
-  id: string;
-  type: string;
-  topic: string;
-  action: string;
-  entityId: string;
-  occurredAt: string;
-  createdAt: string;
-  actor: { type: string; id: string | null } | null;
-  clientId: string | null;
-  instances: Array<{ id: string; status: string; attempts: number; webhook: { id: string; label: string } }>;
-}
+const EVENT = graphql(`
+  fragment EventRow on Event { id type topic action entityId occurredAt createdAt actor clientId instances(first: 20) { id status attempts webhook { id label } } }
+`);
+type EventRow = ResultOf<typeof EVENT>;
+const EVENTS = graphql(
+  `query($first: Int!, $filter: EventFilter, $after: String) { events(first: $first, after: $after, filter: $filter) { edges { node { ...EventRow } } pageInfo { endCursor hasNextPage } } }`,
+  [EVENT],
+);
+const ONE = graphql(`query($id: ID!) { event(id: $id) { ...EventRow data previous changedFields correlationId } }`, [EVENT]);
 
 interface Filters {
   type: string;
@@ -38,7 +37,7 @@ function href(f: Partial<Filters>, open?: string): string {
 }
 
 export function Events({ query }: { query: URLSearchParams }) {
-  const filters = Object.fromEntries(KEYS.map((k) => [k, query.get(k) ?? ''])) as unknown as Filters;
+  const filters: Filters = { type: query.get('type') ?? '', entity: query.get('entity') ?? '', since: query.get('since') ?? '', until: query.get('until') ?? '' };
   const open = query.get('event') ?? undefined;
   const [rows, setRows] = useState<EventRow[] | null>(null);
   const [after, setAfter] = useState<string | null>(null);
@@ -48,9 +47,9 @@ export function Events({ query }: { query: URLSearchParams }) {
   const page = async (cursor: string | null) => {
     const [topic, action] = filters.type ? filters.type.split('.') : [];
     const filter = { topic: topic || undefined, action: action || undefined, entityId: filters.entity || undefined, since: filters.since || undefined, until: filters.until || undefined };
-    const d = await gql(`query($filter: EventFilter, $after: String) { events(first: ${PAGE}, after: $after, filter: $filter) { edges { node { ${EVENT} } } pageInfo { endCursor hasNextPage } } }`, { filter, after: cursor });
+    const d = await gql(EVENTS, { first: PAGE, filter, after: cursor });
     setAfter(d.events.pageInfo.hasNextPage ? d.events.pageInfo.endCursor : null);
-    return d.events.edges.map((e: any) => e.node as EventRow) as EventRow[];
+    return d.events.edges.map((e) => e.node);
   };
   const load = () => page(null).then((r) => (setRows(r), setError(undefined)), setError);
   useEffect(() => {
@@ -137,7 +136,7 @@ export function Events({ query }: { query: URLSearchParams }) {
 }
 
 function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
-  const { data, error } = useLoad(() => gql(`query($id: ID!) { event(id: $id) { ${EVENT} data previous changedFields correlationId } }`, { id }).then((d) => d.event), [id]);
+  const { data, error } = useLoad(() => gql(ONE, { id }).then((d) => d.event), [id]);
   return (
     <Drawer label="Event detail" title="Event" focusKey={id} onClose={onClose}>
       <ErrorBanner error={error} />
@@ -148,7 +147,7 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
           </p>
           <p className="muted">
             Occurred {time(data.occurredAt)} · published {time(data.createdAt)}
-            {data.actor && ` · by ${data.actor.type}${data.actor.id ? ` ${data.actor.id}` : ''}`}
+            {byActor(data.actor)}
           </p>
           <h3>Data</h3>
           <Json value={data.data} />
@@ -161,7 +160,7 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
           <h3>Deliveries</h3>
           {data.instances.length === 0 && <p className="muted">No webhook matched it.</p>}
           <ul>
-            {data.instances.map((i: EventRow['instances'][number]) => (
+            {data.instances.map((i) => (
               <li key={i.id}>
                 <a href={deliveriesHref({ event: id }, i.id)}>{i.webhook.label}</a> <StatusBadge status={i.status} /> <span className="muted">{i.attempts} attempts</span>
               </li>
@@ -171,4 +170,10 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
       )}
     </Drawer>
   );
+}
+
+/** Event.actor (JSON: `{ type, id }` as published) as a person reads it. */
+function byActor(actor: unknown): string {
+  const { type, id } = (actor ?? {}) as { type?: string; id?: string | null };
+  return type ? ` · by ${type}${id ? ` ${id}` : ''}` : '';
 }

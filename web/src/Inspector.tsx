@@ -1,42 +1,32 @@
 // The request inspector: inboxes on this server that capture every request sent
 // to them, shown live, with the signature checked against a chosen webhook.
 import { useEffect, useState } from 'react';
-import { gql, subscribe } from './api.ts';
+import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
+import { subscribe } from './live.ts';
 import { go } from './routing.ts';
-import { Confirm, CopyButton, ErrorBanner, Field, HeaderTable, Json, time, unclaimed, fieldErrors, useLoad } from './ui.tsx';
+import { time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { Confirm, CopyButton, ErrorBanner, Field, HeaderTable, Json, unclaimed, fieldErrors } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
-interface Inbox {
-  id: string;
-  name: string;
-  url: string;
-  respondWith: number;
-  webhookId: string | null;
-  expiresAt: string;
-  createdAt: string;
-}
-
-interface Captured {
-  id: string;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  bodyTruncated: boolean;
-  receivedAt: string;
-  signatureValid: boolean | null;
-  signatureMessage: string | null;
-}
-
-const INBOX = 'id name url respondWith webhookId expiresAt createdAt';
-const REQUEST = 'id method path headers body bodyTruncated receivedAt signatureValid signatureMessage';
+const INBOX = graphql(`fragment Inbox on Inbox { id name url respondWith webhookId expiresAt createdAt }`);
+type Inbox = ResultOf<typeof INBOX>;
+const REQUEST = graphql(`fragment Captured on InboxRequest { id method path headers body bodyTruncated receivedAt signatureValid signatureMessage }`);
+const WEBHOOKS = graphql(`{ webhooks(first: 200) { edges { node { id label } } } }`);
+const INBOXES = graphql(`{ inboxes(first: 50) { edges { node { ...Inbox } } } }`, [INBOX]);
+const CREATE = graphql(`mutation($input: CreateInboxInput!) { createInbox(input: $input) { ...Inbox } }`, [INBOX]);
+const UPDATE = graphql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`);
+const DELETE = graphql(`mutation($id: ID!) { deleteInbox(id: $id) }`);
+const REQUESTS = graphql(`query($id: ID!) { inbox(id: $id) { requests(first: 100) { edges { node { ...Captured } } } } }`, [REQUEST]);
+const RECEIVED = graphql(`subscription($id: ID!) { inboxRequestReceived(inboxId: $id) { ...Captured } }`, [REQUEST]);
 
 function useWebhooks() {
-  return useLoad<{ id: string; label: string }[]>(() => gql(`{ webhooks(first: 200) { edges { node { id label } } } }`).then((d) => d.webhooks.edges.map((e: any) => e.node as { id: string; label: string })), []);
+  return useLoad(() => gql(WEBHOOKS).then((d) => d.webhooks.edges.map((e) => e.node)), []);
 }
 
 export function Inspector({ open }: { open?: string }) {
-  const inboxes = useLoad<Inbox[]>(() => gql(`{ inboxes(first: 50) { edges { node { ${INBOX} } } } }`).then((d) => d.inboxes.edges.map((e: any) => e.node as Inbox)), []);
+  const inboxes = useLoad(() => gql(INBOXES).then((d) => d.inboxes.edges.map((e) => e.node)), []);
   const webhooks = useWebhooks();
   const [deleting, setDeleting] = useState<Inbox | null>(null);
   const current = inboxes.data?.find((i) => i.id === open);
@@ -75,7 +65,7 @@ export function Inspector({ open }: { open?: string }) {
         action="Delete"
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
-          await gql(`mutation($id: ID!) { deleteInbox(id: $id) }`, { id: deleting!.id });
+          await gql(DELETE, { id: deleting!.id });
           if (deleting!.id === open) go('#/inspector');
           inboxes.reload();
         }}
@@ -99,7 +89,7 @@ function NewInbox({ webhooks, onCreated }: { webhooks: { id: string; label: stri
       onSubmit={async (e) => {
         e.preventDefault();
         try {
-          const d = await gql(`mutation($input: CreateInboxInput!) { createInbox(input: $input) { ${INBOX} } }`, {
+          const d = await gql(CREATE, {
             input: { name, respondWith: Number(respondWith), webhookId: webhookId || null, expiresInHours: Number(hours) },
           });
           setName('');
@@ -148,13 +138,13 @@ function WebhookSelect({ webhooks, value, onChange, error, hint }: { webhooks: {
 }
 
 function InboxView({ inbox, webhooks, onChanged, mayManage }: { inbox: Inbox; webhooks: { id: string; label: string }[]; onChanged: () => void; mayManage: boolean }) {
-  const requests = useLoad<Captured[]>(() => gql(`query($id: ID!) { inbox(id: $id) { requests(first: 100) { edges { node { ${REQUEST} } } } } }`, { id: inbox.id }).then((d) => d.inbox.requests.edges.map((e: any) => e.node as Captured)), [inbox.id]);
+  const requests = useLoad(() => gql(REQUESTS, { id: inbox.id }).then((d) => d.inbox?.requests.edges.map((e) => e.node) ?? []), [inbox.id]);
   const [selected, setSelected] = useState<string>();
   const [error, setError] = useState<unknown>();
 
   useEffect(
     () =>
-      subscribe<{ inboxRequestReceived: Captured }>(`subscription($id: ID!) { inboxRequestReceived(inboxId: $id) { ${REQUEST} } }`, { id: inbox.id }, ({ inboxRequestReceived: r }) =>
+      subscribe(RECEIVED, { id: inbox.id }, ({ inboxRequestReceived: r }) =>
         requests.setData((list) => [r, ...(list ?? []).filter((x) => x.id !== r.id)].slice(0, 100)),
         { onGap: requests.reload },
       ),
@@ -178,7 +168,7 @@ function InboxView({ inbox, webhooks, onChanged, mayManage }: { inbox: Inbox; we
             hint="The requests below are checked again when you choose."
             onChange={async (webhookId) => {
               try {
-                await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { webhookId: webhookId || null } });
+                await gql(UPDATE, { id: inbox.id, input: { webhookId: webhookId || null } });
                 onChanged();
                 requests.reload();
               } catch (err) {
@@ -207,7 +197,7 @@ function InboxView({ inbox, webhooks, onChanged, mayManage }: { inbox: Inbox; we
               <strong>{shown.method}</strong> {shown.path} · {time(shown.receivedAt)} <Signature valid={shown.signatureValid} />
             </p>
             {shown.signatureMessage && <p className="muted">{shown.signatureMessage}</p>}
-            <HeaderTable headers={Object.entries(shown.headers).map(([name, value]) => ({ name, value }))} />
+            <HeaderTable headers={Object.entries(shown.headers as Record<string, string>).map(([name, value]) => ({ name, value }))} />
             <Json value={shown.body} />
             {shown.bodyTruncated && <p className="muted">The body was cut at the inbox's size limit.</p>}
           </div>
@@ -227,7 +217,7 @@ function AnswerWith({ inbox, onChanged, onError }: { inbox: Inbox; onChanged: ()
       onSubmit={async (e) => {
         e.preventDefault();
         try {
-          await gql(`mutation($id: ID!, $input: UpdateInboxInput!) { updateInbox(id: $id, input: $input) { id } }`, { id: inbox.id, input: { respondWith: Number(value) } });
+          await gql(UPDATE, { id: inbox.id, input: { respondWith: Number(value) } });
           setSaved(true);
           onChanged();
         } catch (err) {

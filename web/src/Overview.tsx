@@ -1,26 +1,19 @@
 // The tenant at a glance: its deliveries over time, what waits (the backlog), and the
 // webhooks that need a look (failing, paused, off after failures, circuit open).
 import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
 import { DeliveryCharts } from './Charts.tsx';
-import { ErrorBanner, percent, time, useLoad } from './ui.tsx';
+import { percent, time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { ErrorBanner } from './ui.tsx';
 
-interface Hook {
-  id: string;
-  label: string;
-  state: 'ACTIVE' | 'PAUSED' | 'DISABLED';
-  deactivatedReason: string | null;
-  heldDeliveries: number;
-  failingSince: string | null;
-  circuit: { open: boolean };
-  stats: { successRate: number | null; lastDeliveryAt: string | null; byStatus: Array<{ status: string; count: number }> };
-}
-
-const WEBHOOKS = `{ webhooks(first: 200) { edges { node {
+const WEBHOOKS = graphql(`{ webhooks(first: 200) { edges { node {
   id label state deactivatedReason heldDeliveries failingSince circuit { open }
   stats { successRate lastDeliveryAt byStatus { status count } }
-} } } }`;
+} } } }`);
+type Hook = ResultOf<typeof WEBHOOKS>['webhooks']['edges'][number]['node'];
 
-const QUEUE = `{ viewer { tenant { deliveryQueue { waiting oldestWaitingSeconds } } } }`;
+const QUEUE = graphql(`{ viewer { tenant { deliveryQueue { waiting oldestWaitingSeconds } } } }`);
 
 /** Past this, a delivery that may go has waited long enough to say why. */
 const SHARE_NOTE_SECONDS = 2;
@@ -37,11 +30,8 @@ export function trouble(h: Hook): string | null {
 }
 
 export function Overview() {
-  const hooks = useLoad<Hook[]>(() => gql<{ webhooks: { edges: { node: Hook }[] } }>(WEBHOOKS).then((d) => d.webhooks.edges.map((e) => e.node)), []);
-  const queue = useLoad<{ waiting: number; oldestWaitingSeconds: number } | null>(
-    () => gql<{ viewer: { tenant: { deliveryQueue: { waiting: number; oldestWaitingSeconds: number } } | null } }>(QUEUE).then((d) => d.viewer.tenant?.deliveryQueue ?? null),
-    [],
-  );
+  const hooks = useLoad(() => gql(WEBHOOKS).then((d) => d.webhooks.edges.map((e) => e.node)), []);
+  const queue = useLoad(() => gql(QUEUE).then((d) => d.viewer.tenant?.deliveryQueue ?? null), []);
   const list = hooks.data ?? [];
   const waiting = list.reduce((n, h) => n + count(h, 'PENDING', 'SENDING', 'RETRYING'), 0);
   const retrying = list.reduce((n, h) => n + count(h, 'RETRYING'), 0);

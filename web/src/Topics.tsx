@@ -1,11 +1,18 @@
 // Topics (the host application's entity types) and their event catalogs.
 import { useState } from 'react';
 import { gql } from './api.ts';
-import { loadTopics, TOPIC_FIELDS, type Topic, type TopicField } from './catalog.ts';
-import { Confirm, ErrorBanner, Field, errorFor, fieldErrors, unclaimed, useLoad } from './ui.tsx';
+import { loadTopics, TOPIC, type Topic, type TopicField } from './catalog.ts';
+import { graphql, type VariablesOf } from './graphql.ts';
+import { useLoad } from './hooks.ts';
+import { Confirm, ErrorBanner, Field, errorFor, fieldErrors, unclaimed } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
-const TYPES = ['STRING', 'INTEGER', 'NUMBER', 'BOOLEAN', 'DATE', 'DATETIME', 'ENUM', 'ARRAY', 'OBJECT'];
+const DELETE = graphql(`mutation($id: ID!) { deleteTopic(id: $id) { id } }`);
+const UPDATE = graphql(`mutation($id: ID!, $input: UpdateTopicInput!) { updateTopic(id: $id, input: $input) { ...Topic } }`, [TOPIC]);
+const CREATE = graphql(`mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }`);
+
+type FieldType = NonNullable<VariablesOf<typeof CREATE>['input']['fields']>[number]['type'];
+const TYPES: FieldType[] = ['STRING', 'INTEGER', 'NUMBER', 'BOOLEAN', 'DATE', 'DATETIME', 'ENUM', 'ARRAY', 'OBJECT'];
 
 export function Topics() {
   const { data, error, reload } = useLoad(loadTopics, []);
@@ -98,7 +105,7 @@ export function Topics() {
         action="Delete"
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
-          await gql(`mutation($id: ID!) { deleteTopic(id: $id) { id } }`, { id: deleting!.id });
+          await gql(DELETE, { id: deleting!.id });
           reload();
         }}
       />
@@ -106,7 +113,7 @@ export function Topics() {
   );
 }
 
-type FieldRow = { path: string; label: string; type: string; values: string; mergeTag: string };
+type FieldRow = { path: string; label: string; type: FieldType; values: string; mergeTag: string };
 
 function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
   const [key, setKey] = useState(topic?.key ?? '');
@@ -132,8 +139,8 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
       fields: fields.map((f) => ({ path: f.path, label: f.label, type: f.type, values: f.values.split(',').map((v) => v.trim()).filter(Boolean), mergeTag: f.mergeTag || null })),
     };
     try {
-      if (topic) await gql(`mutation($id: ID!, $input: UpdateTopicInput!) { updateTopic(id: $id, input: $input) { ${TOPIC_FIELDS} } }`, { id: topic.id, input });
-      else await gql(`mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }`, { input: { key, ...input } });
+      if (topic) await gql(UPDATE, { id: topic.id, input });
+      else await gql(CREATE, { input: { key, ...input } });
       onDone();
     } catch (err) {
       setError(err);
@@ -159,7 +166,7 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
         </Field>
         <Field label="Entity ids" error={errors.entityIdType} hint="publishes with another kind are refused">
           {(id, d) => (
-            <select id={id} aria-describedby={d} value={entityIdType} onChange={(e) => setEntityIdType(e.target.value)}>
+            <select id={id} aria-describedby={d} value={entityIdType} onChange={(e) => setEntityIdType(e.target.value as Topic['entityIdType'])}>
               <option value="STRING">text</option>
               <option value="INTEGER">whole numbers</option>
               <option value="UUID">UUIDs</option>
@@ -182,7 +189,7 @@ function TopicForm({ topic, onDone }: { topic?: Topic; onDone: () => void }) {
           <div className="row catalog-row" key={i}>
             <input aria-label={`Field ${i + 1} path`} placeholder="status" value={f.path} onChange={(e) => update(i, { path: e.target.value })} />
             <input aria-label={`Field ${i + 1} label`} placeholder="Status" value={f.label} onChange={(e) => update(i, { label: e.target.value })} />
-            <select aria-label={`Field ${i + 1} type`} value={f.type} onChange={(e) => update(i, { type: e.target.value })}>
+            <select aria-label={`Field ${i + 1} type`} value={f.type} onChange={(e) => update(i, { type: e.target.value as FieldType })}>
               {TYPES.map((t) => (
                 <option key={t}>{t}</option>
               ))}

@@ -2,32 +2,21 @@
 // delays, and replaying stored events it never received (counted first).
 import { useState } from 'react';
 import { gql } from './api.ts';
-import { ErrorBanner, time, useLoad } from './ui.tsx';
+import { graphql } from './graphql.ts';
+import { time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { ErrorBanner } from './ui.tsx';
 import { formatDuration } from './durations.ts';
 import { useCan } from './viewer.ts';
 
-const HEALTH = `query($id: ID!) { webhook(id: $id) {
+const HEALTH = graphql(`query($id: ID!) { webhook(id: $id) {
   state heldDeliveries deactivatedReason deactivatedAt failingSince consecutiveFailures stats { lastSuccessAt lastFailureAt } retryDelaysMs finalStatusCodes rateLimit { perSecond maxInFlight }
   circuit { open failingAttempts reason nextProbeAt inFlightLimit parkedDeliveries }
-} }`;
-const REPLAY = `mutation($id: ID!, $filter: ReplayFilter!, $dryRun: Boolean) { replayEvents(webhookId: $id, filter: $filter, dryRun: $dryRun) { matched created more } }`;
-
-interface Health {
-  state: 'ACTIVE' | 'PAUSED' | 'DISABLED';
-  heldDeliveries: number;
-  deactivatedReason: string | null;
-  deactivatedAt: string | null;
-  failingSince: string | null;
-  consecutiveFailures: number;
-  stats: { lastSuccessAt: string | null; lastFailureAt: string | null };
-  retryDelaysMs: number[];
-  finalStatusCodes: number[];
-  rateLimit: { perSecond: number | null; maxInFlight: number | null } | null;
-  circuit: { open: boolean; failingAttempts: number; reason: string | null; nextProbeAt: string | null; inFlightLimit: number | null; parkedDeliveries: number };
-}
+} }`);
+const REPLAY = graphql(`mutation($id: ID!, $filter: ReplayFilter!, $dryRun: Boolean) { replayEvents(webhookId: $id, filter: $filter, dryRun: $dryRun) { matched created more } }`);
 
 export function WebhookHealth({ id }: { id: string }) {
-  const health = useLoad<Health>(() => gql<{ webhook: Health }>(HEALTH, { id }).then((d) => d.webhook), [id]);
+  const health = useLoad(() => gql(HEALTH, { id }).then((d) => d.webhook), [id]);
   const [since, setSince] = useState(() => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16));
   const [counted, setCounted] = useState<{ matched: number; more: boolean; since: string } | null>(null);
   const [replayed, setReplayed] = useState<string>();

@@ -1,36 +1,32 @@
 import { useEffect, useRef, useState } from 'react';
-import { gql, subscribe } from './api.ts';
-import { Confirm, ErrorBanner, percent, time, useLoad } from './ui.tsx';
+import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
+import { subscribe } from './live.ts';
+import { percent, time } from './format.ts';
+import { useLoad } from './hooks.ts';
+import { Confirm, ErrorBanner } from './ui.tsx';
 import { useCan, useNotAllowed } from './viewer.ts';
 
-interface Row {
-  id: string;
-  label: string;
-  description: string;
-  url: string;
-  events: string[];
-  active: boolean;
-  state: 'ACTIVE' | 'PAUSED' | 'DISABLED';
-  heldDeliveries: number;
-  deactivatedReason: string | null;
-  stats: { successRate: number | null; lastDeliveryAt: string | null; total: number };
-}
-
-const WEBHOOKS = `query Webhooks($filter: WebhookFilter) {
+const WEBHOOKS = graphql(`query Webhooks($filter: WebhookFilter) {
   webhooks(first: 200, filter: $filter) { edges { node {
     id label description url events active state heldDeliveries deactivatedReason
     stats { successRate lastDeliveryAt total }
   } } }
-}`;
+}`);
+type Row = ResultOf<typeof WEBHOOKS>['webhooks']['edges'][number]['node'];
+const WEBHOOK_UPDATED = graphql(`subscription { webhookUpdated { id } }`);
+const FINISHED = graphql(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED, PAUSED]) { id } }`);
+const SET_ACTIVE = graphql(`mutation($id: ID!, $active: Boolean!) { setWebhookActive(id: $id, active: $active) { id } }`);
+const PAUSE = graphql(`mutation($id: ID!) { pauseWebhook(id: $id) { id } }`);
+const RESUME = graphql(`mutation($id: ID!) { resumeWebhook(id: $id) { id } }`);
+const DELETE = graphql(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`);
+const DISCARD_HELD = graphql(`mutation($id: ID!) { discardHeldDeliveries(webhookId: $id) }`);
 
 export function WebhookList() {
   const [search, setSearch] = useState('');
   const mayManage = useCan('MANAGE');
   const notAllowed = useNotAllowed('MANAGE', 'change webhooks');
-  const { data, error, reload, setData } = useLoad<Row[]>(
-    () => gql<{ webhooks: { edges: { node: Row }[] } }>(WEBHOOKS, { filter: search ? { search } : null }).then((d) => d.webhooks.edges.map((e) => e.node)),
-    [search],
-  );
+  const { data, error, reload, setData } = useLoad(() => gql(WEBHOOKS, { filter: search ? { search } : null }).then((d) => d.webhooks.edges.map((e) => e.node)), [search]);
   const [actionError, setActionError] = useState<unknown>();
   const [deleting, setDeleting] = useState<Row | null>(null);
   const [discarding, setDiscarding] = useState<Row | null>(null);
@@ -42,8 +38,8 @@ export function WebhookList() {
       clearTimeout(pending.current);
       pending.current = setTimeout(reload, 500);
     };
-    const offWebhooks = subscribe(`subscription { webhookUpdated { id } }`, {}, soon, { onGap: soon });
-    const offInstances = subscribe(`subscription { instanceUpdated(statuses: [COMPLETED, FAILED, PAUSED]) { id } }`, {}, soon, { onGap: soon });
+    const offWebhooks = subscribe(WEBHOOK_UPDATED, {}, soon, { onGap: soon });
+    const offInstances = subscribe(FINISHED, {}, soon, { onGap: soon });
     return () => {
       clearTimeout(pending.current);
       offWebhooks();
@@ -51,11 +47,12 @@ export function WebhookList() {
     };
   }, [reload]);
 
-  const act = async (row: Row, change: Partial<Row>, mutation: string, variables: Record<string, unknown> = {}) => {
+  /** Shows the change at once, then makes it and reads the list again. */
+  const act = async (row: Row, change: Partial<Row>, make: () => Promise<unknown>) => {
     setData((rows) => rows?.map((r) => (r.id === row.id ? { ...r, ...change } : r)));
     try {
       setActionError(undefined);
-      await gql(mutation, { id: row.id, ...variables });
+      await make();
       reload();
     } catch (err) {
       setActionError(err);
@@ -63,9 +60,9 @@ export function WebhookList() {
     }
   };
   const setActive = (row: Row, active: boolean) =>
-    act(row, { active, state: active ? 'ACTIVE' : 'DISABLED' }, `mutation($id: ID!, $active: Boolean!) { setWebhookActive(id: $id, active: $active) { id } }`, { active });
-  const pause = (row: Row) => act(row, { active: false, state: 'PAUSED' }, `mutation($id: ID!) { pauseWebhook(id: $id) { id } }`);
-  const resume = (row: Row) => act(row, { active: true, state: 'ACTIVE' }, `mutation($id: ID!) { resumeWebhook(id: $id) { id } }`);
+    act(row, { active, state: active ? 'ACTIVE' : 'DISABLED' }, () => gql(SET_ACTIVE, { id: row.id, active }));
+  const pause = (row: Row) => act(row, { active: false, state: 'PAUSED' }, () => gql(PAUSE, { id: row.id }));
+  const resume = (row: Row) => act(row, { active: true, state: 'ACTIVE' }, () => gql(RESUME, { id: row.id }));
 
   return (
     <section aria-labelledby="webhooks-title">
@@ -169,7 +166,7 @@ export function WebhookList() {
         action="Delete"
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
-          await gql(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: deleting!.id });
+          await gql(DELETE, { id: deleting!.id });
           reload();
         }}
       />
@@ -185,7 +182,7 @@ export function WebhookList() {
         action={`Discard ${discarding?.heldDeliveries ?? ''}`}
         onClose={() => setDiscarding(null)}
         onConfirm={async () => {
-          await gql(`mutation($id: ID!) { discardHeldDeliveries(webhookId: $id) }`, { id: discarding!.id });
+          await gql(DISCARD_HELD, { id: discarding!.id });
           reload();
         }}
       />

@@ -1,34 +1,18 @@
 // Topics and their field catalogs, as the webhook form and conditions builder use them.
 import { gql } from './api.ts';
+import { graphql, type ResultOf } from './graphql.ts';
 
-export interface TopicField {
-  path: string;
-  label: string;
-  type: string;
-  values: string[];
-  mergeTag: string | null;
-}
+/** A topic as the dashboard reads it (`sampleData`: a value of the right type for every catalog field, as the Test button sends). */
+export const TOPIC = graphql(`
+  fragment Topic on Topic { id key name description actions customActions eventTypes resourceUrlTemplate entityIdType sampleData fields { path label type values mergeTag } }
+`);
+export type Topic = ResultOf<typeof TOPIC>;
+export type TopicField = Topic['fields'][number];
 
-export interface Topic {
-  id: string;
-  key: string;
-  name: string;
-  description: string;
-  actions: string[];
-  customActions: string[];
-  eventTypes: string[];
-  resourceUrlTemplate: string | null;
-  /** STRING, INTEGER or UUID: what its entity ids look like. */
-  entityIdType: string;
-  fields: TopicField[];
-  /** A value of the right type for every catalog field (Herald's sample, as the Test button sends). */
-  sampleData: Record<string, unknown>;
-}
-
-export const TOPIC_FIELDS = `id key name description actions customActions eventTypes resourceUrlTemplate entityIdType sampleData fields { path label type values mergeTag }`;
+const TOPICS = graphql(`{ topics(first: 200) { edges { node { ...Topic } } } }`, [TOPIC]);
 
 export async function loadTopics(): Promise<Topic[]> {
-  const data = await gql<{ topics: { edges: { node: Topic }[] } }>(`{ topics(first: 200) { edges { node { ${TOPIC_FIELDS} } } } }`);
+  const data = await gql(TOPICS);
   return data.topics.edges.map((e) => e.node);
 }
 

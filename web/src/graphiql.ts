@@ -3,7 +3,7 @@
 // HTTP, subscriptions over graphql-ws; both with the Authorization header of the Headers tab.
 import { getOperationAST, parse } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { savedKey } from './api.ts';
+import { savedKey } from './session.ts';
 
 /** Where the build puts GraphiQL's own files (scripts/build-web.mjs). */
 const VENDOR = '/graphiql';

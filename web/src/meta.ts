@@ -1,6 +1,7 @@
 // What Herald says about how it reads input (the `meta` query), loaded once after signing in,
 // so the dashboard never carries its own copy of the server's lists.
 import { gql } from './api.ts';
+import { graphql } from './graphql.ts';
 
 export interface OperatorInfo {
   value: string;
@@ -14,12 +15,12 @@ interface Meta {
   secretHeaders: string[];
 }
 
+const META = graphql(`{ meta { operators { operator label minValues maxValues } secretHeaders } }`);
+
 let meta: Meta = { operators: [], secretHeaders: [] };
 
 export async function loadMeta(): Promise<void> {
-  const { meta: answer } = await gql<{ meta: { operators: Array<{ operator: string; label: string; minValues: number; maxValues: number }>; secretHeaders: string[] } }>(
-    '{ meta { operators { operator label minValues maxValues } secretHeaders } }',
-  );
+  const { meta: answer } = await gql(META);
   meta = {
     operators: answer.operators.map((o) => ({ value: o.operator, label: o.label, arity: o.maxValues === 0 ? 0 : o.maxValues === 1 ? 1 : 'many' })),
     secretHeaders: answer.secretHeaders,

@@ -1,7 +1,8 @@
 // Small building blocks every screen uses.
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { ApiError, watchConnection, type Connection } from './api.ts';
-import { loadTopics } from './catalog.ts';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './errors.ts';
+import { clock } from './format.ts';
+import type { Connection } from './live.ts';
 
 /** A labelled form control with the API's error for that field underneath. */
 export function Field(props: { label: string; error?: string; hint?: ReactNode; children: (id: string, describedBy?: string) => ReactNode; wide?: boolean }) {
@@ -34,69 +35,6 @@ export function ErrorBanner({ error }: { error: unknown }) {
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{status}</span>;
-}
-
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
-const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
-
-/** A moment with its date and time zone (the browser's), e.g. "3 Dec 2026, 09:12:05 UTC". */
-export function time(value: string | null | undefined): string {
-  if (!value) return '—';
-  return DATE_TIME.format(new Date(value));
-}
-
-/** A datetime-local input's value for an ISO moment (the browser's time zone), and back. */
-export function localInput(iso: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-}
-export function fromLocalInput(value: string): string {
-  return value ? new Date(value).toISOString() : '';
-}
-
-/** The browser's time zone, said beside date inputs. */
-export const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-/** A moment of today, e.g. "09:12:05 UTC". */
-export function clock(at: number): string {
-  return CLOCK.format(at);
-}
-
-export function percent(rate: number | null | undefined): string {
-  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
-}
-
-/** Loads data and reloads on demand; keeps the last data while reloading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; reload: () => void; setData: (update: (data: T | undefined) => T | undefined) => void } {
-  const [data, setDataState] = useState<T>();
-  const [error, setError] = useState<unknown>();
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    let live = true;
-    load().then(
-      (value) => live && (setDataState(value), setError(undefined)),
-      (err) => live && setError(err),
-    );
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, version]);
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
-  const setData = useCallback((update: (data: T | undefined) => T | undefined) => setDataState(update), []);
-  return { data, error, reload, setData };
-}
-
-/** A value that follows `value` once it has stopped changing for `ms`. */
-export function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
 }
 
 /** A modal dialog (the browser's own <dialog>: focus is trapped, Escape closes it). */
@@ -222,13 +160,6 @@ export function SecretOnce(props: { title: string; secret: string | undefined; t
   );
 }
 
-/** The live connection's state, following it. */
-export function useConnection(): Connection {
-  const [connection, setConnection] = useState<Connection>({ state: 'connecting', since: Date.now() });
-  useEffect(() => watchConnection(setConnection), []);
-  return connection;
-}
-
 const LIVE_WORDS = { idle: 'connecting…', connecting: 'connecting…', live: '● live', reconnecting: 'reconnecting…', offline: 'offline, retrying' } as const;
 
 /** Says whether what the screen shows follows the server, and since when it may be out of date. */
@@ -316,20 +247,3 @@ export function Drawer({ label, title, focusKey, onClose, children }: { label: s
   );
 }
 
-/** Chooses one of the tenant's event types (`topic.action`), or any. */
-export function EventTypeSelect({ value, onChange }: { value: string; onChange: (type: string) => void }) {
-  const topics = useLoad(loadTopics, []);
-  const types = (topics.data ?? []).flatMap((t) => t.eventTypes);
-  return (
-    <label>
-      Event type{' '}
-      <select aria-label="Event type" value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Any type</option>
-        {types.map((t) => (
-          <option key={t}>{t}</option>
-        ))}
-        {value && !types.includes(value) && <option>{value}</option>}
-      </select>
-    </label>
-  );
-}

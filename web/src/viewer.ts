@@ -1,20 +1,12 @@
 // Who is signed in, for every screen: the tenant, the role, and what the key may do, so
 // that a screen offers only what the key may do (a VIEWER sees no New, Delete or Re-trigger).
 import { createContext, useContext } from 'react';
+import { graphql, type ResultOf } from './graphql.ts';
 
-export type Permission = 'READ' | 'MANAGE' | 'PUBLISH' | 'OPERATE' | 'ADMIN';
-
-export interface Viewer {
-  role: string | null;
-  operator: boolean;
-  permissions: Permission[];
-  tenant: { name: string; environment: string } | null;
-  apiKey: { name: string; prefix: string } | null;
-  /** A portal session (a vendor's embedded dashboard): when it ends, the vendor's name and colour. */
-  portal: { expiresAt: string; brandName: string | null; brandColor: string | null } | null;
-}
-
-export const VIEWER_QUERY = `{ viewer { role operator permissions tenant { name environment } apiKey { name prefix } portal { expiresAt brandName brandColor } } }`;
+/** Who is signed in; `portal`: a portal session (a vendor's embedded dashboard), when it ends, the vendor's name and colour. */
+export const VIEWER_QUERY = graphql(`{ viewer { role operator permissions tenant { name environment } apiKey { name prefix } portal { expiresAt brandName brandColor } } }`);
+export type Viewer = ResultOf<typeof VIEWER_QUERY>['viewer'];
+export type Permission = Viewer['permissions'][number];
 
 export const ViewerContext = createContext<Viewer | null>(null);
 

@@ -3,6 +3,7 @@
 //   --smoke       a few seconds instead of minutes (the test suite runs this)
 //   --rounds <n>  how many times the limits and Herald with 1 webhook are measured, in turn (default 3; smoke 2)
 //   --out <dir>   where results go (default bench/results)
+//   --before <commit>  an earlier commit whose server is measured beside this one with 1 webhook, every round (default c389b8b)
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs/promises';
@@ -20,7 +21,7 @@ import { measureLimit, type Rate } from './lib/limits.ts';
 import { Receivers } from './lib/receiver.ts';
 import { format, percentiles, sleep, table, until, type Percentiles } from './lib/stats.ts';
 
-const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, rounds: { type: 'string' }, out: { type: 'string', default: 'bench/results' } } });
+const { values: args } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, rounds: { type: 'string' }, out: { type: 'string', default: 'bench/results' }, before: { type: 'string', default: 'c389b8b' } } });
 const size = args.smoke
   ? { events1: 400, events10: 40, limitJobs: 1000, limitRequests: 1000, peerDeliveries: 300, moderateRate: 50, latencySeconds: 2, saturationSeconds: 2 }
   : { events1: 30_000, events10: 3_000, limitJobs: 30_000, limitRequests: 30_000, peerDeliveries: 10_000, moderateRate: 200, latencySeconds: 15, saturationSeconds: 10 };
@@ -30,8 +31,8 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) {
   process.exit(2);
 }
 const PRODUCERS = 4;
-/** The last commit before deliveries were shared between tenants (lanes, fair places, admission): what sharing costs is measured against it. */
-const BEFORE_FAIR_SHARE = 'c389b8b';
+/** The earlier server measured beside this one (default: the last commit before tenants shared the workers). */
+const EARLIER = args.before!;
 const config = loadConfig(process.env);
 const settings = { batchSize: config.workerBatchSize, inFlight: config.workerConcurrency, perWebhook: config.webhookConcurrency, producers: PRODUCERS, publishBatch: 100 };
 
@@ -75,7 +76,7 @@ try {
   const tracedDb = await openDatabase(tracedUrl);
   // And the server as it was before tenants shared the workers fairly, built from that commit, on a database of its own.
   const beforeUrl = await postgres.database('herald_before');
-  before = new Herald({ DATABASE_URL: beforeUrl }, [], buildCommit(BEFORE_FAIR_SHARE));
+  before = new Herald({ DATABASE_URL: beforeUrl }, [], buildCommit(EARLIER));
   await before.start();
   const beforeDb = await openDatabase(beforeUrl);
   await createTopic(herald, 'ten');
@@ -165,16 +166,16 @@ try {
     let fanout1: Awaited<ReturnType<typeof on>>;
     let metricsOff: Awaited<ReturnType<typeof on>>;
     let tracing: Awaited<ReturnType<typeof on>>;
-    let beforeShare: Awaited<ReturnType<typeof on>>;
+    let earlier: Awaited<ReturnType<typeof on>>;
     if (round % 2 === 1) {
       fanout1 = await on();
-      beforeShare = await unshared();
+      earlier = await unshared();
       metricsOff = await off();
       tracing = await withTraces();
     } else {
       tracing = await withTraces();
       metricsOff = await off();
-      beforeShare = await unshared();
+      earlier = await unshared();
       fanout1 = await on();
     }
     // The same with a rate limit set, too high to be reached: what passing the gate costs (a transaction per claim).
@@ -182,9 +183,9 @@ try {
     const limitedHook = await createWebhook(herald, { label: `limited ${round}`, events: [`limited${round}.created`], url: receivers.route(`limited${round}`), rateLimit: { perSecond: 10_000 } });
     phase = 'limited';
     const limited = await throughput(`limited${round}`, [limitedHook], [`limited${round}`], size.events1);
-    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, beforeShare });
+    rounds.push({ round, pgBoss, http, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, earlier });
   }
-  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, beforeShare, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  const { pgBoss, http: httpLimit, pgBossGot, graphileGot, fanout1, metricsOff, tracing, limited, earlier, round: reported } = [...rounds].sort((a, b) => a.fanout1.perSecond / a.http.perSecond - b.fanout1.perSecond / b.http.perSecond)[Math.floor((rounds.length - 1) / 2)]!;
   phase = 'fanout10';
   const fanout10 = await throughput('ten', ten, ten.map((_, i) => `ten-${i}`), size.events10);
 
@@ -231,8 +232,8 @@ try {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version },
     settings,
     limits: { pgBoss, http: httpLimit, pgBossGot, graphileGot },
-    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff), tracing: summary(tracing), beforeShare: summary(beforeShare) },
-    beforeFairShare: BEFORE_FAIR_SHARE,
+    herald: { fanout1: summary(fanout1), fanout10: summary(fanout10), limited: summary(limited), metricsOff: summary(metricsOff), tracing: summary(tracing), earlier: summary(earlier) },
+    earlierCommit: EARLIER,
     reportedRound: reported,
     rounds: rounds.map((r) => ({
       round: r.round,
@@ -244,7 +245,7 @@ try {
       limited: r.limited.perSecond,
       metricsOff: r.metricsOff.perSecond,
       tracing: r.tracing.perSecond,
-      beforeShare: r.beforeShare.perSecond,
+      earlier: r.earlier.perSecond,
       ofPgBoss: (100 * r.fanout1.perSecond) / r.pgBoss.perSecond,
     })),
     latency: { moderate, nearSaturation },
@@ -337,10 +338,10 @@ type Results = {
   machine: { cpus: number; node: string };
   settings: typeof settings;
   limits: { pgBoss: Rate & { cpu: CpuUse }; http: Rate & { cpu: CpuUse }; pgBossGot: Rate & { cpu: CpuUse }; graphileGot: Rate & { cpu: CpuUse } };
-  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun; tracing: HeraldRun; beforeShare: HeraldRun };
-  beforeFairShare: string;
+  herald: { fanout1: HeraldRun; fanout10: HeraldRun; limited: HeraldRun; metricsOff: HeraldRun; tracing: HeraldRun; earlier: HeraldRun };
+  earlierCommit: string;
   reportedRound: number;
-  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; tracing: number; beforeShare: number; ofPgBoss: number }>;
+  rounds: Array<{ round: number; pgBoss: number; http: number; pgBossGot: number; graphileGot: number; fanout1: number; limited: number; metricsOff: number; tracing: number; earlier: number; ofPgBoss: number }>;
   latency: { moderate: Percentiles & { rate: number; achievedRate: number }; nearSaturation: Percentiles & { rate: number; achievedRate: number } };
   subscription: Percentiles;
   peakMemoryMb: number;
@@ -366,16 +367,16 @@ function report(r: Results): string {
         ['Herald, 10 webhooks', r.herald.fanout10.perSecond, pct(r.herald.fanout10.perSecond, pgBoss.perSecond), pct(r.herald.fanout10.perSecond, http.perSecond), `${r.herald.fanout10.received}/${r.herald.fanout10.deliveries}`],
         ['Herald, 1 webhook, rate limit set (not reached)', r.herald.limited.perSecond, pct(r.herald.limited.perSecond, pgBoss.perSecond), pct(r.herald.limited.perSecond, http.perSecond), `${r.herald.limited.received}/${r.herald.limited.deliveries}`],
         ['Herald, 1 webhook, metrics off', r.herald.metricsOff.perSecond, pct(r.herald.metricsOff.perSecond, pgBoss.perSecond), pct(r.herald.metricsOff.perSecond, http.perSecond), `${r.herald.metricsOff.received}/${r.herald.metricsOff.deliveries}`],
-        [`Herald, 1 webhook, before tenants shared the workers (${r.beforeFairShare})`, r.herald.beforeShare.perSecond, pct(r.herald.beforeShare.perSecond, pgBoss.perSecond), pct(r.herald.beforeShare.perSecond, http.perSecond), `${r.herald.beforeShare.received}/${r.herald.beforeShare.deliveries}`],
+        [`Herald, 1 webhook, at an earlier commit (${r.earlierCommit})`, r.herald.earlier.perSecond, pct(r.herald.earlier.perSecond, pgBoss.perSecond), pct(r.herald.earlier.perSecond, http.perSecond), `${r.herald.earlier.received}/${r.herald.earlier.deliveries}`],
         ['Herald, 1 webhook, tracing on (every span exported)', r.herald.tracing.perSecond, pct(r.herald.tracing.perSecond, pgBoss.perSecond), pct(r.herald.tracing.perSecond, http.perSecond), `${r.herald.tracing.received}/${r.herald.tracing.deliveries}`],
       ],
     ),
     `(round ${r.reportedRound} of ${r.rounds.length}, the median share of the HTTP limit; 10 webhooks measured once, after the rounds;`,
-    ` Herald's metrics are on and scraped every 5 s except in "metrics off"; "metrics off", "tracing on" and "before" are servers of their own, run in turn)`,
+    ` Herald's metrics are on and scraped every 5 s except in "metrics off"; "metrics off", "tracing on" and "earlier" are servers of their own, run in turn)`,
     '',
     table(
-      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off', 'tracing on', 'of tracing off', 'before sharing', 'shared ÷ before'],
-      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff), x.tracing, pct(x.tracing, x.fanout1), x.beforeShare, times(x.fanout1, x.beforeShare)]),
+      ['round', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald, 1 webhook', 'of HTTP', '÷ pg-boss + got', '÷ graphile-worker + got', 'with a rate limit set', 'of no limit', 'metrics off', 'on ÷ off', 'tracing on', 'of tracing off', 'earlier commit', 'now ÷ earlier'],
+      r.rounds.map((x) => [x.round, x.pgBoss, x.http, x.pgBossGot, x.graphileGot, x.fanout1, pct(x.fanout1, x.http), times(x.fanout1, x.pgBossGot), times(x.fanout1, x.graphileGot), x.limited, pct(x.limited, x.fanout1), x.metricsOff, times(x.fanout1, x.metricsOff), x.tracing, pct(x.tracing, x.fanout1), x.earlier, times(x.fanout1, x.earlier)]),
     ),
     '',
     table(

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { destination } from '../destinations/index.ts';
+import type { Destination, DestinationType } from '../destinations/index.ts';
 import { deliveriesOf, failDeliveries, PRIORITY, queue, readyLanes, type DeliverJob } from '../queue/boss.ts';
 import { isReceiverFailure } from '../rules/failures.ts';
 import type { RenderedPayload } from '../rules/payload.ts';
@@ -45,6 +45,8 @@ export class Dispatcher {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    /** Where each type of message goes (the process's destinations; a test may pass its own). */
+    private readonly destination: (type?: DestinationType) => Destination,
   ) {
     this.ledger = new JobLedger(log);
     const weights = new LaneWeights(log);
@@ -203,7 +205,7 @@ export class Dispatcher {
     let settlement: Settlement;
     try {
       const target = { ...instance.webhook, headers };
-      const to = destination();
+      const to = this.destination();
       const prepared = to.prepare(instance.payload as RenderedPayload, target, instance.id, startedAt);
       const context = trace?.requesting(prepared.span);
       if (context && instance.webhook.traceContext) prepared.carry(context);

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { destination } from '../destinations/index.ts';
 import type { ChangeFeed } from '../pubsub/changes.ts';
 import { ALERT_QUEUE, BATCH_QUEUE, laneOf, queue, WEBHOOK_STATE_QUEUE } from '../queue/boss.ts';
 import type { Alert } from '../rules/heraldTopic.ts';
@@ -17,7 +18,7 @@ export interface DeliveryWorker {
 /** The worker's four queues: deliveries (the dispatcher), batches whose window ended, webhooks' state changes and probes, Herald's own events. */
 export async function startDeliveryWorker(config: Config, log: Logger, feed: ChangeFeed): Promise<DeliveryWorker> {
   const boss = queue();
-  const dispatcher = new Dispatcher(config, log);
+  const dispatcher = new Dispatcher(config, log, destination);
   // New deliveries (published, re-triggered, released, batched) are announced as PENDING changes, whichever process made them.
   const onChange = (change: { k: string; t?: string; s?: string }) => change.k === 'instance' && change.s === 'PENDING' && dispatcher.wake(change.t && laneOf(change.t));
   const onReconnect = () => dispatcher.wake();

@@ -3,11 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Secrets at rest: webhook signing secrets (current and previous) and secret header
- * values are stored sealed with AES-256-GCM under HERALD_SECRET_KEY, as
- * `hsec1:<key id>:<base64 of iv, ciphertext, tag>`. The first key seals; every key given
- * opens, so keys rotate by giving `new,old` and re-sealing (which start-up does).
- * A value without the prefix is one stored before sealing, and reads as it is.
+ * Secrets at rest, sealed with AES-256-GCM under HERALD_SECRET_KEY as `hsec1:<key id>:<base64>`: the first key seals, every key opens
+ * (rotation: give `new,old`; start-up re-seals). A value without the prefix was stored before sealing and reads as it is.
  */
 const PREFIX = 'hsec1';
 const AAD = Buffer.from('herald secret v1');

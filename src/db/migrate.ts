@@ -28,10 +28,8 @@ interface Migration {
 }
 
 /**
- * Applies pending migrations in Prisma's layout (`prisma/migrations/<name>/migration.sql`)
- * and records them in Prisma's `_prisma_migrations` table, so `prisma migrate deploy`
- * agrees about what is applied. Each migration runs in its own transaction; the whole
- * run holds an advisory lock so processes starting together apply each migration once.
+ * Applies pending migrations (Prisma's layout) and records them in `_prisma_migrations`, so `prisma migrate deploy` agrees; each in
+ * its own transaction, the run under an advisory lock so processes starting together apply each once.
  */
 export async function migrate(databaseUrl: string, log: Logger, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await readMigrations(dir);

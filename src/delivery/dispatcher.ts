@@ -26,13 +26,8 @@ type GivenBack = keyof typeof GIVEN_BACK;
 const givenBack = (why: GivenBack) => `${why}: ${GIVEN_BACK[why]}`;
 
 /**
- * Sends what the queue holds: the fetch loop takes jobs when there is room, the fair
- * scheduler gives their instances places, this claims the instances about to be sent in
- * one statement (or through their webhook's gate), sends each request on its own, and
- * the outcome writer records them in groups. A job (up to DELIVERIES_PER_JOB instances of
- * one webhook) is completed in the same transaction as the last of its outcomes, so it is
- * done exactly when all its attempts are recorded. A job that runs again (its worker died)
- * skips what was recorded and takes over the instances left SENDING.
+ * Sends what the queue holds: fetch loop, fair scheduler, claim (or the gate), destination, grouped records; a job completes with
+ * its last outcome (docs/architecture.md, "How a delivery goes").
  */
 export class Dispatcher {
   private readonly ledger: JobLedger;
@@ -242,10 +237,8 @@ export class Dispatcher {
   }
 
   /**
-   * Fails jobs back to the queue so they run again (after pg-boss's retry delay; if even
-   * that fails, their heartbeats lapse and they run again): their instances still
-   * waiting here are dropped (the job's next run sends them), those on their way are
-   * still recorded, and the job is no longer completed here.
+   * Fails jobs back to the queue to run again: their instances waiting here are dropped (the next run sends them); those on their way
+   * are still recorded.
    */
   private async giveUp(of: Array<{ job: Job }>, error: unknown, why: GivenBack): Promise<void> {
     const jobs = this.ledger.notGivenUp(of.map((o) => o.job));

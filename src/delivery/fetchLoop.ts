@@ -27,14 +27,8 @@ export interface LaneSource {
 }
 
 /**
- * Fetches delivery jobs fairly between tenants. Each tenant's jobs wait in its own lane
- * (queue/boss.ts); this worker's hands (the instances it holds, waiting and on their way)
- * are shared between the lanes with work, by weight: a lane is fetched from while it holds
- * less than its part, so one tenant's backlog never fills the hands while another's jobs
- * wait in the queue, and a lone tenant has all of them. Lanes learn they have work from
- * changes (`wake(lane)`), or from a poll of the queue when nothing told them (retries
- * whose time came, other processes' work); otherwise the loop waits to be woken or for
- * places to free.
+ * Fetches delivery jobs fairly: this worker's hands are shared between the tenants' lanes with work by weight; lanes learn of work
+ * from changes (`wake`) or a poll (docs/architecture.md, "How a delivery goes").
  */
 export class FetchLoop {
   private stopping = false;
@@ -70,10 +64,8 @@ export class FetchLoop {
   }
 
   /**
-   * New deliveries may be waiting (in `lane`, or anywhere): fetch now rather than at the
-   * next poll. A lane this worker holds nothing of is fetched from at once, beside
-   * whatever the loop is doing (another tenant's big fetch, say): a tenant that publishes
-   * now and then does not wait for a flooding one's turn of the loop.
+   * New deliveries may be waiting (in `lane`, or anywhere): fetch now. A lane this worker holds nothing of is fetched from at once,
+   * beside whatever the loop is doing, so a tenant that publishes now and then does not wait for a flooding one's turn.
    */
   wake(lane?: string): void {
     if (lane && !this.stopping && this.source.held(lane) === 0 && !this.fetching.has(lane)) {

@@ -6,11 +6,8 @@ import { DELIVER_QUEUE_OPTIONS, touchDeliveries, type DeliverJob } from '../queu
 export type Job = QueueJob<DeliverJob> & { retryCount: number; groupId?: string | null };
 
 /**
- * The delivery jobs in this worker's hands, and how many of each one's instances are
- * still open (waiting, being sent or being recorded). Jobs in hand carry heartbeats: if
- * this process dies they run again elsewhere. A job given up (failed back to the queue
- * so it runs again) is no longer completed here, though its instances on their way are
- * still recorded.
+ * The delivery jobs in this worker's hands, with their heartbeats (a dead process's jobs run elsewhere) and how many instances of
+ * each are still open; a job given back to the queue is not completed here, though its requests on their way are still recorded.
  */
 export class JobLedger {
   private readonly inHand = new Map<string, Job>();

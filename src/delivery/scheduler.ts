@@ -9,11 +9,8 @@ export interface Unit {
 }
 
 /**
- * Per webhook (job group): its requests on their way here, its instances waiting, until
- * when its gate holds them back, and its failed attempts in a row here: at the circuit
- * breaker's threshold it sends nothing more until those outcomes are recorded (and the
- * circuit, open by then, is in force), so a receiver that refuses at once does not get
- * a whole backlog's worth of attempts before the first of them is written.
+ * Per webhook (job group): requests on their way here, instances waiting, when its gate lets them go, and failed attempts in a row;
+ * at the breaker's threshold it sends nothing more until those are recorded, so the circuit opens before a backlog's worth goes.
  */
 interface Line {
   sending: number;
@@ -39,11 +36,8 @@ interface Share {
 }
 
 /**
- * Places kept for tenants that hold few (a tenant with fewer than `light` places on their
- * way may take one of the last `reserve`): a tenant whose receivers take seconds fills the
- * rest, and another tenant's delivery still leaves at once instead of waiting for one of
- * those slow requests to finish. A tenant alone has the other places; with up to 9 places,
- * none are kept.
+ * Places kept for tenants that hold few (fewer than `light` may take one of the last `reserve`), so a tenant whose receivers take
+ * seconds cannot make another tenant's delivery wait; with up to 9 places none are kept.
  */
 export function reserveOf(workerConcurrency: number): { reserve: number; light: number } {
   const reserve = Math.floor(workerConcurrency / 10);
@@ -51,13 +45,8 @@ export function reserveOf(workerConcurrency: number): { reserve: number; light: 
 }
 
 /**
- * The fair scheduler: up to `workerConcurrency` requests on their way, shared between
- * the tenants with deliveries waiting by weight, and within a tenant between its
- * webhooks, at most `webhookConcurrency` to one webhook.
- * So a tenant with 500 webhooks gets no more places than a tenant with one, a tenant alone
- * gets them all (but the few kept, see reserveOf), and an instance whose webhook already
- * has its share on the way waits here, unclaimed, for one of them to finish: a slow
- * receiver holds its own places, never everyone's.
+ * The fair scheduler: `workerConcurrency` places shared between tenants by weight, within a tenant between its webhooks, at most
+ * `webhookConcurrency` to one: a slow receiver holds its own places, never everyone's.
  */
 export class FairScheduler {
   /** By lane (tenant), in turn order: the tenant served last goes to the back. */
@@ -111,10 +100,8 @@ export class FairScheduler {
   }
 
   /**
-   * Starts waiting instances while places are free: each place to the tenant holding the
-   * fewest for its weight (the one served longest ago among equals), and within it to the
-   * webhook holding the fewest. So places held converge to the tenants' shares however
-   * long each one's requests take, and a tenant that comes takes the next place freed.
+   * Starts waiting instances while places are free: each to the tenant holding the fewest for its weight (longest unserved among
+   * equals), then its webhook holding the fewest, so places converge to the shares however long requests take.
    */
   startWaiting(): void {
     const ready: Unit[] = [];

@@ -14,10 +14,8 @@ import { InputError, type FieldProblem } from '../rules/errors.ts';
 import { dateProblem, jsonProblems, MAX_JSON_DEPTH, nesting, textProblem, isUuid } from '../rules/values.ts';
 
 /**
- * Checks every argument of every field, by its GraphQL type, before a resolver sees it:
- * ids are UUIDs, text and JSON hold nothing PostgreSQL or JSON would refuse or change,
- * JSON nests boundedly, dates have four-digit years. A bad value is BAD_USER_INPUT
- * naming the argument's path (`input.event.data.name`), never an internal error.
+ * Checks every argument of every field by its GraphQL type before a resolver sees it (UUIDs, text and JSON PostgreSQL keeps exactly,
+ * bounded nesting, four-digit years): a bad value is BAD_USER_INPUT naming its path, never an internal error.
  */
 export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {

@@ -9,12 +9,8 @@ const SHORT_LIST = 10;
 const JSON_COST = 5;
 
 /**
- * What selecting a field costs, for the complexity plugin: 1 (5 for JSON), and for
- * a list or connection the number of items it may return, which multiplies what is
- * selected inside it. `first` counts as given (through variables too), a connection
- * without it as its default page, `publishEvents` as the events it was given. Lists
- * that set their own (an instance's attempts and events) count what they typically
- * hold, and what they hold beyond is counted while they load (lists.ts).
+ * What selecting a field costs (complexity plugin): 1 (JSON 5); lists and connections multiply by what they may return (`first`, else
+ * the default page; `publishEvents` its events); nested lists without `first` count their usual size, the rest is counted as they load.
  */
 export function fieldCost(args: Record<string, unknown>, _ctx: unknown, field: GraphQLField<unknown, unknown>): { field: number; multiplier: number } {
   const type = getNullableType(field.type);

@@ -4,11 +4,8 @@ import { HeraldError } from '../rules/errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * Yoga's error mask: a HeraldError keeps its message and gets `extensions.code`;
- * GraphQL's own errors (parse, validation, variables, limits, pagination arguments)
- * are the client's input: BAD_USER_INPUT with their whole message, answered 400
- * when nothing was executed (200 to a client that accepts only application/json, as
- * GraphQL over HTTP asks); anything else is logged and shown only as "Unexpected error.".
+ * Yoga's error mask: a HeraldError keeps its message and code; GraphQL's own errors are BAD_USER_INPUT (400 when nothing ran, as
+ * GraphQL over HTTP asks); anything else is logged and answered only as "Unexpected error.".
  */
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {

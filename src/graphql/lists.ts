@@ -17,11 +17,8 @@ export const taken = (first: number | null | undefined, list: NestedList) => Mat
 export const estimated = (first: number | null | undefined, list: NestedList) => ({ field: 1, multiplier: first == null ? list.typical : taken(first, list) });
 
 /**
- * The cost estimate (cost.ts) counts a nested list asked for without `first` at what it
- * typically holds. What such lists hold beyond that is counted while they load, against an
- * allowance of HERALD_MAX_QUERY_COST rows for the operation (for each event of a subscription):
- * each level loads for all its records in one query, and never more rows than the allowance
- * has left, so a query refused here has loaded no more than that.
+ * Rows of nested lists beyond what the estimate counted (cost.ts), counted as they load against HERALD_MAX_QUERY_COST per operation:
+ * each level loads in one query and never more rows than the allowance has left.
  */
 class RowAllowance {
   private readonly loaders = new Map<string, DataLoader<string, unknown[]>>();

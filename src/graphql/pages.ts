@@ -8,11 +8,8 @@ interface PageQuery {
 }
 
 /**
- * A connection's query with its cursor turned into a bound on the id (ids are UUIDv7,
- * pages are ordered by id), instead of Prisma's lookup of the row the cursor names:
- * that lookup ignores the tenant, so a cursor naming another tenant's record would
- * place the page there while one naming no record gives an empty page. Bounded by
- * value, both behave alike and nothing is revealed.
+ * A connection's query with its cursor turned into a bound on the id (UUIDv7 order): Prisma's cursor look-up ignores the tenant, so a
+ * cursor naming another tenant's record would place the page there; bounded by value, nothing is revealed.
  */
 export function keyset<Q extends PageQuery, W extends object>(query: Q, order: 'asc' | 'desc', where: W): Omit<Q, 'cursor' | 'skip'> & { where: W } {
   const { cursor, skip: _skip, ...rest } = query;

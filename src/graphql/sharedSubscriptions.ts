@@ -18,19 +18,8 @@ export interface Subscriber {
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
 
 /**
- * Subscribers who asked for the same thing (the same operation and variables, with the
- * same key) share one execution: each change is loaded, resolved, shaped and serialised
- * once, and the text written to each subscriber's socket as its `next` message.
- *
- * graphql-ws would take each result through every subscriber's own pipeline (a promise
- * chain, its hooks, JSON.stringify of the whole message), which with hundreds of
- * dashboards was most of what the process did; so results do not pass through it:
- * graphql-ws gets, for each subscriber, an iterator that yields nothing and ends when the
- * subscription does, and still owns the rest of the protocol (subscribe, complete,
- * errors, closing).
- *
- * A subscriber whose socket backs up (its client reads slowly) has its results wait for
- * it and, past MAX_BEHIND, is ended with an error, while the others go on.
+ * Subscribers who asked the same (operation, variables, key) share one execution, written to each socket outside graphql-ws's
+ * per-subscriber pipeline; one that backs up past MAX_BEHIND is ended (docs/architecture.md, "Live updates").
  */
 export class SharedSubscriptions {
   private readonly starting = new Map<string, Promise<Source | ExecutionResult>>();
@@ -135,10 +124,8 @@ class Source {
 }
 
 /**
- * One subscriber: writes each shared result to its socket as a `next` message, or keeps
- * it while the socket is backed up. To graphql-ws it is an iterator that yields nothing
- * and ends (or throws the failure) when the subscription ends; its `return` is how
- * graphql-ws ends it (the client completed, the socket closed).
+ * One subscriber: writes each shared result to its socket, or keeps it while the socket is backed up; to graphql-ws an iterator that
+ * yields nothing and ends with the subscription (its `return` is how graphql-ws ends it).
  */
 class Sink implements AsyncIterableIterator<never> {
   /** `{"id":…,"type":"next","payload":` for this subscriber. */

@@ -12,21 +12,8 @@ export interface Outlet {
 }
 
 /**
- * Frames to one WebSocket written together, at most once per `windowMs`: a frame that
- * finds the connection idle for that long goes at once; one that follows soon after
- * waits (the socket corked) and goes with the others of the window in one write.
- *
- * What it saves is system calls: every frame written alone is a write to the kernel, and
- * with hundreds of dashboards each getting a few changes a second those writes are most
- * of what the process does (measured by bench:scale). A dashboard is none the worse for
- * getting a window's changes together.
- *
- * A frame sent with a callback (graphql-ws's own messages, which it sends one after the
- * other) that waits for the window is reported written at once, unless more than
- * `highWaterBytes` wait for the socket: then the sender waits for them to go, as it would
- * without the window. Subscription results are written through `outlet`, which says
- * when the socket is backed up past that mark (a client that does not read then falls
- * behind, see sharedSubscriptions.ts).
+ * Frames to one WebSocket written together, at most one write per `windowMs` (most of a busy process's system calls otherwise); past
+ * `highWaterBytes` waiting, senders wait as they would without the window (docs/architecture.md, "Live updates").
  */
 export class WriteCoalescer {
   private readonly corked = new Set<Socket>();

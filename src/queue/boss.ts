@@ -5,13 +5,8 @@ import type { Logger } from '../logger.ts';
 export type { PgBoss };
 
 /**
- * The queues of deliveries. Each tenant's deliveries wait in a queue of its own, its
- * lane (`deliver.<tenant id>`), so that workers take turns between tenants instead of
- * sending whatever is oldest (delivery/lanes.ts). A job carries up to DELIVERIES_PER_JOB
- * instances of one webhook (its group) to send (those a publish, a re-trigger or a retry
- * made together): the queue's own work (insert, fetch, complete) is then paid per job,
- * not per delivery. Jobs enqueued before lanes existed wait in `deliver` itself, a lane
- * of no tenant, until sent.
+ * The delivery queues: a lane per tenant (`deliver.<tenant id>`), each job up to DELIVERIES_PER_JOB instances of one webhook
+ * (docs/architecture.md, "How a delivery goes"); `deliver` itself holds jobs from before lanes.
  */
 export const DELIVER_QUEUE = 'deliver';
 /** The other queues, each named once here: batches whose window ended, webhooks' deliveries following their state (and circuits' probes), Herald's own events, the nightly purge. */
@@ -25,10 +20,8 @@ export const laneOf = (tenantId: string) => `${DELIVER_QUEUE}.${tenantId}`;
 /** Whose lane this is (null: the lane of jobs enqueued before lanes). */
 export const tenantOfLane = (lane: string) => (lane.startsWith(`${DELIVER_QUEUE}.`) ? lane.slice(DELIVER_QUEUE.length + 1) : null);
 /**
- * Within a lane, first attempts of what was just published (and single re-triggers, a
- * batch that closed, the next event of an entity) go before background work: retries,
- * deliveries released by a resumed webhook or a closed circuit, bulk re-triggers and
- * replays. Workers still give background work a share (delivery/lanes.ts).
+ * Within a lane, first attempts of what was just published go before background work (retries, releases, bulk re-triggers,
+ * replays), which workers still give a share.
  */
 export const PRIORITY = { fresh: 0, background: -1 } as const;
 export interface DeliverJob {
@@ -51,11 +44,8 @@ export function deliveriesOf(data: DeliverJob | SingleDeliverJob): { instanceIds
 }
 
 /**
- * How long a finished job stays in the queue's table. Herald records every attempt in
- * its own tables, so a finished job is of no further use: pg-boss's default (7 days)
- * would keep one row (~0.9 KB) per publish call per webhook and per retry, tens of
- * millions at a steady 100 events/s. With the sweep every two minutes the table holds
- * about the last twelve minutes of jobs.
+ * How long a finished job stays in the queue's table: Herald's tables record every attempt, so about the last twelve minutes are kept
+ * (pg-boss's default week would keep tens of millions of rows at 100 events/s).
  */
 export const QUEUE_RETENTION = { deleteAfterSeconds: 600, maintenanceIntervalSeconds: 120 };
 
@@ -150,10 +140,8 @@ async function laneQueues() {
 const isLane = (name: string) => name === DELIVER_QUEUE || name.startsWith(`${DELIVER_QUEUE}.`);
 
 /**
- * The lanes with a job that may run now, and how long the oldest has waited: a loose
- * scan of pg-boss's fetch index (one probe per queue with jobs waiting, however many it
- * holds), then two probes per lane of its live-jobs index (name, state, blocked,
- * start_after). What a worker polls for when no change told it of new deliveries.
+ * The lanes with a job that may run now and how long the oldest has waited: a loose scan of pg-boss's fetch index, then two probes
+ * per lane; what a worker polls when no change told it of new deliveries.
  */
 export async function readyLanes(): Promise<Array<{ lane: string; oldestReadySeconds: number }>> {
   const rows = await query<{ name: string; seconds: number }>(readyLanesStatement());
@@ -200,10 +188,8 @@ export type NewDelivery = {
 };
 
 /**
- * Enqueues deliveries inside the caller's transaction: they exist if and only if it
- * commits. Each job goes in its tenant's lane and its webhook's group, so workers can
- * take turns between tenants and cap how many of one webhook's deliveries are in
- * flight at once (a slow receiver cannot take every place).
+ * Enqueues deliveries in the caller's transaction (they exist if and only if it commits), each in its tenant's lane and its webhook's
+ * group, so workers take turns between tenants and cap one webhook's requests in flight.
  */
 export async function enqueueDeliveries(tx: Tx, jobs: NewDelivery[]): Promise<void> {
   for (const [lane, theirs] of await byLane(jobs)) await queue().insert(lane, jobsOf(theirs), { db: fromPrisma(tx) });

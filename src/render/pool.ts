@@ -10,11 +10,8 @@ import { metrics } from '../telemetry/metrics.ts';
 import type { RenderResult, RenderTask } from './worker.ts';
 
 /**
- * Renders payloads. Templates (CUSTOM) run on worker threads, so a template that
- * loops until its time limit holds a render thread, never the event loop every
- * tenant's requests share; the other modes are plain JSON, built here. A request
- * gives its renders one deadline (RENDER_LIMITS.requestMs): a render that has not
- * finished by then, waiting or running, fails as RENDER and its thread is replaced.
+ * Renders payloads: templates on worker threads (a loop holds a render thread, never the event loop), other modes here; a request's
+ * renders share one deadline, past which they fail as RENDER and the thread is replaced.
  */
 export async function render(spec: PayloadSpec, events: EventShape[], topics: Map<string, TopicShape>, entityId: string | null, deadline: Deadline): Promise<RenderedPayload> {
   const started = performance.now();

@@ -1,10 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which addresses deliveries may reach. Loopback, private, link-local (cloud
- * metadata at 169.254.169.254 included), carrier-grade NAT, multicast and other
- * special ranges are refused unless an allow-list CIDR covers them. The check runs
- * on the resolved address, so a host name cannot smuggle a private one in.
+ * Which addresses deliveries may reach: loopback, private, link-local (cloud metadata), CGNAT, multicast and other special ranges only
+ * when an allow-list CIDR covers them; judged on the resolved address, so a host name cannot smuggle one in.
  */
 export class AddressGuard {
   private readonly allowed: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;

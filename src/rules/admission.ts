@@ -1,20 +1,6 @@
 /**
- * The gate in front of each webhook's receiver, shared by every worker process through
- * one row per webhook (`webhook_gate`, locked while deliveries pass it):
- *
- * - Circuit breaker: after `breakerFailures` failed attempts in a row (network errors,
- *   5xx, 408, 429), or when the receiver asks to wait (Retry-After on 429/503), the
- *   circuit opens: the webhook's deliveries wait, parked without a job (so they cost
- *   nothing), and one probe goes at growing intervals (`breakerProbeMs`, doubling up to
- *   `breakerMaxProbeMs`). The first success closes it and everything parked goes again.
- * - Rate limit: `rateLimitPerSecond` (a token bucket holding a fifth of a second's
- *   worth) and `rateLimitInFlight`, for the whole deployment; deliveries over it wait in
- *   the worker's hands, PENDING, and never fail because of it.
- * - Adaptive: 429, 502, 503 and 504 halve how many requests may be in flight to the
- *   webhook (at least one); each success adds one back until the limit is gone.
- *
- * A webhook with none of these in force is not gated at all: its deliveries are claimed
- * in the plain claim statement, without touching this table.
+ * The gate in front of each webhook's receiver, one row per webhook shared by every worker: circuit breaker, rate limit, adaptive
+ * in-flight window (docs/architecture.md, "How a delivery goes"); a webhook with none in force is not gated.
  */
 export interface GateLimits {
   breakerFailures: number;

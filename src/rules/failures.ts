@@ -126,10 +126,8 @@ export function failureRun(consecutiveFailures: number, settled: Settled[]): { g
 }
 
 /**
- * What a webhook's new count of failures in a row leads to: an alert that it recovered (a
- * success after at least half of `pauseAfter`), an alert that it is failing (at half), and
- * pausing it (at `pauseAfter`), each with its reason. `before` and `count` are the count
- * before and after this run, `failed` the run's failed deliveries' messages.
+ * What a webhook's new count of failures in a row leads to (`before` and `count`: before and after this run): recovered (a success
+ * after half of `pauseAfter`), failing (at half), paused (at `pauseAfter`), each with its reason.
  */
 export function afterFailures(
   run: { reset: boolean; failed: string[] },

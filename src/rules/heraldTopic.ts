@@ -1,14 +1,8 @@
 import type { FieldType } from '../generated/prisma/client.ts';
 
 /**
- * Herald's own happenings as events of a built-in, read-only topic in every tenant
- * (`herald`), so people subscribe to them with ordinary webhooks, conditions and
- * templates: a Slack- or Teams-shaped JSON template alerts a channel. They are raised
- * in the transaction of what they tell (a queued job, so they exist if and only if it
- * committed) and published by that job like any event, signed and delivered alike.
- *
- * They cannot loop: a delivery of a webhook that takes herald events never raises
- * `instance_failed`, and the webhook events are raised once per change of state.
+ * Herald's own happenings as events of a built-in read-only topic (`herald`), raised in the transaction of what they tell and
+ * delivered like any event; they cannot loop (a webhook taking them raises no `instance_failed`, state changes raise once).
  */
 export const HERALD_TOPIC = 'herald';
 export const HERALD_ACTIONS = ['webhook_deactivated', 'webhook_failing', 'webhook_recovered', 'instance_failed', 'webhook_paused', 'webhook_resumed'] as const;

@@ -61,11 +61,8 @@ class Bucket {
 }
 
 /**
- * One topic's webhooks, indexed so that an event meets only those that may take it: by
- * the action their event types name (or `*`), then by a value their conditions require
- * (`clientId equals "acme"`, `data.region is one of …`), so one webhook per customer costs
- * a look-up, not a pass over every customer's conditions. Each candidate's whole
- * condition tree is then evaluated as before: the index narrows, it never decides.
+ * One topic's webhooks indexed by action, then by a value their conditions require, so one webhook per customer costs a look-up;
+ * the index narrows, each candidate's whole condition tree decides.
  */
 export class TopicMatcher {
   private readonly byAction = new Map<string, Bucket>();

@@ -39,10 +39,8 @@ export interface RenderedPayload {
 }
 
 /**
- * Bodies stored once. Among the payloads rendered for one event, the body sent by most of
- * them, when two or more send it (webhooks of the default envelope, or of the same
- * template), is kept with the event; their payloads leave it out. Answers each event's
- * shared body; the rows' payloads are replaced (the rendered ones are not changed).
+ * Bodies stored once: the body most of an event's payloads send (two or more) is kept with the event and left out of theirs.
+ * Answers each event's shared body; the rows' payloads are replaced, the rendered ones not changed.
  */
 export function keepBodiesOnce(rows: Array<{ eventId: string; payload: unknown }>): Map<string, string> {
   const counts = new Map<string, Map<string, number>>();

@@ -1,11 +1,8 @@
 import type { Asks } from './outcome.ts';
 
 /**
- * When a failed delivery is tried again, and whether it is at all: pure rules, no I/O.
- *
- * A webhook retries either on an explicit schedule (`retryScheduleMs`: the delays before
- * attempts 2, 3, …; attempts beyond the list wait its last delay) or exponentially from
- * `backoffBaseMs`, doubling up to `backoffCapMs`. Both stop at `maxAttempts`.
+ * When a failed delivery is tried again, and whether: on a schedule (`retryScheduleMs`, the last delay repeating) or exponentially
+ * from `backoffBaseMs` up to `backoffCapMs`, until `maxAttempts`.
  */
 export interface RetryPolicy {
   maxAttempts: number;

@@ -1,8 +1,6 @@
 /**
- * Delivery series for charts (Webhook.series, Tenant.series): attempts and what they
- * moved deliveries to, per minute, with attempt durations as a histogram of fixed
- * buckets, so that buckets add up (minutes into hours, webhooks into a tenant) and
- * percentiles come from the sums.
+ * Delivery series for charts: per minute, attempts and what they moved deliveries to, durations as fixed-bucket histograms so
+ * buckets add up (minutes into hours, webhooks into a tenant) and percentiles come from the sums.
  */
 
 /** Upper edges (ms) of the duration buckets; the last bucket holds everything slower. */

@@ -1,8 +1,6 @@
 /**
- * What Herald can store and send exactly, checked on every value a client gives:
- * PostgreSQL keeps no NUL in text or JSON, UTF-8 has no lone surrogates, JSON in
- * JavaScript rounds integers past 2^53 and turns 1e400 into null, and JSON walked
- * recursively must not nest without end.
+ * What Herald can store and send exactly: no NUL in text or JSON, no lone surrogates, integers within 2^53, finite numbers, JSON
+ * that does not nest without end.
  */
 
 /** How deep event data (or any JSON argument) may nest: `{"a":{"b":1}}` is 2 levels. */

@@ -4,11 +4,8 @@ import { readBody } from './body.ts';
 import { portalPage } from './dashboard.ts';
 
 /**
- * A portal link, `/portal/<link>`. GET answers the dashboard's page, framed only by the
- * session's origins (and again on a reload, once used). The page then POSTs to the same
- * address, once, for the session's secret: a link checker that only GETs the link does
- * not use it up, the secret is in no address or log, and JSON asked for cross-origin needs
- * a preflight this server never grants, so no other page can read a secret.
+ * A portal link: GET answers the page (framed only by the session's origins); the page POSTs once for the secret, so a link checker
+ * that only GETs does not use it up, and no address, log or other origin (no preflight is granted) sees the secret.
  */
 export async function servePortal(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const link = (req.url ?? '').split('?')[0]!.slice(PORTAL_PATH.length);

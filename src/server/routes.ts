@@ -13,10 +13,8 @@ import type { Readiness } from './readiness.ts';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /**
- * What each path serves: `/readyz`, `/healthz`, `/metrics` (unless it has a port of its
- * own), Herald's own inboxes, portal links, the dashboard and GraphQL (a worker process serves only the
- * first three). Request bodies are read here,
- * counted as they arrive, so a chunked body is held to the limit as a declared one is.
+ * What each path serves (`/readyz`, `/healthz`, `/metrics`, inboxes, portal links, the dashboard, GraphQL; a worker only the first
+ * three); bodies are counted as they arrive, so a chunked one is held to the limit as a declared one is.
  */
 export function routes(config: Config, yoga: Yoga, readiness: () => Promise<Readiness>, stopping: () => boolean): Handler {
   const dashboard = dashboardHandler();

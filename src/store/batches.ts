@@ -12,10 +12,8 @@ import { createDeliveries, newDelivery } from './deliveries.ts';
 import * as sql from './sql/batches.ts';
 
 /**
- * Batching (Springest's "delay and bundle"): events for a batching webhook join its
- * open batch, stored with the event, until the window closes or the batch is full;
- * then one instance carries them all. A pg-boss job closes each batch, so a crash or
- * restart while a window is open loses nothing.
+ * Batching (Springest's "delay and bundle"): events join a webhook's open batch until its window closes or it is full, then one
+ * instance carries them all; a job closes each batch, so a crash while a window is open loses nothing.
  */
 
 interface BatchingWebhook {

@@ -28,11 +28,8 @@ const cache = new Map<string, Cached>();
 let cachedWebhooks = 0;
 
 /**
- * The tenant's catalog, from this process's cache while it is current. Each publish reads
- * the tenant's catalog version (a primary-key look-up, counted up by the triggers of every
- * change to its topics, webhooks, conditions and circuits): a change committed in any
- * process is seen by the next publish. When the version moved, or a topic is asked for the
- * first time, what is missing is read in one statement with the version it belongs to.
+ * The tenant's catalog from this process's cache while its version (counted up by triggers on every change) is current; what is
+ * missing or stale is read in one statement with its version (docs/architecture.md, "How a delivery goes").
  */
 export async function catalogFor(tenantId: string, topicKeys: string[]): Promise<Catalog> {
   let entry = cache.get(tenantId);

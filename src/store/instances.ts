@@ -21,10 +21,8 @@ export type { Wanted } from './sql/instances.ts';
 type Wanted = sql.Wanted;
 
 /**
- * Instance state: claiming, recording outcomes, cancelling, sending again and announcing
- * new instances. Every status change is a statement of sql/instances.ts, which announces
- * it (live subscriptions and waking workers hang on that); the webhook's state changes
- * (webhookState.ts), ordering (ordering.ts) and gates (gates.ts) use the same statements.
+ * Instance state: claiming, recording outcomes, cancelling, sending again. Every status change is a statement of sql/instances.ts
+ * and announces itself (live subscriptions and waking workers hang on that).
  */
 
 /** An instance taken for sending, with what its webhook says about sending it. */
@@ -44,19 +42,8 @@ export interface Claimed {
 }
 
 /**
- * Takes instances for sending, in one statement: PENDING ones; RETRYING ones when
- * asked by a retry's job (`retry`: a first attempt's job that runs again must not send
- * an instance waiting for its retry early); and SENDING ones whose job runs again
- * (`takeOver`: its worker died or failed before recording), which is how a crash
- * mid-send is recovered. Answers those taken (an instance asked for twice is taken
- * once), each with its webhook, and those whose webhook's gate is in force (a rate
- * limit, an open circuit, a reduced window: see gates.ts), which are not taken here but
- * must pass `claimThroughGate`.
- *
- * An automatic delivery of a webhook that is no longer active is not sent but held
- * (PAUSED) or cancelled (turned off, deleted), as its webhook's state says: a publish
- * that read the webhook just before it changed loses nothing and sends nothing. A
- * MANUAL one (a person's re-trigger) is sent regardless.
+ * Takes instances for sending in one statement (PENDING; RETRYING for a retry's job; SENDING for a job that runs again), holding
+ * or cancelling those of webhooks no longer active; answers them and those whose gate is in force (docs/architecture.md).
  */
 export async function claim(wanted: Wanted[]): Promise<{ claimed: Claimed[]; gated: Map<string, Wanted[]> }> {
   const gated = new Map<string, Wanted[]>();
@@ -100,10 +87,8 @@ function claimedOf(rows: ClaimRow[]): Claimed[] {
 }
 
 /**
- * SENDING instances that a job running again would take over were sent, but their
- * outcome was never recorded (the worker died, or the database refused the record).
- * Those at their attempt limit are not sent again, so no run of a job can send more
- * than maxAttempts: they become FAILED, saying so, and can be re-triggered by hand.
+ * SENDING instances a job running again would take over went out unrecorded (worker died, record refused): those at their attempt
+ * limit become FAILED, saying so, instead of going again, so no job sends more than maxAttempts.
  */
 async function giveUpUnrecorded(instanceIds: string[]): Promise<void> {
   await db().$transaction(async (tx) => {
@@ -148,12 +133,8 @@ export interface SettleLimits extends GateLimits {
 }
 
 /**
- * Records attempts and moves their instances on, COMPLETED, RETRYING (with a job for
- * later) or FAILED, and completes the queue `jobs` they came from, all in one
- * transaction, so a job is done exactly when its attempt is recorded. One statement
- * writes every attempt, every instance and every notification; when every outcome is
- * a plain success, the whole transaction goes in one round trip. Answers the status each
- * settlement moved its instance to.
+ * Records attempts, moves their instances on (COMPLETED, RETRYING with a job, FAILED) and completes their `jobs`, in one transaction
+ * (one round trip when all are plain successes); answers each instance's new status.
  */
 export async function settle(settlements: Settlement[], limits: SettleLimits, jobs: FetchedJob[]): Promise<Array<Decision['status']>> {
   const now = new Date();

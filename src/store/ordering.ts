@@ -3,10 +3,8 @@ import { enqueueDeliveries } from '../queue/boss.ts';
 import * as sql from './sql/instances.ts';
 
 /**
- * Per-entity ordered delivery. An instance of an ordered webhook is *held* (PENDING,
- * no job) while an earlier instance of the same entity is on its way; when that one
- * is COMPLETED, FAILED or CANCELLED the oldest held one is released. A transaction
- * lock per (webhook, entity) keeps publishers and workers from racing.
+ * Per-entity ordered delivery: an instance waits held (no job) while an earlier one of its entity is on its way, and the oldest held
+ * one goes when that one ends; a transaction lock per (webhook, entity) keeps publishers and workers from racing.
  */
 export async function lockEntity(tx: Tx, webhookId: string, entityId: string): Promise<void> {
   await tx.$executeRaw(sql.lockEntity(webhookId, entityId));

@@ -11,10 +11,8 @@ export interface Taken {
 }
 
 /**
- * Takes `events` tokens from a tenant's publish bucket if it has them, in one statement
- * (its row locked only while it runs): refilled at the tenant's rate (or the server's)
- * since it was last taken from, up to its burst. A new bucket starts full. Nothing is
- * taken when there are too few.
+ * Takes `events` tokens from the tenant's publish bucket in one statement (refilled at its rate up to its burst; a new one starts full);
+ * nothing is taken when there are too few.
  */
 export async function takeTokens(tenantId: string, events: number, defaults: { rate: number; burst: number }): Promise<Taken> {
   const [row] = await query<{ taken: number; available: number | null; rate: number; burst: number }>(sql.takePublishTokens(tenantId, events, defaults));

@@ -45,12 +45,8 @@ async function purgeTenant(tenantId: string, cutoff: Date, purged: Purged): Prom
 }
 
 /**
- * Deletes finished and held (PAUSED) instances with their attempts, closed batches whose
- * delivery went, and events no delivery refers to, older than each tenant's retention
- * (its own, else `defaultDays`); expired inboxes and ended portal sessions too. An instance still on its way
- * (PENDING, RETRYING, SENDING) is kept, and so is its event. The cost is the rows older
- * than each cutoff, read once in short transactions (plus a look-up per tenant), not
- * the whole history.
+ * Deletes what is older than each tenant's retention (finished and held deliveries with their attempts, closed batches, unreferenced
+ * events, expired inboxes and portal sessions), keeping what is on its way; reads only the rows past each cutoff.
  */
 export async function purgeOld(defaultDays: number, now = new Date()): Promise<Purged> {
   const purged: Purged = { instances: 0, events: 0, inboxes: 0, portalSessions: 0 };

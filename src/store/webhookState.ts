@@ -9,15 +9,8 @@ import * as sql from './sql/instances.ts';
 import * as webhookSql from './sql/webhooks.ts';
 
 /**
- * A webhook is ACTIVE (its deliveries are sent), PAUSED (matching events are still
- * recorded for it, as PAUSED instances, and sent when it resumes: nothing is lost while
- * a receiver is down), or DISABLED (it takes no events; what waited is cancelled). A
- * person pauses, resumes and disables; Herald pauses a webhook that keeps failing.
- *
- * Changing state flips the webhook at once and its deliveries in steps: the first
- * CONVERGE_STEP in the same transaction, the rest (and any that a publish in flight
- * recorded in the old state) by a job on WEBHOOK_STATE_QUEUE, so a backlog of any size
- * changes in bounded transactions and a crash midway loses nothing.
+ * A webhook's state (ACTIVE, PAUSED, DISABLED) changes at once and its deliveries in steps of CONVERGE_STEP, the rest by a job, so a
+ * backlog of any size changes in bounded transactions (docs/architecture.md, "A webhook's state").
  */
 export const CONVERGE_STEP = 2000;
 /** A publish that read the old state commits within this; a second pass then catches what it recorded. */
@@ -52,11 +45,8 @@ export async function changeState(tx: Tx, webhook: { id: string; tenantId: strin
 }
 
 /**
- * Brings up to `limit` of a webhook's deliveries in line with its state: held ones of an
- * active webhook become PENDING (with jobs; for an ordered webhook the oldest of each
- * entity goes, the rest wait their turn), waiting ones of a paused webhook become
- * PAUSED, waiting and held ones of a disabled or deleted webhook are CANCELLED. Answers
- * how many changed (`limit` means there may be more).
+ * Brings up to `limit` of a webhook's deliveries in line with its state (held → PENDING with jobs, the oldest per entity when ordered;
+ * waiting → PAUSED; → CANCELLED when off or deleted); answers how many changed.
  */
 export async function converge(tx: Tx, webhookId: string, limit: number): Promise<number> {
   const [webhook] = await tx.$queryRaw<Array<{ tenant_id: string; active: boolean; paused: boolean; deleted: boolean; ordered: boolean }>>(webhookSql.stateOf(webhookId));

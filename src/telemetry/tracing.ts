@@ -6,11 +6,8 @@ import herald from '../../package.json' with { type: 'json' };
 import type { TracingConfig } from '../config.ts';
 
 /**
- * OpenTelemetry traces (docs/observing.md, "Traces"), off unless an OTLP endpoint is set. A trace
- * runs from a publish (continuing the caller's `traceparent`, when it sends one) through
- * the delivery job, whose data carries the publish's context to whichever worker takes
- * it, to each delivery's HTTP request and its recording. Off, nothing here starts a span
- * or reads a header: the API's no-op tracer is never even asked.
+ * OpenTelemetry traces (docs/observing.md, "Traces"), off unless an OTLP endpoint is set: from a publish, through its job's data, to
+ * each delivery's attempt and record. Off, nothing starts a span or reads a header.
  */
 
 let provider: NodeTracerProvider | undefined;

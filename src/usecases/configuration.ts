@@ -111,10 +111,8 @@ const differing = (wanted: Record<string, unknown>, current: Record<string, unkn
   Object.keys(wanted).filter((k) => !skip.includes(k) && !same(wanted[k], current[k])).sort();
 
 /**
- * Compares a configuration document with the tenant and answers what would change; unless
- * `dryRun`, applies it: topics first (created or updated), then webhooks (created off, so
- * nothing is sent before someone switches them on; updated ones keep their state). Every
- * topic and webhook of the document is checked before anything is changed.
+ * Compares a configuration document with the tenant and, unless `dryRun`, applies it (topics, then webhooks, created off; updated
+ * ones keep their state), after checking every topic and webhook of it.
  */
 export async function importConfiguration(tenantId: string, document: unknown, dryRun: boolean, limits: WebhookLimits): Promise<ImportPlan> {
   const doc = checkDocument(document);

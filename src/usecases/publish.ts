@@ -34,10 +34,8 @@ export const MAX_BATCH = 1000;
 export type PublishLimits = Pick<Config, 'maxEventBytes' | 'publishRate' | 'publishBurst' | 'maxDeliveriesPerCall'>;
 
 /**
- * Publishes events: matches them against the tenant's active webhooks, renders each
- * payload, and stores the events, one instance per matching webhook and the delivery
- * jobs that carry them (up to DELIVERIES_PER_JOB of one webhook each) in one
- * transaction. Once this returns, nothing is lost.
+ * Publishes events: matches, renders, and stores the events, their instances and jobs in one transaction; once this returns,
+ * nothing is lost.
  */
 export async function publishEvents(...args: Parameters<typeof publish>): Promise<Published[]> {
   let published: Published[];

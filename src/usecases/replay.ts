@@ -37,12 +37,8 @@ export const MAX_REPLAY = 10_000;
 const STEP = 500;
 
 /**
- * Creates deliveries for stored events that a webhook never received: a new webhook
- * backfilled, one that was off. Events are matched as if published now (event type,
- * conditions); each is delivered once, since an event the webhook already has a
- * delivery of (or a batch holding it) is skipped, this call or a later one. A dry run
- * answers the count and changes nothing. A paused webhook holds what is replayed; one
- * whose circuit is open parks it (no job) until a probe gets through, as a publish does.
+ * Delivers stored events a webhook never received (a backfill), matched as if published now and each once; a dry run counts.
+ * A paused webhook holds them, an open circuit parks them, as for a publish.
  */
 export async function replayEvents(tenantId: string, webhookId: string, filter: ReplayFilter, { dryRun }: { dryRun: boolean }): Promise<ReplayResult> {
   const webhook = await findWebhook(tenantId, webhookId, { includeDeleted: false });

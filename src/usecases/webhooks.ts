@@ -136,10 +136,8 @@ export function openWebhook<W extends Pick<Webhook, 'secret' | 'previousSecret' 
 }
 
 /**
- * Seals every webhook secret that is not sealed with the current key: ones stored in
- * plain text before sealing existed, and ones under a key being rotated out. Start-up
- * runs it (under a lock, so processes starting together do it once), and so does
- * `npm run secrets:reseal`. Answers how many webhooks changed.
+ * Seals every webhook secret not sealed with the current key (plain ones from before sealing, ones under a key rotated out); start-up
+ * does it under a lock, as does `npm run secrets:reseal`. Answers how many changed.
  */
 export async function resealSecrets(): Promise<number> {
   const sealedNow = `hsec1:${sealingKeyId()}:%`;

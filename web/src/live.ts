@@ -104,10 +104,8 @@ function client(): Client {
 }
 
 /**
- * Subscribes and stays subscribed: `onData` gets each result's data. When the
- * server ends the subscription (an error, or a subscriber that fell too far
- * behind) or the connection was lost, `onGap` is called to read what may have been
- * missed, and the subscription starts again. Returns the unsubscribe function.
+ * Subscribes and stays subscribed: when the server ends it or the connection drops, `onGap` reads what may have been missed and it
+ * starts again. Answers the unsubscribe function.
  */
 export function subscribe<T, V>(
   document: TadaDocumentNode<T, V>,

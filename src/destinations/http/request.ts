@@ -54,11 +54,8 @@ function shownHeaders(request: OutgoingRequest, own: StoredHeader[]): Array<{ na
 const DERIVED = new Set(['content-type', 'webhook-id']);
 
 /**
- * The request as an instance keeps it: its headers in order, each `[name, value]` as
- * shown to a person (secret values hidden), but those the instance says itself, kept as
- * `[name]`: the content type (its payload's) and webhook-id (its id), unless the webhook's
- * own headers set them. Not the method, url or body: they are the payload's (what is
- * signed and sent), stored once there; `shownRequest` puts them back.
+ * The request as an instance keeps it: headers in order, `[name, value]` as shown (secrets hidden), or `[name]` for those it says
+ * itself (content type, webhook-id); method, URL and body are the payload's, stored once there (`shownRequest` puts them back).
  */
 export function storedRequest(request: OutgoingRequest, own: StoredHeader[], payload: RenderedPayload, messageId: string): StoredRequest {
   const derived = (name: string, value: string) => DERIVED.has(name) && value === (name === 'webhook-id' ? messageId : payload.contentType);

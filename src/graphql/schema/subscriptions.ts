@@ -14,11 +14,8 @@ import { EventRef } from './events.ts';
 import { WebhookRef } from './webhooks.ts';
 
 /**
- * The caller's tenant's changes that `accept` wants, from every process, each with
- * its row, loaded as soon as the change arrives (rows of changes arriving together
- * are loaded in one query), so a subscriber's changes are not loaded one after the
- * other. A subscription ends when its key is revoked, or with an error when the
- * subscriber falls too far behind: it then catches up with a query (`updatedSince`).
+ * The caller's tenant's changes that `accept` wants, from every process, each loaded with its row (rows of changes arriving together
+ * in one query); ends when the key is revoked, or with an error for a subscriber too far behind, which then catches up by query.
  */
 export function changes<K extends Change['k'], R>(ctx: Context, kind: K, accept: (change: Extract<Change, { k: K }>) => boolean, load: (change: Extract<Change, { k: K }>) => Promise<R | undefined>) {
   const tenantId = tenantOf(ctx);

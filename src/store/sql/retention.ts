@@ -1,14 +1,8 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 
 /**
- * The purge, one tenant at a time with its own cutoff, a window of its events at a
- * time: ids are time-ordered (UUID v7), so a tenant's rows older than its cutoff are
- * its events below `upTo`, read along (tenant_id, id), and their deliveries through
- * event_id (a delivery is never older than its event). Each window is its own short
- * transaction; rows kept (still waiting) are stepped over, not read again by the next
- * window. A tenant's purge reads its own rows, never another tenant's: each statement
- * deletes by `= ANY (ARRAY(…))` of the ids it found through the tenant's indexes, so the
- * plan looks each one up and cannot turn into a read of the whole table.
+ * The purge's statements: a tenant at a time, a window of its events at a time, each deleting by ids found through its indexes so no
+ * plan reads the whole table (docs/architecture.md, "Retention").
  */
 /** Deliveries that age out: finished ones, and those held for a paused webhook (PAUSED); one still on its way (PENDING, RETRYING, SENDING) is kept. */
 const AGED_OUT = Prisma.sql`('COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED')`;

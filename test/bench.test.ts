@@ -31,7 +31,7 @@ describe('npm run bench, scaled down', () => {
     out = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-test-'));
     const { code, output } = await runScript('bench/bench.ts', ['--smoke', '--out', out]);
     expect(code, output).toBe(0);
-    for (const line of ['the median share of the HTTP limit', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald ÷ pg-boss + got ≥ 2', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'CPU per item', 'per delivery', '50% of pg-boss is', 'server peak memory']) {
+    for (const line of ['the median share of the HTTP limit', 'pg-boss alone', 'HTTP alone', 'pg-boss + got', 'graphile-worker + got', 'Herald ÷ pg-boss + got ≥ 2', 'Herald, 1 webhook', 'Herald, 10 webhooks', 'publishEvent → receiver', 'status change → subscriber', 'CPU per item', 'per delivery', 'one event per call: closed loop, 16 clients', 'single-event calls (ms)', '50% of pg-boss is', 'server peak memory']) {
       expect(output).toContain(line);
     }
     const files = await fs.readdir(out);
@@ -75,10 +75,23 @@ describe('npm run bench, scaled down', () => {
     expect(results.herald.fanout1.cpu.groups.postgres).toBeGreaterThan(0);
     expect(results.limits.http.cpu.groups.bench).toBeGreaterThan(0);
     expect(results.targets.map((t: any) => t.target)).toContain('Herald ÷ graphile-worker + got ≥ 2');
-    expect(results.targets).toHaveLength(6);
+    expect(results.targets).toHaveLength(9);
+    expect(results.targets.map((t: any) => t.target)).toContain('publishEvent calls/s ≥ 50% of { viewer { role } }');
+    // One event per call: both closed loops answered, and every single-event call's delivery arrived (it is timed).
+    expect(results.singleCalls.viewer.calls).toBeGreaterThan(0);
+    expect(results.singleCalls.publish.calls).toBeGreaterThan(0);
+    expect(results.singleCalls.atRates.map((a: any) => [a.rate, a.delivery.count > 0, a.call.count])).toEqual([[100, true, 100], [200, true, 200]]);
     const svg = await fs.readFile(path.join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
     expect(svg).toMatch(/^<svg[^>]*>[\s\S]*Herald, 10 webhooks[\s\S]*<\/svg>$/);
   }, 240_000);
+
+  it('npm run bench:publish measures one event per call, lists the statements per call and what sessions wait for', async () => {
+    const { code, output } = await runScript('bench/publish.ts', ['--seconds', '1', '--statements', '--waits']);
+    expect(code, output).toBe(0);
+    for (const line of ['one event per call: closed loop, 16 clients', 'publish ÷ viewer', '100/s asked', '200/s asked', 'statement (from the publish loop on)', 'waiting for, in (the publish loop)']) expect(output).toContain(line);
+    // The publish's own store statement ran about once per call.
+    expect(output).toMatch(/^1\.\d\d +\S+ +WITH stored AS/m);
+  }, 180_000);
 
   it('npm run bench:scale measures publishing with one and with many webhooks on the topic (each case matching one), reads at a small and a large history, and dashboards watching', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-scale-test-'));

@@ -22,18 +22,20 @@ export class Postgres {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    private readonly settings: Record<string, string>,
   ) {}
 
-  static async start(): Promise<Postgres> {
+  /** `settings`: extra PostgreSQL settings (`shared_preload_libraries`, say). */
+  static async start(settings: Record<string, string> = {}): Promise<Postgres> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
     await fs.chmod(dir, 0o755);
-    const postgres = new Postgres(dir, await freePort());
+    const postgres = new Postgres(dir, await freePort(), settings);
     await postgres.boot();
     return postgres;
   }
 
   private async boot(): Promise<void> {
-    this.server = await startEmbeddedPostgres({ dir: this.dataDir, port: this.port, persistent: true, log: createLogger('warn') });
+    this.server = await startEmbeddedPostgres({ dir: this.dataDir, port: this.port, persistent: true, log: createLogger('warn'), settings: this.settings });
   }
 
   /** Where its data (and postmaster.pid) is. */

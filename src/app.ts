@@ -10,6 +10,7 @@ import { startDeliveryWorker } from './delivery/worker.ts';
 import { serveWebSockets, type WebSockets } from './graphql/websocket.ts';
 import { createGraphQL, type Yoga } from './graphql/yoga.ts';
 import type { Logger } from './logger.ts';
+import { followKeyChanges } from './usecases/authenticate.ts';
 import { allowOwnInboxes, closeDestinations, openDestinations } from './destinations/index.ts';
 import { AddressGuard } from './rules/addresses.ts';
 import { ChangeFeed } from './pubsub/changes.ts';
@@ -58,6 +59,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
   // Every role listens: api processes stream changes to subscribers, workers are woken by new deliveries.
   const feed = new ChangeFeed(databaseUrl, log);
   await feed.start();
+  const unfollowKeys = followKeyChanges(feed);
   openDestinations(new AddressGuard(config.outboundAllow));
   const worker = config.role === 'api' ? undefined : await startDeliveryWorker(config, log, feed);
   if (worker) await schedulePurge(config.retentionDays, log);
@@ -101,6 +103,7 @@ export async function buildApp(config: Config, log: Logger): Promise<App> {
       metricsServer?.closeAllConnections();
       await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
       unwatch();
+      unfollowKeys();
       await feed.stop();
       await Promise.race([worker?.stop(), delay(deadline - Date.now())]);
       await rollUps.stop();

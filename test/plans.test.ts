@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollUpCounts, statusGroups, statusTotals, waitingByTenant } from '../src/store/sql/instances.ts';
 import { purgeHours, series, TENANT_TOTAL } from '../src/store/sql/series.ts';
 import { purgeBatches, purgeEvents, purgeInstances, purgePortalSessions } from '../src/store/sql/retention.ts';
-import { deliveryWeights, takePublishTokens } from '../src/store/sql/tenants.ts';
+import { deliveryWeights, returnPublishTokens, takePublishTokens } from '../src/store/sql/tenants.ts';
 import { databaseOn, planOf, VERSIONS } from './support/plans.ts';
 
 /**
@@ -174,17 +174,20 @@ for (const version of VERSIONS) {
       }
     });
 
-    // Every publish call takes from its tenant's bucket (twice: the bucket made, then taken from); a worker reads its tenants' weights.
+    // Every publish call takes from its tenant's bucket (twice: the bucket made, then taken from), reading its catalog version; a refused
+    // call gives its tokens back; a worker reads its tenants' weights.
     it("a publish's admission and the workers' weights read a tenant's rows by key", async () => {
       const take = takePublishTokens(seeded.small, 10, { rate: 100, burst: 1000 });
+      const giveBack = returnPublishTokens(seeded.small, 10, { burst: 1000 });
       const weights = deliveryWeights([seeded.small, seeded.big]);
       await db.query('BEGIN');
       try {
         // Ten thousand tenants, each with its bucket.
         await db.query(`INSERT INTO tenant (id, name, environment) SELECT gen_random_uuid(), 'x' || n, 'PRODUCTION' FROM generate_series(1, 10000) n`);
         await db.query(`INSERT INTO publish_bucket (tenant_id, tokens, at) SELECT id, 1, now() FROM tenant WHERE id <> $1`, [seeded.small]);
-        await db.query('ANALYZE tenant, publish_bucket');
-        for (const { text, values } of [take, take, weights]) {
+        await db.query(`INSERT INTO catalog_version (tenant_id, version) SELECT id, 1 FROM tenant ON CONFLICT DO NOTHING`);
+        await db.query('ANALYZE tenant, publish_bucket, catalog_version');
+        for (const { text, values } of [take, take, giveBack, weights]) {
           const plan = await planOf(db, text, values);
           expect(plan.seqScans).toEqual([]);
           expect(plan.buffers).toBeLessThan(30);

@@ -76,6 +76,15 @@ describe('publish limits', () => {
     expect(await stored(id)).toBe(13);
   });
 
+  it('a call refused for what it holds costs the tenant nothing of its limit', async () => {
+    // A burst of 4 at one event a second: refused calls of 3 must leave all four tokens.
+    const { id, key } = await tenant({ publishRate: 1, publishBurst: 4 });
+    const unknownTopic = events(3, 'bad').map((e) => ({ event: { ...e.event, topic: 'nope' } }));
+    for (let i = 0; i < 3; i += 1) expect(errorOf(await t.gql(PUBLISH, { inputs: unknownTopic }, key), 'BAD_USER_INPUT').extensions!.field).toMatch(/^inputs\[0\]\.event\.topic$/);
+    await t.ok(PUBLISH, { inputs: events(4, 'whole') }, key);
+    expect(await stored(id)).toBe(4);
+  });
+
   it("one tenant's limit is its own: another tenant publishes meanwhile", async () => {
     const busy = await tenant({ publishRate: 1, publishBurst: 2 });
     const other = await tenant({});

@@ -92,7 +92,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     statusTotals: [() => instances.statusTotals()],
     waitingByTenant: [() => instances.waitingByTenant([id, other])],
   },
-  tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)], deliveryWeights: [() => tenants.deliveryWeights([id, other])], takePublishTokens: [() => tenants.takePublishTokens(id, 10, { rate: 5, burst: 20 })] },
+  tenants: { keyByHash: [() => tenants.keyByHash('h')], lockTenant: [() => tenants.lockTenant(id)], setupLock: [() => tenants.setupLock(1)], deliveryWeights: [() => tenants.deliveryWeights([id, other])], takePublishTokens: [() => tenants.takePublishTokens(id, 10, { rate: 5, burst: 20 })], returnPublishTokens: [() => tenants.returnPublishTokens(id, 10, { burst: 20 })] },
   topics: { topics: [() => topics.topics(id)], tenantTopics: [() => topics.tenantTopics(id)] },
   retention: {
     purgeInstances: [() => retention.purgeInstances(other, id, other, now, 2000)],
@@ -119,7 +119,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
   },
 };
 /** Parts of statements, not statements: planned within the ones that use them. */
-const FRAGMENTS = ['instances.announce', 'instances.ANNOUNCE_CHANGED', 'instances.CLAIMED_WEBHOOK', 'gates.GATED', 'series.TENANT_TOTAL'];
+const FRAGMENTS = ['catalog.VERSION', 'instances.announce', 'instances.ANNOUNCE_CHANGED', 'instances.CLAIMED_WEBHOOK', 'gates.GATED', 'series.TENANT_TOTAL'];
 
 describe('the store’s statements', () => {
   it('lists every statement of every module', async () => {

@@ -28,7 +28,8 @@ export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, change
 }
 
 /** One LISTEN connection per process, re-established when it drops. */
-export class ChangeFeed extends EventEmitter<{ change: [Change]; reconnected: [] }> {
+/** `lost`: the connection dropped (changes made meanwhile are not heard); `reconnected`: listening again. */
+export class ChangeFeed extends EventEmitter<{ change: [Change]; reconnected: []; lost: [] }> {
   private client: pg.Client | undefined;
   private stopped = false;
   private retryMs = 100;
@@ -59,6 +60,7 @@ export class ChangeFeed extends EventEmitter<{ change: [Change]; reconnected: []
     client.on('end', () => {
       if (this.stopped) return;
       this.log.warn('change feed connection lost; reconnecting');
+      this.emit('lost');
       void this.reconnect();
     });
     await client.connect();

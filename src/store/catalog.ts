@@ -31,11 +31,12 @@ let cachedWebhooks = 0;
  * The tenant's catalog from this process's cache while its version (counted up by triggers on every change) is current; what is
  * missing or stale is read in one statement with its version (docs/architecture.md, "How a delivery goes").
  */
-export async function catalogFor(tenantId: string, topicKeys: string[]): Promise<Catalog> {
+export async function catalogFor(tenantId: string, topicKeys: string[], knownVersion?: bigint): Promise<Catalog> {
   let entry = cache.get(tenantId);
   if (entry) {
-    const [row] = await query<{ version: string }>(catalogSql.version(tenantId));
-    if (BigInt(row!.version) !== entry.version) entry = undefined;
+    // The version as read in this call's statement that took its tokens, or read now.
+    const version = knownVersion ?? BigInt((await query<{ version: string }>(catalogSql.version(tenantId)))[0]!.version);
+    if (version !== entry.version) entry = undefined;
   }
   const missing = topicKeys.filter((t) => !entry?.matchers.has(t) && (!entry || entry.topics.has(t)));
   if (!entry || missing.length > 0) entry = await load(tenantId, entry, entry ? missing : topicKeys);

@@ -5,6 +5,7 @@ import { Problems, text } from '../rules/problems.ts';
 import { notify } from '../pubsub/changes.ts';
 import { activeAdminKeys, insertApiKey, lockTenant, revokeKey, tenantKey } from '../store/tenants.ts';
 import { inTransaction } from '../store/transaction.ts';
+import { forgetKey } from './authenticate.ts';
 
 export async function createApiKey(tenantId: string, input: { name: string; role: Role }) {
   const problems = new Problems();
@@ -17,7 +18,7 @@ export async function createApiKey(tenantId: string, input: { name: string; role
 
 /** Revokes a key at once. The tenant's last active ADMIN key cannot be revoked: nobody could manage keys after it. */
 export async function revokeApiKey(tenantId: string, id: string) {
-  return inTransaction(async (tx) => {
+  const revoked = await inTransaction(async (tx) => {
     await lockTenant(tx, tenantId);
     const key = await tenantKey(tx, tenantId, id);
     if (!key) throw notFound('API key', id);
@@ -31,4 +32,7 @@ export async function revokeApiKey(tenantId: string, id: string) {
     await notify(tx, [{ k: 'key', t: tenantId, id }]);
     return revokeKey(tx, id);
   });
+  // Other processes hear it from the change feed; this one forgets the key before answering.
+  forgetKey(id);
+  return revoked;
 }

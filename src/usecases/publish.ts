@@ -12,7 +12,7 @@ import { Problems } from '../rules/problems.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import { HERALD_TOPIC } from '../rules/heraldTopic.ts';
 import { HeraldError, InputError, rateLimited } from '../rules/errors.ts';
-import { takeTokens } from '../store/publishBuckets.ts';
+import { returnTokens, takeTokens, type Taken } from '../store/publishBuckets.ts';
 import type { Config } from '../config.ts';
 import { metrics } from '../telemetry/metrics.ts';
 import { currentTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
@@ -63,8 +63,20 @@ async function publish(
 ): Promise<Published[]> {
   const problems = new Problems();
   if (inputs.length === 0 || inputs.length > MAX_BATCH) problems.add(at, `publish 1 to ${MAX_BATCH} events at once (got ${inputs.length})`);
+  // The call's tokens first: the same statement reads the catalog's version, so a publish makes two round trips in all.
+  const bucket = internal || inputs.length === 0 ? undefined : await takeTokens(tenantId, inputs.length, { rate: limits.publishRate, burst: limits.publishBurst });
+  try {
+    return await publishAdmitted(tenantId, inputs, limits, at, internal, problems, bucket);
+  } catch (error) {
+    // Refused after all (its input, or what it would create): what it took goes back.
+    if (bucket?.taken) await returnTokens(tenantId, inputs.length, { burst: limits.publishBurst }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function publishAdmitted(tenantId: string, inputs: PublishInput[], limits: PublishLimits, at: string, internal: boolean, problems: Problems, bucket: Taken | undefined): Promise<Published[]> {
   // The topics, and the webhooks of those named (unknown topics are refused below and match none).
-  const { topics, matchers } = await catalogFor(tenantId, [...new Set(inputs.map((i) => i.topic))]);
+  const { topics, matchers } = await catalogFor(tenantId, [...new Set(inputs.map((i) => i.topic))], bucket?.catalogVersion);
   const events = inputs.map((input, i) => {
     const where = inputs.length === 1 && at === 'input' ? 'input' : `${at}[${i}]`;
     // Only Herald raises the events of its own topic (alerts.ts).
@@ -85,7 +97,7 @@ async function publish(
   // opens (templates on render threads, under one deadline for the whole call).
   const matched = new Map(events.map(({ shape }) => [shape.id, matchers.get(shape.topic)?.match(shape, now) ?? []]));
   const webhooks = [...new Map([...matched.values()].flat().map((w) => [w.id, w])).values()];
-  if (!internal) await admit(tenantId, events.length, [...matched.values()].reduce((n, m) => n + m.length, 0), limits, at);
+  if (bucket) admit(bucket, events.length, [...matched.values()].reduce((n, m) => n + m.length, 0), limits, at);
   const deadline = deadlineForRequest();
   const rendered = new Map<string, RenderedPayload | RenderError>();
   await Promise.all(
@@ -159,15 +171,13 @@ async function publish(
 }
 
 /**
- * Admission: a call that would create more deliveries than one call may, or that the
- * tenant's publish bucket has no room for now, is refused before anything is stored
- * (RATE_LIMITED says when to try again).
+ * Admission: a call that would create more deliveries than one call may, or that the tenant's publish bucket had no room
+ * for, is refused before anything is stored (RATE_LIMITED says when to try again).
  */
-async function admit(tenantId: string, events: number, deliveries: number, limits: PublishLimits, at: string): Promise<void> {
+function admit(bucket: Taken, events: number, deliveries: number, limits: PublishLimits, at: string): void {
   if (deliveries > limits.maxDeliveriesPerCall) {
     throw new InputError([{ field: at, message: `this call would create ${deliveries} deliveries (its events × the webhooks each matches); at most ${limits.maxDeliveriesPerCall} are allowed in one call (HERALD_MAX_DELIVERIES_PER_CALL): publish fewer events per call` }]);
   }
-  const bucket = await takeTokens(tenantId, events, { rate: limits.publishRate, burst: limits.publishBurst });
   if (bucket.taken) return;
   if (events > bucket.burst) throw new InputError([{ field: at, message: `this tenant may publish at most ${bucket.burst} events at once (its publish burst; got ${events}): publish fewer events per call` }]);
   const waitMs = Math.ceil(((events - (bucket.available ?? bucket.burst)) / bucket.rate) * 1000);

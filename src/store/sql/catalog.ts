@@ -4,7 +4,7 @@ import { matching } from './webhooks.ts';
 
 /** Statements that read what a publish matches against (store/catalog.ts caches it). */
 
-const VERSION = (tenantId: string) => Prisma.sql`COALESCE((SELECT v.version FROM catalog_version v WHERE v.tenant_id = ${tenantId}::uuid), 0)::text`;
+export const VERSION = (tenantId: string) => Prisma.sql`COALESCE((SELECT v.version FROM catalog_version v WHERE v.tenant_id = ${tenantId}::uuid), 0)::text`;
 
 /** The tenant's catalog version: counted up by the triggers of every change to its topics and webhooks. */
 export function version(tenantId: string): Prisma.Sql {

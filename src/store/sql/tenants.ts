@@ -1,4 +1,5 @@
 import { Prisma } from '../../generated/prisma/client.ts';
+import { VERSION } from './catalog.ts';
 
 /** Statements on tenants and their API keys. */
 
@@ -25,9 +26,8 @@ export function deliveryWeights(tenantIds: string[]): Prisma.Sql {
 }
 
 /**
- * Takes `events` tokens from a tenant's publish bucket if it has them (see
- * store/publishBuckets.ts): answers whether they were taken, what there was, and the
- * tenant's rate and burst in effect.
+ * Takes `events` tokens from a tenant's publish bucket if it has them (store/publishBuckets.ts): answers whether they were
+ * taken, what there was, the rate and burst in effect, and the tenant's catalog version (so a publish needs no trip for it).
  */
 export function takePublishTokens(tenantId: string, events: number, defaults: { rate: number; burst: number }): Prisma.Sql {
   return Prisma.sql`
@@ -39,5 +39,12 @@ export function takePublishTokens(tenantId: string, events: number, defaults: { 
         tokens = LEAST((SELECT burst FROM lim), b.tokens + (SELECT rate FROM lim) * extract(epoch FROM now() - b.at)) - ${events}, at = now()
       WHERE LEAST((SELECT burst FROM lim), b.tokens + (SELECT rate FROM lim) * extract(epoch FROM now() - b.at)) >= ${events}
       RETURNING 1)
-    SELECT (SELECT count(*) FROM taken)::int AS taken, (SELECT available FROM cur)::float8 AS available, lim.rate, lim.burst FROM lim`;
+    SELECT (SELECT count(*) FROM taken)::int AS taken, (SELECT available FROM cur)::float8 AS available, lim.rate, lim.burst, ${VERSION(tenantId)} AS version FROM lim`;
+}
+
+/** Gives back tokens taken for a call refused after all (up to the burst). */
+export function returnPublishTokens(tenantId: string, events: number, defaults: { burst: number }): Prisma.Sql {
+  return Prisma.sql`
+    UPDATE publish_bucket b SET tokens = LEAST(COALESCE(t.publish_burst, ${defaults.burst}), b.tokens + ${events})
+    FROM tenant t WHERE b.tenant_id = ${tenantId}::uuid AND t.id = b.tenant_id`;
 }

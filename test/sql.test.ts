@@ -13,7 +13,11 @@ import * as series from '../src/store/sql/series.ts';
 import * as webhooks from '../src/store/sql/webhooks.ts';
 import fs from 'node:fs';
 import { fromRoot } from '../src/paths.ts';
+import pg from 'pg';
+import { inline } from '../src/db/client.ts';
+import { CHANNEL } from '../src/pubsub/changes.ts';
 import { createTestDatabase, runSql } from './support/database.ts';
+import { eventually } from './support/receiver.ts';
 
 /**
  * Every hand-written statement (src/store/sql/) is planned by PostgreSQL against the
@@ -72,6 +76,7 @@ const statements: Record<string, Record<string, Array<() => Prisma.Sql>>> = {
     orderedOf: [() => instances.orderedOf([id])],
     settle: [() => instances.settle([recorded], [delta])],
     holdFailedRun: [() => instances.holdFailedRun(id, other)],
+    announceAll: [() => instances.announceAll([{ k: 'instance', t: id, id: other, w: id, s: 'COMPLETED' }])],
     cancel: [() => instances.cancel(id, 'cancelled by a person')],
     requeue: [() => instances.requeue([id])],
     requeueable: [() => instances.requeueable([id])],
@@ -143,6 +148,23 @@ describe('the store’s statements', () => {
       }
     }
     expect(refused).toEqual([]);
+  });
+
+  it('announcements made after a commit reach a listener, each as given', async () => {
+    const url = await createTestDatabase();
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (m) => heard.push(m.payload!));
+      await listener.query(`LISTEN ${CHANNEL}`);
+      const changes = [{ k: 'instance', t: id, id: other, w: id, s: 'COMPLETED' }, { k: 'event', t: id, id: other, topic: "it's $herald$" }];
+      await runSql(url, `BEGIN; SET LOCAL synchronous_commit TO off; ${inline(instances.announceAll(changes))}; COMMIT`);
+      await eventually(async () => heard.length === 2, 5_000, 'both announcements');
+      expect(heard.map((h) => JSON.parse(h))).toEqual(changes);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('fails when a migration breaks one', async () => {

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Destination, DestinationType } from '../destinations/index.ts';
-import { deliveriesOf, failDeliveries, PRIORITY, queue, readyLanes, type DeliverJob } from '../queue/boss.ts';
+import { deliveriesOf, failDeliveries, fetchDeliveries, PRIORITY, readyLanes } from '../queue/boss.ts';
 import { isReceiverFailure } from '../rules/failures.ts';
 import type { RenderedPayload } from '../rules/payload.ts';
 import type { StoredHeader } from '../rules/webhookSettings.ts';
@@ -64,7 +64,7 @@ export class Dispatcher {
         weight: (lane) => weights.of(lane),
         busy: (lane) => this.scheduler.busyWebhooks(lane),
         fetch: async (lane, count, skipGroups, background) =>
-          (await queue().fetch<DeliverJob>(lane, { batchSize: count, ignoreGroups: skipGroups, ...(background ? { maxPriority: PRIORITY.background } : {}) })) as Job[],
+          (await fetchDeliveries(lane, { batchSize: count, ignoreGroups: skipGroups, ...(background ? { maxPriority: PRIORITY.background } : {}) })) as Job[],
         ready: async () => (await readyLanes()).map((l) => l.lane),
         take: (jobs) => this.take(jobs),
       },

@@ -27,6 +27,9 @@ export async function notify(tx: Tx | { $executeRaw: Tx['$executeRaw'] }, change
   await tx.$executeRaw`SELECT pg_notify(${CHANNEL}, payload) FROM unnest(${payloads}::text[]) AS payload`;
 }
 
+/** A new or changed instance's announcement (as the store's statements announce it, store/sql/instances.ts `announce`). */
+export const instanceChange = (i: { tenantId: string; id: string; webhookId: string; status: string }): Change => ({ k: 'instance', t: i.tenantId, id: i.id, w: i.webhookId, s: i.status });
+
 /** One LISTEN connection per process, re-established when it drops. */
 /** `lost`: the connection dropped (changes made meanwhile are not heard); `reconnected`: listening again. */
 export class ChangeFeed extends EventEmitter<{ change: [Change]; reconnected: []; lost: [] }> {

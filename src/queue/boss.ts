@@ -1,5 +1,5 @@
 import { fromPrisma, PgBoss, type Job } from 'pg-boss';
-import { query, type Statement, type Tx } from '../db/client.ts';
+import { inOneTrip, query, type Statement, type Tx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 export type { PgBoss };
@@ -212,6 +212,15 @@ export async function completeStatements(jobs: FetchedJob[]): Promise<Statement[
   const statements: Statement[] = [];
   for (const [lane, theirs] of groupBy(jobs, (j) => j.name)) statements.push(await statementOf((db) => queue().complete(lane, theirs, null, { db })));
   return statements;
+}
+
+/**
+ * Fetches delivery jobs of a lane, committed without waiting for the disk: a fetch lost with PostgreSQL itself leaves its jobs
+ * to be fetched again, and so does the claim after it (a commit that waits for the disk writes every one before it).
+ */
+export async function fetchDeliveries(lane: string, options: { batchSize: number; ignoreGroups: string[]; maxPriority?: number }): Promise<Job<DeliverJob>[]> {
+  const db = { executeSql: async (text: string, values: unknown[] = []) => ({ rows: (await inOneTrip([{ text, values }], { durable: false }))[0] as never[] }) };
+  return (await queue().fetch<DeliverJob>(lane, { ...options, db })) as Job<DeliverJob>[];
 }
 
 /** Fails fetched jobs back to their lanes: they run again after pg-boss's retry delay. */

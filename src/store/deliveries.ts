@@ -6,6 +6,8 @@ import { eventType, type EventShape } from '../rules/eventShape.ts';
 import { RenderError, type RenderedPayload } from '../rules/payload.ts';
 import { lockEntity, onItsWay } from './ordering.ts';
 import * as sql from './sql/events.ts';
+import { announceAll } from './sql/instances.ts';
+import { instanceChange, type Change } from '../pubsub/changes.ts';
 
 /**
  * The one place new deliveries are made (publish, replay, a closing batch, the Test
@@ -103,11 +105,15 @@ export async function createDeliveries(tx: Tx, made: { events?: Event[]; instanc
   await enqueueDeliveries(tx, jobsFor(made.instances, made.job));
 }
 
-/** The same in one round trip, in a transaction of its own: for new events whose webhooks are not ordered (nothing to hold). */
+/**
+ * The same in one round trip, in a transaction of its own: for new events whose webhooks are not ordered (nothing to hold).
+ * They are announced once committed, in the same round trip, so that publishes do not wait for each other's disk writes.
+ */
 export async function createDeliveriesInOneTrip(events: Event[], instances: Instance[], job: JobOptions): Promise<void> {
   const jobs = jobsFor(instances, job);
-  const statements = [...(events.length || instances.length ? [sql.store(events, instances)] : []), ...(jobs.length ? await enqueueStatements(jobs) : [])];
-  await inOneTrip(statements.map(({ text, values }) => ({ text, values })));
+  const statements = [...(events.length || instances.length ? [sql.store(events, instances, { announced: true })] : []), ...(jobs.length ? await enqueueStatements(jobs) : [])];
+  const changes = [...events.map((e): Change => ({ k: 'event', t: e.tenantId, id: e.id, topic: e.topic })), ...instances.map(instanceChange)];
+  await inOneTrip(statements.map(({ text, values }) => ({ text, values })), { after: changes.length ? [announceAll(changes)] : [] });
 }
 
 /** Records an attempt made outside the worker (the Test button's), in the caller's transaction. */

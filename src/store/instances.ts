@@ -3,6 +3,7 @@ import { db, inOneTrip, query, type Tx } from '../db/client.ts';
 import { uuidv7 } from '../db/ids.ts';
 import type { Attempt, AttemptTrigger, Instance, Prisma, Webhook } from '../generated/prisma/client.ts';
 import { completeDeliveries, completeStatements, enqueueDeliveries, type FetchedJob } from '../queue/boss.ts';
+import { instanceChange } from '../pubsub/changes.ts';
 import type { GateLimits, GateState } from '../rules/admission.ts';
 import { afterFailures, failureRun, gateTouched } from '../rules/failures.ts';
 import type { Outcome } from '../rules/outcome.ts';
@@ -50,7 +51,9 @@ export async function claim(wanted: Wanted[]): Promise<{ claimed: Claimed[]; gat
   if (wanted.length === 0) return { claimed: [], gated };
   const takingOver = wanted.filter((w) => w.takeOver).map((w) => w.instanceId);
   if (takingOver.length > 0) await giveUpUnrecorded(takingOver);
-  const rows = await query<ClaimRow>(sql.claim(wanted, { gate: 'skip' }));
+  // Committed without waiting for the disk: a claim lost with PostgreSQL itself is sent again by its job (the same webhook-id),
+  // and its announcement (SENDING) then holds NOTIFY's lock for no disk write.
+  const [rows] = (await inOneTrip([sql.claim(wanted, { gate: 'skip' })], { durable: false })) as [ClaimRow[]];
   const byId = new Map(wanted.map((w) => [w.instanceId, w]));
   for (const row of rows.filter((r) => r.status === 'GATED')) gated.set(row.webhook_id, [...(gated.get(row.webhook_id) ?? []), byId.get(row.id)!]);
   return { claimed: claimedOf(rows), gated };
@@ -145,12 +148,15 @@ export async function settle(settlements: Settlement[], limits: SettleLimits, jo
   const series = seriesDeltas(
     decided.map((d) => ({ tenantId: d.instance.tenantId, webhookId: d.instance.webhookId, startedAt: d.startedAt, ok: d.outcome.ok, durationMs: d.outcome.durationMs, status: d.status })),
   );
-  const statement = decided.length ? sql.settle(decided.map(recordedOf), series) : null;
   const passed = decided.map((d) => ({ ...d.outcome, webhookId: d.instance.webhookId, tenantId: d.instance.tenantId, instanceId: d.instance.id, gate: d.instance.gate }));
   const plain = (d: (typeof decided)[number], i: number) =>
     d.status === 'COMPLETED' && !d.instance.webhook.orderedDelivery && d.instance.webhook.consecutiveFailures === 0 && !gateTouched(passed[i]!);
-  if (decided.every(plain)) {
-    await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? await completeStatements(jobs) : [])]);
+  // Plain successes are recorded durably and announced once committed, in the same round trip (see inOneTrip).
+  const quick = decided.every(plain);
+  const statement = decided.length ? sql.settle(decided.map(recordedOf), series, { announced: quick }) : null;
+  if (quick) {
+    const after = decided.length ? [sql.announceAll(decided.map((d) => instanceChange({ ...d.instance, status: d.status })))] : [];
+    await inOneTrip([...(statement ? [{ text: statement.text, values: statement.values }] : []), ...(jobs.length ? await completeStatements(jobs) : [])], { after });
     return decided.map((d) => d.status);
   }
   await db().$transaction(async (tx) => {

@@ -12,11 +12,10 @@ const INSTANCE_COLUMNS = [
 ] as const;
 
 /**
- * Stores events and their instances exactly as given, and announces them, in one
- * statement. The rows go as one JSON document each (no per-value work in the client),
- * read back into the listed columns with their types: a column added later takes its default.
+ * Stores events and their instances exactly as given, and announces them (unless the caller does after the commit), in one statement.
+ * The rows go as one JSON document each, read back into the listed columns with their types: a column added later takes its default.
  */
-export function store(events: Event[], instances: Instance[]): Prisma.Sql {
+export function store(events: Event[], instances: Instance[], { announced = false } = {}): Prisma.Sql {
   const eventRows = events.map((e) => ({
     id: e.id,
     tenant_id: e.tenantId,
@@ -64,8 +63,12 @@ export function store(events: Event[], instances: Instance[]): Prisma.Sql {
     changed AS (
       INSERT INTO instance (${instanceColumns}) SELECT ${instanceColumns} FROM jsonb_populate_recordset(NULL::instance, ${JSON.stringify(instanceRows)}::jsonb)
       RETURNING id, tenant_id, webhook_id, status)
-    SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
-      + (SELECT count(*) FROM (${ANNOUNCE_CHANGED}) AS notified)`;
+    ${
+      announced
+        ? Prisma.sql`SELECT (SELECT count(*) FROM stored) + (SELECT count(*) FROM changed)`
+        : Prisma.sql`SELECT (SELECT count(*) FROM stored, LATERAL (SELECT pg_notify(${CHANNEL}, json_build_object('k', 'event', 't', tenant_id, 'id', id, 'topic', topic)::text)) AS sent)
+      + (SELECT count(*) FROM (${ANNOUNCE_CHANGED}) AS notified)`
+    }`;
 }
 
 /**

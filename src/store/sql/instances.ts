@@ -20,6 +20,11 @@ export const announce = (r: string, { next = false } = {}) => {
   return Prisma.sql`LATERAL (SELECT pg_notify(${CHANNEL}, ${message}::text)) AS sent`;
 };
 
+/** Announces changes already made (a committed transaction's, built by the caller: ids, statuses and topic keys, always short). */
+export function announceAll(changes: object[]): Prisma.Sql {
+  return Prisma.sql`SELECT count(pg_notify(${CHANNEL}, m)) FROM unnest(${changes.map((c) => JSON.stringify(c))}::text[]) AS m`;
+}
+
 /**
  * Announces each row of a `changed` CTE (RETURNING id, tenant_id, webhook_id, status) and
  * answers its ids, webhooks and new statuses.
@@ -129,8 +134,11 @@ export interface Recorded {
   request: unknown;
 }
 
-/** One statement: every attempt, every instance's new status, every notification, and the attempts' minutes for the charts. */
-export function settle(recorded: Recorded[], series: SeriesDelta[]): Prisma.Sql {
+/**
+ * One statement: every attempt, every instance's new status, every notification (unless `announced` by the caller after the commit),
+ * and the attempts' minutes for the charts.
+ */
+export function settle(recorded: Recorded[], series: SeriesDelta[], { announced = false } = {}): Prisma.Sql {
   const column = <T>(f: (r: Recorded) => T) => recorded.map(f);
   return Prisma.sql`
     WITH outcome AS (
@@ -150,7 +158,7 @@ export function settle(recorded: Recorded[], series: SeriesDelta[]): Prisma.Sql 
         last_status_code = o.status_code, last_message = o.message, last_duration_ms = o.duration_ms, last_error_kind = o.error_kind, updated_at = now()
       FROM outcome o WHERE i.id = o.instance_id
       RETURNING i.id, i.tenant_id, i.webhook_id, i.status, i.next_attempt_at)
-    SELECT changed.id::text AS id FROM changed, ${announce('changed', { next: true })}`;
+    SELECT changed.id::text AS id FROM changed${announced ? Prisma.empty : Prisma.sql`, ${announce('changed', { next: true })}`}`;
 }
 
 /** The deliveries of a webhook's failed run (since `failing_since`) are held (PAUSED) with it. */
